@@ -1,0 +1,2 @@
+//! Conformance runner (placeholder).
+fn main() {}
