@@ -123,6 +123,18 @@ pub enum Error {
     /// `pop_scope` was called with no scope open.
     #[error("no scope is open: every `pop_scope` must match a successful `push_*_scope`")]
     NoOpenScope,
+    /// An op got an input of a dtype it does not support.
+    #[error("op `{node}` ({op}): dtype {dtype} is not supported: use {supported} inputs")]
+    UnsupportedDType {
+        /// The op type, such as `Exp`.
+        op: &'static str,
+        /// The full node name the op would have had.
+        node: String,
+        /// The refused dtype.
+        dtype: DType,
+        /// The dtypes the op accepts, such as `float32 or float64`.
+        supported: &'static str,
+    },
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -183,6 +195,7 @@ impl Error {
             | Error::IncompatibleShapes { .. }
             | Error::IncompatibleDTypes { .. }
             | Error::NoOpenScope => ErrorKind::InvalidArgument,
+            Error::UnsupportedDType { .. } => ErrorKind::InvalidArgument,
         }
     }
 

@@ -6,7 +6,7 @@
 //! RNG that random initializers draw from. It is a cheap handle (`Arc`),
 //! `Send + Sync`; each thread works through its own [`Scope`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rand::SeedableRng;
@@ -23,6 +23,10 @@ pub(crate) struct Node {
     pub(crate) name: String,
     pub(crate) op_type: &'static str,
     pub(crate) inputs: Vec<Tensor>,
+    /// What reverse-mode autodiff needs to differentiate the op: its kind and
+    /// attributes plus the input and output values it saw. `None` for
+    /// variables (leaves).
+    pub(crate) grad: Option<Box<crate::autodiff::Recorded>>,
 }
 
 /// A read-only description of a recorded node, for inspection and export.
@@ -40,7 +44,11 @@ pub(crate) struct GraphState {
     /// Lower-cased names (op names and name scopes) with their use counts.
     names_in_use: HashMap<String, u64>,
     node_index: HashMap<String, usize>,
-    pub(crate) nodes: Vec<Node>,
+    /// Nodes by index; [`Graph::clear_ops`] removes op nodes, so indices are
+    /// never reused and may have gaps.
+    pub(crate) nodes: BTreeMap<usize, Node>,
+    /// The index the next node gets.
+    next_node: usize,
     /// The `get_variable` store, keyed by full variable name (`foo/v`).
     pub(crate) store: HashMap<String, Variable>,
     pub(crate) globals: Vec<Variable>,
@@ -109,11 +117,32 @@ impl GraphState {
         origin: Origin,
         value: Value,
     ) -> Tensor {
-        let index = self.nodes.len();
+        let index = self.next_node;
+        self.next_node += 1;
         let output = Tensor::new(graph_id, index, &name, origin, value);
         self.node_index.insert(name.clone(), index);
-        self.nodes.push(Node { name, op_type, inputs });
+        self.nodes.insert(index, Node { name, op_type, inputs, grad: None });
         output
+    }
+
+    /// Forgets every op node (variables stay) and every name that only op
+    /// nodes or emptied name scopes used; returns how many nodes went.
+    pub(crate) fn clear_ops(&mut self) -> usize {
+        let before = self.nodes.len();
+        self.nodes.retain(|_, n| n.op_type == "VariableV2");
+        let nodes = &self.nodes;
+        self.node_index.retain(|_, i| nodes.contains_key(i));
+        self.names_in_use.clear();
+        let kept: Vec<String> = self.nodes.values().map(|n| n.name.to_lowercase()).collect();
+        for name in kept {
+            for (i, _) in name.match_indices('/') {
+                self.names_in_use.entry(name[..i].to_string()).or_insert(1);
+            }
+            for suffix in ["", "/assign", "/read", "/initializer"] {
+                self.names_in_use.entry(format!("{name}{suffix}")).or_insert(1);
+            }
+        }
+        before - self.nodes.len()
     }
 
     /// Existing `get_variable` names close to `wanted`, for "did you mean".
@@ -185,7 +214,8 @@ impl Graph {
                 state: Mutex::new(GraphState {
                     names_in_use: HashMap::new(),
                     node_index: HashMap::new(),
-                    nodes: Vec::new(),
+                    nodes: BTreeMap::new(),
+                    next_node: 0,
                     store: HashMap::new(),
                     globals: Vec::new(),
                     trainables: Vec::new(),
@@ -220,7 +250,7 @@ impl Graph {
     pub fn nodes(&self) -> Vec<NodeInfo> {
         self.state()
             .nodes
-            .iter()
+            .values()
             .map(|n| NodeInfo {
                 name: n.name.clone(),
                 op_type: n.op_type.to_string(),

@@ -26,6 +26,7 @@
 //! # Ok::<(), scope_runtime::Error>(())
 //! ```
 
+mod autodiff;
 mod dtype;
 mod error;
 mod graph;

@@ -1,0 +1,69 @@
+//! The gradient of each recorded op, dispatched on its dtype and family.
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::{Float, Op, linalg, math, nn, reduce, shape, typed};
+use crate::autodiff::Recorded;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::tensor::Value;
+
+/// The gradients of a recorded op's inputs given its outputs' gradients
+/// (`None` where an output got none: it counts as zeros). Integer values get
+/// no gradient.
+pub(crate) fn backward(rec: &Recorded, grads: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+    match rec.outputs.first().map(Value::dtype) {
+        Some(DType::F32) => typed_backward::<f32>(rec, grads),
+        Some(DType::F64) => typed_backward::<f64>(rec, grads),
+        _ => Ok(vec![None; rec.inputs.len()]),
+    }
+}
+
+fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+    let g = rec
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, y)| match grads.get(i) {
+            Some(Some(v)) => typed::<T>(v).map(|a| a.to_owned()),
+            _ => Ok(ArrayD::<T>::zeros(IxDyn(y.shape()))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (x, y, g0) = (&rec.inputs, &rec.outputs[0], &g[0]);
+    let res = match &rec.op {
+        Op::Const => Vec::new(),
+        Op::Identity
+        | Op::Add
+        | Op::Sub
+        | Op::Mul
+        | Op::Div
+        | Op::Pow
+        | Op::Neg
+        | Op::Exp
+        | Op::Log
+        | Op::Sqrt
+        | Op::Relu
+        | Op::Sigmoid
+        | Op::Tanh => math::backward(&rec.op, x, y, g0)?,
+        Op::MatMul { .. } | Op::BatchMatMul { .. } => linalg::backward(&rec.op, x, g0)?,
+        Op::BiasAdd
+        | Op::Conv2D(_)
+        | Op::MaxPool(_)
+        | Op::AvgPool(_)
+        | Op::Softmax
+        | Op::LogSoftmax
+        | Op::SigmoidXent
+        | Op::SoftmaxXent => nn::backward(&rec.op, x, y, g0)?,
+        Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => reduce::backward(&rec.op, x, y, g0)?,
+        Op::Reshape
+        | Op::Transpose { .. }
+        | Op::Concat { .. }
+        | Op::Split { .. }
+        | Op::Slice { .. }
+        | Op::Gather { .. } => shape::backward(&rec.op, x, &g)?,
+    };
+    Ok(x.iter()
+        .enumerate()
+        .map(|(i, xv)| res.get(i).cloned().flatten().filter(|_| xv.dtype() == T::DTYPE).map(T::wrap))
+        .collect())
+}

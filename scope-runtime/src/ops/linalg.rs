@@ -1,0 +1,154 @@
+//! Matrix products: `MatMul` (rank 2, with transposes) and `BatchMatMulV2`
+//! (rank ≥ 2, batch dimensions broadcast).
+
+use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
+
+use super::basic::broadcast_shapes;
+use super::{Elem, Float, Naming, Op, same_dtype, shapes_error, typed, unbroadcast};
+use crate::error::{Error, Result};
+use crate::scope::Scope;
+use crate::tensor::{Tensor, Value};
+
+/// `op(a) · op(b)`, where `op` transposes when asked. This is the one place
+/// a GEMM kernel plugs in.
+pub(crate) fn mm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Array2<T> {
+    let a = if ta { a.reversed_axes() } else { a };
+    let b = if tb { b.reversed_axes() } else { b };
+    a.dot(&b)
+}
+
+fn as2<T: Elem>(v: &Value) -> Result<ArrayView2<'_, T>> {
+    typed::<T>(v)?.view().into_dimensionality::<Ix2>().map_err(|_| Error::invalid("internal error: expected a matrix"))
+}
+
+fn matmul2<T: Elem>(a: &Value, b: &Value, ta: bool, tb: bool) -> Result<Value> {
+    Ok(T::wrap(mm(as2::<T>(a)?, ta, as2::<T>(b)?, tb).into_dyn()))
+}
+
+/// Both operands broadcast to the batch shape and flattened to `[batch, r, c]`.
+fn flat_batches<T: Elem>(v: &Value, batch: &[usize]) -> Result<Array3<T>> {
+    let a = typed::<T>(v)?;
+    let r = a.ndim();
+    let (rows, cols) = (a.shape()[r - 2], a.shape()[r - 1]);
+    let mut full = batch.to_vec();
+    full.extend([rows, cols]);
+    let n: usize = batch.iter().product();
+    let b = a.broadcast(IxDyn(&full)).ok_or_else(|| Error::invalid("internal error: batch does not broadcast"))?;
+    b.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((n, rows, cols))
+        .map_err(|e| Error::invalid(format!("internal error: {e}")))
+}
+
+/// The batched product of two values whose shapes were checked; the result
+/// has shape `batch ++ [m, n]`.
+fn batch_mm<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize]) -> Result<ArrayD<T>> {
+    let (x, y) = (flat_batches::<T>(a, batch)?, flat_batches::<T>(b, batch)?);
+    let n = x.shape()[0];
+    let m = if ta { x.shape()[2] } else { x.shape()[1] };
+    let p = if tb { y.shape()[1] } else { y.shape()[2] };
+    let mut out = Array3::<T>::zeros((n, m, p));
+    for i in 0..n {
+        let prod = mm(x.index_axis(Axis(0), i), ta, y.index_axis(Axis(0), i), tb);
+        out.index_axis_mut(Axis(0), i).assign(&prod);
+    }
+    let mut shape = batch.to_vec();
+    shape.extend([m, p]);
+    out.into_shape_with_order(IxDyn(&shape)).map_err(|e| Error::invalid(format!("internal error: {e}")))
+}
+
+/// The batch shape and checks of a batched product.
+fn batch_shape(op: &'static str, node: &str, a: &[usize], ta: bool, b: &[usize], tb: bool) -> Result<Vec<usize>> {
+    if a.len() < 2 || b.len() < 2 {
+        return Err(shapes_error(op, node, a, b, "both inputs must be of rank 2 or more"));
+    }
+    let (ra, rb) = (a.len(), b.len());
+    let inner_a = if ta { a[ra - 2] } else { a[ra - 1] };
+    let inner_b = if tb { b[rb - 1] } else { b[rb - 2] };
+    if inner_a != inner_b {
+        return Err(shapes_error(
+            op,
+            node,
+            a,
+            b,
+            format!(
+                "the inner dimensions differ ({inner_a} and {inner_b}): the first input's columns must equal the second input's rows"
+            ),
+        ));
+    }
+    broadcast_shapes(&a[..ra - 2], &b[..rb - 2])
+        .ok_or_else(|| shapes_error(op, node, a, b, "the batch dimensions must be equal or 1 to broadcast"))
+}
+
+impl Scope {
+    /// Matrix product of two rank-2 tensors (op and default name `MatMul`).
+    pub fn matmul(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.matmul_t(a, b, false, false)
+    }
+
+    /// `op(a) · op(b)` of two rank-2 tensors, `op` transposing when
+    /// `transpose_a` / `transpose_b` say so (TF's `tf.matmul(a, b,
+    /// transpose_a, transpose_b)`; op and default name `MatMul`).
+    pub fn matmul_t(&mut self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
+        const OP: &str = "MatMul";
+        self.record_op(
+            Naming::Scoped { default: OP },
+            OP,
+            Op::MatMul { transpose_a, transpose_b },
+            &[a, b],
+            |node| same_dtype(OP, node, a, b),
+            |node, v| {
+                let (sa, sb) = (a.shape(), b.shape());
+                if sa.len() != 2 || sb.len() != 2 {
+                    return Err(shapes_error(OP, node, sa, sb, "both inputs must be of rank 2"));
+                }
+                batch_shape(OP, node, sa, transpose_a, sb, transpose_b)?;
+                any_dispatch!(a.dtype(), matmul2(&v[0], &v[1], transpose_a, transpose_b))
+            },
+        )
+    }
+
+    /// Batched matrix product of tensors of rank ≥ 2 whose leading (batch)
+    /// dimensions broadcast; `adj_x` / `adj_y` transpose the last two
+    /// dimensions (op `BatchMatMulV2`, default name `MatMul` as `tf.matmul`).
+    pub fn batch_matmul(&mut self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
+        const OP: &str = "BatchMatMulV2";
+        self.record_op(
+            Naming::Scoped { default: "MatMul" },
+            OP,
+            Op::BatchMatMul { adj_x, adj_y },
+            &[a, b],
+            |node| same_dtype(OP, node, a, b),
+            |node, v| {
+                let batch = batch_shape(OP, node, a.shape(), adj_x, b.shape(), adj_y)?;
+                any_dispatch!(a.dtype(), batch_value(&v[0], adj_x, &v[1], adj_y, &batch))
+            },
+        )
+    }
+}
+
+fn batch_value<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize]) -> Result<Value> {
+    Ok(T::wrap(batch_mm::<T>(a, ta, b, tb, batch)?))
+}
+
+/// Gradients of `MatMul` and `BatchMatMulV2`.
+pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
+    let (ta, tb) = match op {
+        Op::MatMul { transpose_a, transpose_b } => (*transpose_a, *transpose_b),
+        Op::BatchMatMul { adj_x, adj_y } => (*adj_x, *adj_y),
+        _ => return Err(Error::invalid(format!("internal error: {op:?} is not a matrix product"))),
+    };
+    let (a, b) = (&x[0], &x[1]);
+    let gv = T::wrap(g.clone());
+    // TensorFlow's `_MatMulGrad` / `_BatchMatMulV2Grad` formulas.
+    let (ga, gb) = match (ta, tb) {
+        (false, false) => ((&gv, false, b, true), (a, true, &gv, false)),
+        (false, true) => ((&gv, false, b, false), (&gv, true, a, false)),
+        (true, false) => ((b, false, &gv, true), (a, false, &gv, false)),
+        (true, true) => ((b, true, &gv, true), (&gv, true, a, true)),
+    };
+    let batch = &g.shape()[..g.ndim() - 2];
+    let ga = batch_mm::<T>(ga.0, ga.1, ga.2, ga.3, batch)?;
+    let gb = batch_mm::<T>(gb.0, gb.1, gb.2, gb.3, batch)?;
+    Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
+}

@@ -1,0 +1,254 @@
+//! Elementwise ops: `AddV2`, `Sub`, `Mul`, `RealDiv`, `Pow` with
+//! NumPy/TensorFlow broadcasting, and `Neg`, `Exp`, `Log`, `Sqrt`, `Relu`,
+//! `Sigmoid`, `Tanh`.
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+
+use super::basic::broadcast_shapes;
+use super::{Elem, Float, Naming, Op, float_only, same_dtype, shapes_error, typed, unbroadcast};
+use crate::error::{Error, Result};
+use crate::scope::Scope;
+use crate::tensor::{Tensor, Value};
+
+/// `f(a, b)` elementwise, both broadcast to `shape` (already checked).
+pub(crate) fn zip2<T: Elem, U: Elem>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    shape: &[usize],
+    f: impl Fn(T, T) -> U,
+) -> Result<ArrayD<U>> {
+    let dim = IxDyn(shape);
+    let (Some(a), Some(b)) = (a.broadcast(dim.clone()), b.broadcast(dim)) else {
+        return Err(Error::invalid("internal error: shapes do not broadcast"));
+    };
+    Ok(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
+}
+
+/// `f(a, b, c)` elementwise, all broadcast to `shape` (already checked).
+pub(crate) fn zip3<T: Elem>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    c: ArrayViewD<'_, T>,
+    shape: &[usize],
+    f: impl Fn(T, T, T) -> T,
+) -> Result<ArrayD<T>> {
+    let dim = IxDyn(shape);
+    let (Some(a), Some(b), Some(c)) = (a.broadcast(dim.clone()), b.broadcast(dim.clone()), c.broadcast(dim)) else {
+        return Err(Error::invalid("internal error: shapes do not broadcast"));
+    };
+    Ok(Zip::from(&a).and(&b).and(&c).map_collect(|&x, &y, &z| f(x, y, z)))
+}
+
+fn binary_any<T: Elem>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
+    let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
+    let out = match op {
+        Op::Add => zip2(a, b, shape, |x, y| x + y)?,
+        Op::Sub => zip2(a, b, shape, |x, y| x - y)?,
+        Op::Mul => zip2(a, b, shape, |x, y| x * y)?,
+        _ => binary_float_only::<T>()?,
+    };
+    Ok(T::wrap(out))
+}
+
+fn binary_float_only<T: Elem>() -> Result<ArrayD<T>> {
+    Err(Error::invalid("internal error: a float-only op reached the integer path"))
+}
+
+fn binary_float<T: Float>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
+    let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
+    let out = match op {
+        Op::Div => zip2(a, b, shape, |x, y| x / y)?,
+        Op::Pow => zip2(a, b, shape, |x, y| x.powf(y))?,
+        _ => return binary_any::<T>(op, &T::wrap(a.to_owned()), &T::wrap(b.to_owned()), shape),
+    };
+    Ok(T::wrap(out))
+}
+
+fn unary_any<T: Elem>(op: &Op, x: &Value) -> Result<Value> {
+    let x = typed::<T>(x)?;
+    let zero = T::zero();
+    let out = match op {
+        Op::Neg => x.mapv(|v| zero - v),
+        Op::Relu => x.mapv(|v| if v > zero { v } else { zero }),
+        _ => binary_float_only::<T>()?,
+    };
+    Ok(T::wrap(out))
+}
+
+fn unary_float<T: Float>(op: &Op, x: &Value) -> Result<Value> {
+    let a = typed::<T>(x)?;
+    let one = T::one();
+    let out = match op {
+        Op::Exp => a.mapv(T::exp),
+        Op::Log => a.mapv(T::ln),
+        Op::Sqrt => a.mapv(T::sqrt),
+        Op::Sigmoid => a.mapv(|v| sigmoid(v, one)),
+        Op::Tanh => a.mapv(T::tanh),
+        _ => return unary_any::<T>(op, x),
+    };
+    Ok(T::wrap(out))
+}
+
+/// The logistic function, without overflow for large `|v|`.
+pub(crate) fn sigmoid<T: Float>(v: T, one: T) -> T {
+    if v >= T::zero() {
+        one / (one + (-v).exp())
+    } else {
+        let e = v.exp();
+        e / (one + e)
+    }
+}
+
+impl Scope {
+    /// `a + b` with broadcasting (op `AddV2`, default name `add` as Python's
+    /// `a + b`; name it `Add` for `tf.add`'s default).
+    pub fn add(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.binary("add", "AddV2", Op::Add, a, b)
+    }
+
+    /// `a - b` with broadcasting (op `Sub`, default name `sub` as Python's `a - b`).
+    pub fn sub(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.binary("sub", "Sub", Op::Sub, a, b)
+    }
+
+    /// `a * b` with broadcasting (op `Mul`, default name `mul` as Python's
+    /// `a * b`; name it `Mul` for `tf.multiply`'s default).
+    pub fn mul(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.binary("mul", "Mul", Op::Mul, a, b)
+    }
+
+    /// `a / b` for floats with broadcasting (op `RealDiv`, default name
+    /// `truediv` as Python's `a / b`).
+    pub fn div(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.binary("truediv", "RealDiv", Op::Div, a, b)
+    }
+
+    /// `a` to the power `b` for floats with broadcasting (op `Pow`, default
+    /// name `pow` as Python's `a ** b`).
+    pub fn pow(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        self.binary("pow", "Pow", Op::Pow, a, b)
+    }
+
+    fn binary(
+        &mut self,
+        default: &'static str,
+        op_type: &'static str,
+        op: Op,
+        a: &Tensor,
+        b: &Tensor,
+    ) -> Result<Tensor> {
+        let float = matches!(op, Op::Div | Op::Pow);
+        self.record_op(
+            Naming::Scoped { default },
+            op_type,
+            op.clone(),
+            &[a, b],
+            |node| {
+                same_dtype(op_type, node, a, b)?;
+                if float { float_only(op_type, node, a) } else { Ok(()) }
+            },
+            |node, v| {
+                let shape = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
+                    shapes_error(op_type, node, a.shape(), b.shape(), "dimensions must be equal or 1 to broadcast")
+                })?;
+                if float {
+                    float_dispatch!(a.dtype(), op_type, node, binary_float(&op, &v[0], &v[1], &shape))
+                } else {
+                    any_dispatch!(a.dtype(), binary_any(&op, &v[0], &v[1], &shape))
+                }
+            },
+        )
+    }
+
+    /// `-x` (op and default name `Neg`).
+    pub fn neg(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.unary("Neg", Op::Neg, x)
+    }
+
+    /// `e^x` (op and default name `Exp`).
+    pub fn exp(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.unary("Exp", Op::Exp, x)
+    }
+
+    /// The natural logarithm (op and default name `Log`).
+    pub fn log(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.unary("Log", Op::Log, x)
+    }
+
+    /// The square root (op and default name `Sqrt`).
+    pub fn sqrt(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.unary("Sqrt", Op::Sqrt, x)
+    }
+
+    /// `max(x, 0)` elementwise (op and default name `Relu`).
+    pub fn relu(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.unary("Relu", Op::Relu, x)
+    }
+
+    /// The logistic function `1 / (1 + e^-x)` (op and default name `Sigmoid`).
+    pub fn sigmoid(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.unary("Sigmoid", Op::Sigmoid, x)
+    }
+
+    /// The hyperbolic tangent (op and default name `Tanh`).
+    pub fn tanh(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.unary("Tanh", Op::Tanh, x)
+    }
+
+    fn unary(&mut self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
+        let any = matches!(op, Op::Neg | Op::Relu);
+        self.record_op(
+            Naming::Scoped { default: op_type },
+            op_type,
+            op.clone(),
+            &[x],
+            |node| if any { Ok(()) } else { float_only(op_type, node, x) },
+            |node, v| {
+                if any {
+                    any_dispatch!(x.dtype(), unary_any(&op, &v[0]))
+                } else {
+                    float_dispatch!(x.dtype(), op_type, node, unary_float(&op, &v[0]))
+                }
+            },
+        )
+    }
+}
+
+/// Gradients of the elementwise ops: `g` is the output's gradient.
+pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
+    let gv = g.view();
+    let shape = g.shape().to_vec();
+    let one = T::one();
+    let zero = T::zero();
+    let binary = |fa: &dyn Fn(T, T, T) -> T, fb: &dyn Fn(T, T, T) -> T| -> Result<Vec<Option<ArrayD<T>>>> {
+        let (a, b) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?);
+        let ga = zip3(gv.clone(), a.view(), b.view(), &shape, fa)?;
+        let gb = zip3(gv.clone(), a.view(), b.view(), &shape, fb)?;
+        Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
+    };
+    match op {
+        Op::Add => binary(&|g, _, _| g, &|g, _, _| g),
+        Op::Sub => binary(&|g, _, _| g, &|g, _, _| -g),
+        Op::Mul => binary(&|g, _, b| g * b, &|g, a, _| g * a),
+        Op::Div => binary(&|g, _, b| g / b, &|g, a, b| -g * a / (b * b)),
+        Op::Pow => binary(&|g, a, b| g * b * a.powf(b - one), &|g, a, b| {
+            if a > zero { g * a.powf(b) * a.ln() } else { zero }
+        }),
+        _ => {
+            let xa = typed::<T>(&x[0])?.view();
+            let ya = typed::<T>(y)?.view();
+            let out = match op {
+                Op::Identity => g.clone(),
+                Op::Neg => g.mapv(|v| -v),
+                Op::Exp => zip2(gv, ya, &shape, |g, y| g * y)?,
+                Op::Log => zip2(gv, xa, &shape, |g, x| g / x)?,
+                Op::Sqrt => zip2(gv, ya, &shape, |g, y| g * T::c(0.5) / y)?,
+                Op::Relu => zip2(gv, xa, &shape, |g, x| if x > zero { g } else { zero })?,
+                Op::Sigmoid => zip2(gv, ya, &shape, |g, y| g * y * (one - y))?,
+                Op::Tanh => zip2(gv, ya, &shape, |g, y| g * (one - y * y))?,
+                _ => return Err(Error::invalid(format!("internal error: {op:?} is not elementwise"))),
+            };
+            Ok(vec![Some(out)])
+        }
+    }
+}
