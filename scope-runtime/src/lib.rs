@@ -37,6 +37,10 @@ mod scope;
 mod tensor;
 mod variable;
 
+/// The `ndarray` crate that [`Value`] is built on, re-exported so callers
+/// build values with the same version.
+pub use ndarray;
+
 pub use dtype::DType;
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{Graph, NodeInfo};

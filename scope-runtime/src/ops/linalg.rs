@@ -14,7 +14,9 @@ use crate::tensor::{Tensor, Value};
 pub(crate) fn mm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Array2<T> {
     let a = if ta { a.reversed_axes() } else { a };
     let b = if tb { b.reversed_axes() } else { b };
-    a.dot(&b)
+    let out = a.dot(&b);
+    // Callers reshape the result, which needs row-major order.
+    if out.is_standard_layout() { out } else { out.as_standard_layout().into_owned() }
 }
 
 fn as2<T: Elem>(v: &Value) -> Result<ArrayView2<'_, T>> {

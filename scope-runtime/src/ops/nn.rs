@@ -265,16 +265,16 @@ fn as_rows<T: Elem>(v: &Value) -> Result<Array2<T>> {
     a.as_standard_layout().into_owned().into_shape_with_order((rows, last)).map_err(internal)
 }
 
-/// `log(sum(exp(row)))` per row, computed stably.
-fn log_sum_exp<T: Float>(a: &Array2<T>) -> Vec<T> {
+/// Per row, the maximum `m` and `log(sum(exp(row - m)))`: the row's
+/// log-softmax is `(v - m) - s`, computed without losing precision to a large
+/// `m`.
+fn log_sum_exp<T: Float>(a: &Array2<T>) -> Vec<(T, T)> {
     a.rows()
         .into_iter()
         .map(|r| {
             let m = r.iter().copied().fold(T::neg_infinity(), T::max);
-            if m.is_infinite() {
-                return m;
-            }
-            m + r.iter().map(|&v| (v - m).exp()).fold(T::zero(), |s, v| s + v).ln()
+            let m = if m.is_finite() { m } else { T::zero() };
+            (m, r.iter().map(|&v| (v - m).exp()).fold(T::zero(), |s, v| s + v).ln())
         })
         .collect()
 }
@@ -282,8 +282,8 @@ fn log_sum_exp<T: Float>(a: &Array2<T>) -> Vec<T> {
 fn softmax_fwd<T: Float>(x: &Value, log: bool) -> Result<Value> {
     let mut a = as_rows::<T>(x)?;
     let lse = log_sum_exp(&a);
-    for (mut r, l) in a.rows_mut().into_iter().zip(lse) {
-        r.mapv_inplace(|v| if log { v - l } else { (v - l).exp() });
+    for (mut r, (m, s)) in a.rows_mut().into_iter().zip(lse) {
+        r.mapv_inplace(|v| if log { (v - m) - s } else { ((v - m) - s).exp() });
     }
     Ok(T::wrap(a.into_shape_with_order(IxDyn(x.shape())).map_err(internal)?))
 }
@@ -302,7 +302,9 @@ fn xent_fwd<T: Float>(z: &Value, x: &Value, softmax: bool) -> Result<Value> {
         .into_iter()
         .zip(zr.rows())
         .zip(lse)
-        .map(|((xrow, zrow), l)| xrow.iter().zip(zrow).fold(T::zero(), |s, (&xv, &zv)| s - zv * (xv - l)))
+        .map(|((xrow, zrow), (m, s))| {
+            xrow.iter().zip(zrow).fold(T::zero(), |acc, (&xv, &zv)| acc - zv * ((xv - m) - s))
+        })
         .collect();
     let shape = &x.shape()[..x.shape().len() - 1];
     Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(shape), loss).map_err(internal)?))
@@ -531,10 +533,10 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
             let lse = log_sum_exp(&xr);
             let mut gz = zr.clone();
             let mut gx = xr.clone();
-            for (i, l) in lse.into_iter().enumerate() {
+            for (i, (m, s)) in lse.into_iter().enumerate() {
                 let zsum = zr.row(i).sum();
                 for j in 0..xr.ncols() {
-                    let logp = xr[[i, j]] - l;
+                    let logp = (xr[[i, j]] - m) - s;
                     gz[[i, j]] = -gs[i] * logp;
                     gx[[i, j]] = gs[i] * (zsum * logp.exp() - zr[[i, j]]);
                 }

@@ -45,7 +45,7 @@ fn slice_value<T: Elem>(v: &Value, begin: &[usize], size: &[usize]) -> Result<Va
 
 fn gather_value<T: Elem>(params: &Value, idx: &[usize], out_shape: &[usize], axis: usize) -> Result<Value> {
     let p = typed::<T>(params)?;
-    let picked = p.select(Axis(axis), idx);
+    let picked = p.select(Axis(axis), idx).as_standard_layout().into_owned();
     Ok(T::wrap(picked.into_shape_with_order(IxDyn(out_shape)).map_err(internal)?))
 }
 
