@@ -112,7 +112,11 @@ fn check_bounds(
     }
     let last = (rows - 1)
         .checked_mul(row_stride)
-        .and_then(|r| (cols - 1).checked_mul(col_stride).and_then(|c| r.checked_add(c)))
+        .and_then(|r| {
+            (cols - 1)
+                .checked_mul(col_stride)
+                .and_then(|c| r.checked_add(c))
+        })
         .and_then(|rc| rc.checked_add(offset))
         .filter(|&last| last < len && last <= isize::MAX as usize);
     match last {
@@ -135,7 +139,14 @@ impl<'a, T: Element> MatRef<'a, T> {
         col_stride: usize,
     ) -> Result<Self, GemmError> {
         check_bounds(data.len(), offset, rows, cols, row_stride, col_stride)?;
-        Ok(Self { data, offset, rows, cols, row_stride, col_stride })
+        Ok(Self {
+            data,
+            offset,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        })
     }
 
     /// A dense row-major `rows x cols` view of the start of `data`.
@@ -195,7 +206,14 @@ impl<'a, T: Element> MatMut<'a, T> {
                  element its own slot"
             )));
         }
-        Ok(Self { data, offset, rows, cols, row_stride, col_stride })
+        Ok(Self {
+            data,
+            offset,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        })
     }
 
     /// A dense row-major `rows x cols` view of the start of `data`.

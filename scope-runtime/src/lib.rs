@@ -2,3 +2,5 @@
 //! `get_variable` over eagerly computed `ndarray` tensors.
 //!
 //! Placeholder while the workspace is set up.
+
+pub mod kernels;
