@@ -247,9 +247,7 @@ impl Block {
     pub(crate) fn close_scope(&self) -> Result<Option<Block>> {
         let mut state = lock(&self.inner.state);
         if !state.open {
-            return Err(Error::ReenteredScope {
-                prefix: self.inner.prefix.clone(),
-            });
+            return Err(Error::ReenteredScope { prefix: self.inner.prefix.clone() });
         }
         state.open = false;
         Ok(state.saved.take())
@@ -301,11 +299,7 @@ impl BlockSpec {
     /// A block with hint `hint` (Gluon's lowercased class name, such as `dense`) and an
     /// automatic prefix.
     pub fn new(hint: impl Into<String>) -> BlockSpec {
-        BlockSpec {
-            hint: hint.into(),
-            prefix: None,
-            params: ParamsSpec::Own,
-        }
+        BlockSpec { hint: hint.into(), prefix: None, params: ParamsSpec::Own }
     }
 
     /// An explicit prefix part (Gluon's `prefix=`): takes no count and is never checked

@@ -74,13 +74,7 @@ impl ParameterDict {
     }
 
     pub(crate) fn from_parts(prefix: String, shared: Option<ParameterDict>) -> ParameterDict {
-        ParameterDict {
-            inner: Arc::new(DictInner {
-                prefix,
-                shared,
-                entries: Mutex::new(Entries::default()),
-            }),
-        }
+        ParameterDict { inner: Arc::new(DictInner { prefix, shared, entries: Mutex::new(Entries::default()) }) }
     }
 
     /// The prefix of every name this dict creates (may be empty).
@@ -134,11 +128,7 @@ impl ParameterDict {
 
     /// The full names of the own entries, in insertion order.
     pub fn keys(&self) -> Vec<String> {
-        lock(&self.inner.entries)
-            .order
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect()
+        lock(&self.inner.entries).order.iter().map(|p| p.name().to_string()).collect()
     }
 
     /// The own entries, in insertion order.
@@ -182,9 +172,7 @@ impl ParameterDict {
             if let Some(existing) = entries.find(param.name())
                 && !existing.same(param)
             {
-                return Err(Error::DuplicateName {
-                    name: param.name().to_string(),
-                });
+                return Err(Error::DuplicateName { name: param.name().to_string() });
             }
         }
         for param in params {

@@ -43,12 +43,7 @@ struct ParamInner {
 impl Parameter {
     /// Makes a new parameter; only dicts call this.
     pub(crate) fn new(name: String, shape: &[usize]) -> Parameter {
-        Parameter {
-            inner: Arc::new(ParamInner {
-                name,
-                shape: Mutex::new(shape.to_vec()),
-            }),
-        }
+        Parameter { inner: Arc::new(ParamInner { name, shape: Mutex::new(shape.to_vec()) }) }
     }
 
     /// The full Gluon name, such as `model0_dense0_weight`.
@@ -123,10 +118,7 @@ impl Hash for Parameter {
 
 impl fmt::Debug for Parameter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Parameter")
-            .field("name", &self.inner.name)
-            .field("shape", &self.shape())
-            .finish()
+        f.debug_struct("Parameter").field("name", &self.inner.name).field("shape", &self.shape()).finish()
     }
 }
 

@@ -115,11 +115,7 @@ impl GluonScope {
     pub fn name_scope(&mut self, block: &Block) -> BlockScopeGuard<'_> {
         let depth = self.entered.len();
         self.enter(block);
-        BlockScopeGuard {
-            scope: self,
-            depth,
-            ended: false,
-        }
+        BlockScopeGuard { scope: self, depth, ended: false }
     }
 
     /// Enters `block`'s scope; pair it with [`end`](Self::end). Prefer
@@ -205,11 +201,7 @@ impl BlockScopeGuard<'_> {
             // guard's to report.
             let _ = self.scope.end();
         }
-        if self.scope.entered.len() == self.depth + 1 {
-            self.scope.end()
-        } else {
-            Ok(())
-        }
+        if self.scope.entered.len() == self.depth + 1 { self.scope.end() } else { Ok(()) }
     }
 }
 

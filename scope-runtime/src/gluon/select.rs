@@ -15,10 +15,7 @@ impl Select {
             None | Some("") => Ok(Select(None)),
             Some(pattern) => Regex::new(pattern)
                 .map(|re| Select(Some(re)))
-                .map_err(|err| Error::InvalidRegex {
-                    pattern: pattern.to_string(),
-                    reason: err.to_string(),
-                }),
+                .map_err(|err| Error::InvalidRegex { pattern: pattern.to_string(), reason: err.to_string() }),
         }
     }
 
