@@ -12,6 +12,7 @@ use super::dict::ParameterDict;
 use super::lock;
 use super::select::Select;
 use crate::error::{Error, Result};
+use crate::{Graph, Init, Variable};
 
 /// Serialises [`Block::register_child`], so two threads cannot together close a cycle that
 /// each check alone would have refused.
@@ -224,6 +225,18 @@ impl Block {
             todo.extend(block.children().into_iter().rev());
         }
         Ok(out)
+    }
+
+    /// Initialises every parameter of this block and its descendants as variables of
+    /// `graph` (Gluon's `block.initialize(init)`), in [`collect_params`](Self::collect_params)
+    /// order; see [`Parameter::initialize`](super::Parameter::initialize).
+    ///
+    /// # Errors
+    ///
+    /// What `collect_params(None)` or [`Parameter::initialize`](super::Parameter::initialize)
+    /// fails with.
+    pub fn initialize(&self, graph: &Graph, init: Init) -> Result<Vec<Variable>> {
+        self.collect_params(None)?.initialize(graph, init)
     }
 
     /// Next automatic part for a block with `hint` made in this block's scope: `dense0_`,

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::lock;
 use super::param::Parameter;
 use crate::error::{Error, Result};
+use crate::{Graph, Init, Variable};
 
 /// The parameters of one block, as Gluon's `ParameterDict`.
 ///
@@ -149,6 +150,17 @@ impl ParameterDict {
     /// Whether `self` and `other` are the same dict object.
     pub fn same(&self, other: &ParameterDict) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Initialises every own entry in insertion order (Gluon's
+    /// `ParameterDict.initialize`); see [`Parameter::initialize`]. Entries already
+    /// initialised in `graph` keep their variable.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`Parameter::initialize`]; entries before it stay initialised.
+    pub fn initialize(&self, graph: &Graph, init: Init) -> Result<Vec<Variable>> {
+        self.parameters().iter().map(|p| p.initialize(graph, init)).collect()
     }
 
     /// Copies every entry of `other` into this dict, as Gluon's `ParameterDict.update`: a

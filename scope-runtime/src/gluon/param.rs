@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::sync::Mutex;
 
 use super::lock;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, fmt_shape};
+use crate::{Graph, Init, VarSpec, Variable};
 
 /// A parameter of a Gluon-style block, shared by every dict that holds it.
 ///
@@ -38,12 +39,14 @@ pub struct Parameter {
 struct ParamInner {
     name: String,
     shape: Mutex<Vec<usize>>,
+    /// The graph variable holding the data, once initialised.
+    data: Mutex<Option<(Graph, Variable)>>,
 }
 
 impl Parameter {
     /// Makes a new parameter; only dicts call this.
     pub(crate) fn new(name: String, shape: &[usize]) -> Parameter {
-        Parameter { inner: Arc::new(ParamInner { name, shape: Mutex::new(shape.to_vec()) }) }
+        Parameter { inner: Arc::new(ParamInner { name, shape: Mutex::new(shape.to_vec()), data: Mutex::new(None) }) }
     }
 
     /// The full Gluon name, such as `model0_dense0_weight`.
@@ -64,6 +67,65 @@ impl Parameter {
     /// Whether `self` and `other` are the same parameter object.
     pub fn same(&self, other: &Parameter) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Materialises the parameter as a variable of `graph`'s store, named by its full
+    /// Gluon name (`model0_dense0_weight:0`), with a first value from `init` drawn from the
+    /// graph's seeded RNG (Gluon's default initializer is
+    /// `Init::RandomUniform { min: -0.07, max: 0.07 }`). Initialising again in the same
+    /// graph returns the same variable.
+    ///
+    /// ```
+    /// use scope_runtime::gluon::ParameterDict;
+    /// use scope_runtime::{Graph, Init};
+    ///
+    /// let graph = Graph::new();
+    /// let w = ParameterDict::new("dense0_").get("weight", &[2, 3])?;
+    /// let var = w.initialize(&graph, Init::Ones)?;
+    /// assert_eq!(var.name(), "dense0_weight:0");
+    /// assert!(graph.get_variable_by_name("dense0_weight").is_some_and(|v| v.same(&var)));
+    /// # Ok::<(), scope_runtime::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] while the shape has unknown (`0`) dimensions, or when
+    /// the parameter already lives in another graph; [`Error::AlreadyExists`] when another
+    /// variable of the store (say, a different parameter of the same name) has the name;
+    /// [`Error::InvalidName`] when the name is not a valid TensorFlow name (`_bias`).
+    pub fn initialize(&self, graph: &Graph, init: Init) -> Result<Variable> {
+        let mut data = lock(&self.inner.data);
+        if let Some((owner, var)) = data.as_ref() {
+            if owner.same(graph) {
+                return Ok(var.clone());
+            }
+            return Err(Error::InvalidArgument {
+                message: format!(
+                    "Gluon parameter `{}` is already initialised in another graph: use that graph, \
+                     or make a new block for this one",
+                    self.inner.name
+                ),
+            });
+        }
+        let shape = self.shape();
+        if shape.contains(&0) {
+            return Err(Error::InvalidArgument {
+                message: format!(
+                    "Gluon parameter `{}` has unknown dimensions (shape {}, 0 = unknown): get it with \
+                     its full shape before initialising it",
+                    self.inner.name,
+                    fmt_shape(&shape)
+                ),
+            });
+        }
+        let var = graph.scope().get_variable(&self.inner.name, VarSpec::new().shape(&shape).init(init))?;
+        *data = Some((graph.clone(), var.clone()));
+        Ok(var)
+    }
+
+    /// The graph variable holding the data, once [`initialize`](Self::initialize)d.
+    pub fn variable(&self) -> Option<Variable> {
+        lock(&self.inner.data).as_ref().map(|(_, var)| var.clone())
     }
 
     /// Merges `desired` into the stored shape, as Gluon's `ParameterDict.get` does for an

@@ -15,7 +15,7 @@ impl Select {
             None | Some("") => Ok(Select(None)),
             Some(pattern) => Regex::new(pattern)
                 .map(|re| Select(Some(re)))
-                .map_err(|err| Error::InvalidRegex { pattern: pattern.to_string(), reason: err.to_string() }),
+                .map_err(|err| Error::InvalidRegex { pattern: pattern.to_string(), reason: short_reason(&err) }),
         }
     }
 
@@ -31,6 +31,15 @@ impl Select {
             Some(re) => re.find(name).is_some_and(|m| m.start() == 0),
         }
     }
+}
+
+/// The gist of a regex error: its display spans several lines (the pattern, a caret,
+/// then `error: unclosed group`); the last line says what is wrong.
+fn short_reason(err: &regex::Error) -> String {
+    let text = err.to_string();
+    let last = text.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("");
+    let reason = last.strip_prefix("error: ").unwrap_or(last);
+    reason.trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]
@@ -59,6 +68,16 @@ mod tests {
     fn empty_and_absent_select_everything() {
         assert!(matches("", "anything"));
         assert!(Select::new(None).is_ok_and(|s| s.matches("anything")));
+    }
+
+    #[test]
+    fn invalid_pattern_error_names_pattern_and_cause() {
+        let err = Select::new(Some("x_[")).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            err,
+            "`x_[` is not a valid regex for `collect_params`: unclosed character class; \
+             fix the pattern or pass `None`"
+        );
     }
 
     #[test]
