@@ -32,10 +32,18 @@ static REGISTER: Mutex<()> = Mutex::new(());
 /// The TensorFlow style names variables by the scopes open while they are created, and
 /// shares them by reopening a scope with reuse:
 ///
-/// ```text
-/// let mut s = graph.scope();
-/// let mut layer = s.variable_scope("dense")?;
-/// let w = layer.get_variable("weight", [4, 3])?;          // "dense/weight:0"
+/// ```
+/// use scope_runtime::{Graph, Reuse, VarScope};
+///
+/// let graph = Graph::new();
+/// let mut cx = graph.scope(); // this thread's scope stacks
+/// let w = cx.variable_scope("dense")?.get_variable("weight", [4, 3])?;
+/// assert_eq!(w.name(), "dense/weight:0");
+/// let shared = cx
+///     .variable_scope(VarScope::new("dense").reuse(Reuse::ReuseOnly))?
+///     .get_variable("weight", [4, 3])?;
+/// assert!(shared.same(&w));
+/// # Ok::<(), scope_runtime::Error>(())
 /// ```
 ///
 /// The Gluon style names parameters by the block that owns them, numbers blocks per
@@ -81,6 +89,10 @@ static REGISTER: Mutex<()> = Mutex::new(());
 /// let names = model.collect_params(None)?.keys();
 /// assert_eq!(names, ["model0_dense0_weight", "model0_dense0_bias"]);
 /// assert_eq!(model.collect_params(Some(".*bias"))?.keys(), ["model0_dense0_bias"]);
+/// // The parameters live in the same variable store as TF-style variables.
+/// let graph = scope_runtime::Graph::new();
+/// let vars = model.initialize(&graph, scope_runtime::Init::Ones)?;
+/// assert_eq!(vars[0].name(), "model0_dense0_weight:0");
 /// # Ok::<(), scope_runtime::Error>(())
 /// ```
 #[derive(Clone)]
