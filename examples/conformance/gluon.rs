@@ -32,7 +32,11 @@ pub fn run_case(steps: &[Json]) -> Result<Vec<String>, String> {
 /// Runs `steps` in a new thread (fresh naming state) and waits for it.
 fn in_new_thread(steps: &[Json], refs: &mut Refs, out: &mut Vec<String>) -> Result<(), String> {
     std::thread::scope(|s| {
-        s.spawn(|| run_thread(steps, refs, out)).join().map_err(|_| "a case thread panicked".to_string())?
+        std::thread::Builder::new()
+            .spawn_scoped(s, || run_thread(steps, refs, out))
+            .map_err(|e| format!("cannot start a thread: {e}"))?
+            .join()
+            .map_err(|_| "a case thread panicked".to_string())?
     })
 }
 
@@ -66,21 +70,22 @@ fn opt_str_field<'a>(step: &'a Json, key: &str) -> Result<Option<&'a str>, Strin
     }
 }
 
-fn block_ref(refs: &Refs, step: &Json, key: &str) -> Result<Block, String> {
+fn ref_field<'r>(refs: &'r Refs, step: &Json, key: &str) -> Result<&'r Ref, String> {
     let name = str_field(step, key)?;
-    match refs.get(name) {
-        Some(Ref::Block(b)) => Ok(b.clone()),
-        Some(Ref::Param(_)) => Err(format!("ref `{name}` is a parameter, not a block")),
-        None => Err(format!("unknown ref `{name}`")),
+    refs.get(name).ok_or_else(|| format!("unknown ref `{name}`"))
+}
+
+fn block_ref(refs: &Refs, step: &Json, key: &str) -> Result<Block, String> {
+    match ref_field(refs, step, key)? {
+        Ref::Block(b) => Ok(b.clone()),
+        Ref::Param(p) => Err(format!("step {step}: `{key}` is parameter `{}`, not a block", p.name())),
     }
 }
 
 fn param_ref(refs: &Refs, step: &Json, key: &str) -> Result<Parameter, String> {
-    let name = str_field(step, key)?;
-    match refs.get(name) {
-        Some(Ref::Param(p)) => Ok(p.clone()),
-        Some(Ref::Block(_)) => Err(format!("ref `{name}` is a block, not a parameter")),
-        None => Err(format!("unknown ref `{name}`")),
+    match ref_field(refs, step, key)? {
+        Ref::Param(p) => Ok(p.clone()),
+        Ref::Block(b) => Err(format!("step {step}: `{key}` is block `{}`, not a parameter", b.prefix())),
     }
 }
 
@@ -154,7 +159,11 @@ fn run_step(cx: &mut GluonScope, step: &Json, refs: &mut Refs, out: &mut Vec<Str
             }
         }
         "same" => {
-            let same = param_ref(refs, step, "a")?.same(&param_ref(refs, step, "b")?);
+            let same = match (ref_field(refs, step, "a")?, ref_field(refs, step, "b")?) {
+                (Ref::Param(a), Ref::Param(b)) => a.same(b),
+                (Ref::Block(a), Ref::Block(b)) => a.same(b),
+                _ => return Err(format!("step {step}: `a` and `b` must both be parameters or both blocks")),
+            };
             out.push(same.to_string());
         }
         "register" => {
