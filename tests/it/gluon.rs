@@ -7,9 +7,9 @@ mod runner;
 
 use std::path::PathBuf;
 
-#[test]
-fn gluon_public_cases_all_pass() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/gluon_public.json");
+/// Runs every case of `file` and returns how many passed, failing with each diff.
+fn check_file(file: &str) -> usize {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
     let cases = case::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut failures = String::new();
     let mut passed = 0;
@@ -20,8 +20,37 @@ fn gluon_public_cases_all_pass() {
             Err(e) => failures.push_str(&format!("BROKEN {}: {e}\n", c.name)),
         }
     }
-    assert!(failures.is_empty(), "{passed}/{} passed\n{failures}", cases.len());
-    assert_eq!(passed, 54);
+    assert!(failures.is_empty(), "{file}: {passed}/{} passed\n{failures}", cases.len());
+    passed
+}
+
+#[test]
+fn gluon_public_cases_all_pass() {
+    assert_eq!(check_file("tests/conformance/gluon_public.json"), 54);
+}
+
+/// Random step sequences (`tests/gluon_oracle/gen.py`) whose lines real MXNet 1.9.1 Gluon
+/// printed (`tests/gluon_oracle/oracle.py`, which also reproduces all 54 public cases):
+/// they reach rule combinations the public cases do not, such as re-entry across threads.
+#[test]
+fn mxnet_fuzz_cases_all_pass() {
+    assert_eq!(check_file("tests/gluon_oracle/mxnet_fuzz.json"), 183);
+}
+
+#[test]
+fn runner_reports_a_wrong_expectation() {
+    // The runner really compares: a wrong line is a difference, not a pass.
+    let Ok(cases) = case::parse(
+        r#"{"cases": [{"name": "wrong", "steps": [{"do": "block", "hint": "dense"}], "expect": ["dense1_"]}]}"#,
+    ) else {
+        panic!("the inline case does not parse")
+    };
+    let out = runner::run_case(&cases[0].steps);
+    assert_eq!(out, Ok(vec!["dense0_".to_string()]));
+    assert!(!case::diff(&cases[0].expect, &["dense0_".to_string()]).is_empty());
+    // A malformed case is reported as such, not run.
+    let bad = serde_json::json!([{"do": "end"}]);
+    assert!(runner::run_case(bad.as_array().map(Vec::as_slice).unwrap_or_default()).is_err());
 }
 
 mod model {
