@@ -9,7 +9,30 @@
 //! order. See [`Block`] for both styles side by side.
 //!
 //! Blocks, dicts and parameters are `Send + Sync` handles; only the [`GluonScope`] is
-//! per thread.
+//! per thread. Parameters become variables of a [`Graph`](crate::Graph) when initialised,
+//! beside TF-style variables.
+//!
+//! ```
+//! use scope_runtime::gluon::{BlockSpec, GluonScope};
+//! use scope_runtime::{Graph, Init};
+//!
+//! let mut cx = GluonScope::new(); // this thread's counters and current block
+//! let model = cx.block("model")?;
+//! let (first, second) = {
+//!     let mut inside = cx.name_scope(&model); // `with model.name_scope():`
+//!     let first = inside.block("dense")?;
+//!     let second = inside.block(BlockSpec::new("dense").share(&first))?;
+//!     (first, second)
+//! };
+//! let w = first.params().get("weight", &[4, 0])?; // 0: not known yet
+//! assert_eq!(w.name(), "model0_dense0_weight");
+//! assert!(second.params().get("weight", &[4, 3])?.same(&w)); // shared, shape now [4, 3]
+//! assert_eq!(w.shape(), [4, 3]);
+//! assert_eq!(model.collect_params(Some(".*weight"))?.keys(), ["model0_dense0_weight"]);
+//! let vars = model.initialize(&Graph::new(), Init::Ones)?;
+//! assert_eq!(vars[0].name(), "model0_dense0_weight:0");
+//! # Ok::<(), scope_runtime::Error>(())
+//! ```
 
 mod block;
 mod dict;
