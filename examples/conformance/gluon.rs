@@ -40,16 +40,13 @@ fn in_new_thread(steps: &[Json], refs: &mut Refs, out: &mut Vec<String>) -> Resu
     })
 }
 
-/// Runs steps with this thread's own `GluonScope`, then ends what they left entered.
+/// Runs steps with this thread's own `GluonScope`.
 fn run_thread(steps: &[Json], refs: &mut Refs, out: &mut Vec<String>) -> Result<(), String> {
     let mut cx = GluonScope::new();
     for step in steps {
         run_step(&mut cx, step, refs, out)?;
     }
-    while !cx.entered().is_empty() {
-        // As Python's `with` would on leaving; the format has nothing to print here.
-        let _ = cx.end();
-    }
+    // Dropping `cx` ends what the steps left entered; the format prints nothing for it.
     Ok(())
 }
 

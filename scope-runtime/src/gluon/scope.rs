@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 /// (`dense0_`, `dense1_`), the block scope that is current, and (in `with` statements)
 /// the blocks entered. A `GluonScope` holds exactly those; blocks, their counters and
 /// their parameters are shared values. Give each thread its own `GluonScope` (a new one
-/// starts at top level with every counter at zero) and share blocks freely.
+/// starts at top level with every counter at zero) and share blocks freely. Dropping it
+/// ends the scopes still entered.
 ///
 /// ```
 /// use scope_runtime::gluon::GluonScope;
@@ -165,6 +166,17 @@ impl GluonScope {
     /// The blocks entered and not yet ended, outermost first.
     pub fn entered(&self) -> &[Block] {
         &self.entered
+    }
+}
+
+impl Drop for GluonScope {
+    /// Ends every scope still entered, innermost first, as leaving Python's `with`
+    /// blocks would: blocks do not stay open (or keep each other alive) after the thread's
+    /// state is gone.
+    fn drop(&mut self) {
+        while !self.entered.is_empty() {
+            let _ = self.end();
+        }
     }
 }
 
