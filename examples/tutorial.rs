@@ -49,7 +49,11 @@ fn main() -> Result<()> {
         let v1 = foo.variable_scope("bar")?.get_variable("v", [1])?;
         let v2 = foo.variable_scope(VarScope::new("baz").initializer(Init::constant(0.6)))?.get_variable("v", [1])?;
         for var in [&v, &w, &v1, &v2] {
-            println!("{:<25} -> {:?}", var.name(), var.value().to_f64_vec().iter().map(|x| *x as f32).collect::<Vec<_>>());
+            println!(
+                "{:<25} -> {:?}",
+                var.name(),
+                var.value().to_f64_vec().iter().map(|x| *x as f32).collect::<Vec<_>>()
+            );
         }
     }
 
@@ -64,6 +68,9 @@ fn main() -> Result<()> {
         println!("op in name scope          -> {}", x.name());
     }
 
-    println!("\nglobal variables: {}", graph.global_variables().iter().map(|v| v.name()).collect::<Vec<_>>().join(", "));
+    println!(
+        "\nglobal variables: {}",
+        graph.global_variables().iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+    );
     Ok(())
 }

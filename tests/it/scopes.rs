@@ -73,7 +73,8 @@ fn glorot_values(seed: u64) -> Vec<f64> {
     let graph = Graph::with_seed(seed);
     let mut cx = graph.scope();
     let a = cx.get_variable("a", [4, 3]).unwrap();
-    let b = cx.get_variable("b", VarSpec::new().shape([5]).init(Init::RandomNormal { mean: 0.0, stddev: 1.0 })).unwrap();
+    let b =
+        cx.get_variable("b", VarSpec::new().shape([5]).init(Init::RandomNormal { mean: 0.0, stddev: 1.0 })).unwrap();
     let mut v = a.value().to_f64_vec();
     v.extend(b.value().to_f64_vec());
     v
