@@ -16,8 +16,8 @@ fn main() -> Result<()> {
 
     // Nested scopes compose like directories.
     {
-        let mut foo = cx.variable_scope("foo")?;
-        let mut bar = foo.variable_scope("bar")?;
+        let mut foo_scope = cx.variable_scope("foo")?;
+        let mut bar = foo_scope.variable_scope("bar")?;
         println!("foo/bar/v                 -> {}", bar.get_variable("v", [1])?.name());
     }
 
@@ -43,11 +43,12 @@ fn main() -> Result<()> {
 
     // Initializers are inherited by sub-scopes and can be overridden.
     {
-        let mut foo = cx.variable_scope(VarScope::new("init").initializer(Init::constant(0.4)))?;
-        let v = foo.get_variable("v", [1])?;
-        let w = foo.get_variable("w", VarSpec::new().shape([1]).init(Init::constant(0.5)))?;
-        let v1 = foo.variable_scope("bar")?.get_variable("v", [1])?;
-        let v2 = foo.variable_scope(VarScope::new("baz").initializer(Init::constant(0.6)))?.get_variable("v", [1])?;
+        let mut foo_scope = cx.variable_scope(VarScope::new("init").initializer(Init::constant(0.4)))?;
+        let v = foo_scope.get_variable("v", [1])?;
+        let w = foo_scope.get_variable("w", VarSpec::new().shape([1]).init(Init::constant(0.5)))?;
+        let v1 = foo_scope.variable_scope("bar")?.get_variable("v", [1])?;
+        let v2 =
+            foo_scope.variable_scope(VarScope::new("baz").initializer(Init::constant(0.6)))?.get_variable("v", [1])?;
         for var in [&v, &w, &v1, &v2] {
             println!(
                 "{:<25} -> {:?}",
@@ -59,8 +60,8 @@ fn main() -> Result<()> {
 
     // Name scopes name ops, not get_variable variables.
     {
-        let mut foo = cx.variable_scope("ops")?;
-        let mut bar = foo.name_scope("bar")?;
+        let mut foo_scope = cx.variable_scope("ops")?;
+        let mut bar = foo_scope.name_scope("bar")?;
         let v = bar.get_variable("v", [1])?;
         let one = bar.constant(1.0f32)?;
         let x = bar.add(&one, &v)?;

@@ -131,7 +131,7 @@ fn eight_threads_share_one_graph_with_auto_reuse() {
 fn a_thread_starts_at_the_root_unless_given_a_captured_scope() {
     let graph = Graph::new();
     let mut cx = graph.scope();
-    let mut main = cx.variable_scope("main").unwrap();
+    let main = cx.variable_scope("main").unwrap();
     let captured = main.current_variable_scope();
     let (root_name, inside) = std::thread::scope(|s| {
         s.spawn(|| {
@@ -171,11 +171,11 @@ fn guards_close_scopes_on_every_path() {
 fn ops_are_recorded_with_their_inputs() {
     let graph = Graph::new();
     let mut cx = graph.scope();
-    let mut foo = cx.variable_scope("foo").unwrap();
-    let v = foo.get_variable("v", VarSpec::new().shape([2]).init(Init::constant(2.0))).unwrap();
-    let one = foo.constant(1.0f32).unwrap();
-    let x = foo.add(&one, &v).unwrap();
-    let y = foo.named("y").mul(&x, &x).unwrap();
+    let mut foo_scope = cx.variable_scope("foo").unwrap();
+    let v = foo_scope.get_variable("v", VarSpec::new().shape([2]).init(Init::constant(2.0))).unwrap();
+    let one = foo_scope.constant(1.0f32).unwrap();
+    let x = foo_scope.add(&one, &v).unwrap();
+    let y = foo_scope.named("y").mul(&x, &x).unwrap();
     assert_eq!(y.value().to_f64_vec(), vec![9.0, 9.0]);
     let nodes = graph.nodes();
     let add = nodes.iter().find(|n| n.name == "foo/add").unwrap();
