@@ -1,1 +1,5 @@
-//! Integration tests (one binary).
+//! Integration tests, in one binary (each `tests/*.rs` would relink the crate).
+
+mod conformance;
+mod gluon;
+mod scopes;
