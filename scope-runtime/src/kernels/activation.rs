@@ -11,9 +11,7 @@ fn same_shape(kernel: &'static str, a: &[usize], b: &[usize]) -> KResult<()> {
     if a != b {
         return Err(KernelError::shape(
             kernel,
-            format!(
-                "forward value {a:?} and gradient {b:?} differ; pass the gradient of this value"
-            ),
+            format!("forward value {a:?} and gradient {b:?} differ; pass the gradient of this value"),
         ));
     }
     Ok(())
@@ -41,14 +39,9 @@ pub fn relu_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
 }
 
 /// `dy * (x > 0)`; `x` may be the relu's input or output.
-pub fn relu_grad<T: Float, D: Dimension>(
-    x: ArrayView<'_, T, D>,
-    dy: ArrayView<'_, T, D>,
-) -> KResult<Array<T, D>> {
+pub fn relu_grad<T: Float, D: Dimension>(x: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("relu_grad", x.shape(), dy.shape())?;
-    Ok(Zip::from(&x)
-        .and(&dy)
-        .map_collect(|&x, &g| if x > T::zero() { g } else { T::zero() }))
+    Ok(Zip::from(&x).and(&dy).map_collect(|&x, &g| if x > T::zero() { g } else { T::zero() }))
 }
 
 /// `1 / (1 + e^-x)`, numerically stable for large `|x|`.
@@ -62,14 +55,9 @@ pub fn sigmoid_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
 }
 
 /// `dy * y * (1 - y)` from the sigmoid's output `y`.
-pub fn sigmoid_grad<T: Float, D: Dimension>(
-    y: ArrayView<'_, T, D>,
-    dy: ArrayView<'_, T, D>,
-) -> KResult<Array<T, D>> {
+pub fn sigmoid_grad<T: Float, D: Dimension>(y: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("sigmoid_grad", y.shape(), dy.shape())?;
-    Ok(Zip::from(&y)
-        .and(&dy)
-        .map_collect(|&y, &g| g * y * (T::one() - y)))
+    Ok(Zip::from(&y).and(&dy).map_collect(|&y, &g| g * y * (T::one() - y)))
 }
 
 /// Hyperbolic tangent.
@@ -83,12 +71,7 @@ pub fn tanh_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
 }
 
 /// `dy * (1 - y^2)` from the tanh's output `y`.
-pub fn tanh_grad<T: Float, D: Dimension>(
-    y: ArrayView<'_, T, D>,
-    dy: ArrayView<'_, T, D>,
-) -> KResult<Array<T, D>> {
+pub fn tanh_grad<T: Float, D: Dimension>(y: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("tanh_grad", y.shape(), dy.shape())?;
-    Ok(Zip::from(&y)
-        .and(&dy)
-        .map_collect(|&y, &g| g * (T::one() - y * y)))
+    Ok(Zip::from(&y).and(&dy).map_collect(|&y, &g| g * (T::one() - y * y)))
 }

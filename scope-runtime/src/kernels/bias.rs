@@ -25,10 +25,7 @@ pub fn bias_add<T: Float>(x: ArrayViewD<'_, T>, bias: ArrayView1<'_, T>) -> KRes
 }
 
 /// [`bias_add`] in place.
-pub fn bias_add_inplace<T: Float>(
-    mut x: ArrayViewMutD<'_, T>,
-    bias: ArrayView1<'_, T>,
-) -> KResult<()> {
+pub fn bias_add_inplace<T: Float>(mut x: ArrayViewMutD<'_, T>, bias: ArrayView1<'_, T>) -> KResult<()> {
     check("bias_add", x.shape(), bias.len())?;
     x += &bias;
     Ok(())
@@ -45,8 +42,6 @@ pub fn bias_add_grad<T: Float>(dy: ArrayViewD<'_, T>) -> KResult<Array1<T>> {
     };
     let rows = dy.len().checked_div(c).unwrap_or(0);
     let flat = dy.as_standard_layout();
-    let flat = flat
-        .to_shape((rows, c))
-        .map_err(|e| KernelError::shape("bias_add_grad", e.to_string()))?;
+    let flat = flat.to_shape((rows, c)).map_err(|e| KernelError::shape("bias_add_grad", e.to_string()))?;
     Ok(flat.sum_axis(Axis(0)))
 }

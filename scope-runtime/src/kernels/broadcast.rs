@@ -17,11 +17,7 @@ use super::{Float, KResult, KernelError};
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> KResult<Vec<usize>> {
     let rank = a.len().max(b.len());
     let dim = |s: &[usize], i: usize| {
-        if i < rank - s.len() {
-            1
-        } else {
-            s[i - (rank - s.len())]
-        }
+        if i < rank - s.len() { 1 } else { s[i - (rank - s.len())] }
     };
     (0..rank)
         .map(|i| match (dim(a, i), dim(b, i)) {
@@ -72,6 +68,5 @@ pub fn reduce_to_shape<T: Float>(grad: ArrayViewD<'_, T>, shape: &[usize]) -> KR
             acc = acc.sum_axis(Axis(i)).insert_axis(Axis(i));
         }
     }
-    acc.into_shape_with_order(IxDyn(shape))
-        .map_err(|e| KernelError::shape("reduce_to_shape", e.to_string()))
+    acc.into_shape_with_order(IxDyn(shape)).map_err(|e| KernelError::shape("reduce_to_shape", e.to_string()))
 }

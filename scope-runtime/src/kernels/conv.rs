@@ -48,12 +48,7 @@ impl Conv2dGeometry {
     /// assert_eq!((g.height.pad_before, g.height.pad_after), (2, 2));
     /// # Ok::<(), scope_runtime::kernels::KernelError>(())
     /// ```
-    pub fn new(
-        input: &[usize],
-        filter: &[usize],
-        strides: [usize; 2],
-        padding: Padding,
-    ) -> KResult<Self> {
+    pub fn new(input: &[usize], filter: &[usize], strides: [usize; 2], padding: Padding) -> KResult<Self> {
         let (&[n, h, w, c], &[kh, kw, fc, o]) = (input, filter) else {
             return Err(KernelError::shape(
                 FWD,
@@ -74,43 +69,22 @@ impl Conv2dGeometry {
         }
         let height = Window::new(FWD, "height", h, kh, strides[0], padding)?;
         let width = Window::new(FWD, "width", w, kw, strides[1], padding)?;
-        Ok(Self {
-            batch: n,
-            in_channels: c,
-            out_channels: o,
-            height,
-            width,
-        })
+        Ok(Self { batch: n, in_channels: c, out_channels: o, height, width })
     }
 
     /// `[n, h, w, c]`.
     pub fn input_shape(&self) -> [usize; 4] {
-        [
-            self.batch,
-            self.height.input,
-            self.width.input,
-            self.in_channels,
-        ]
+        [self.batch, self.height.input, self.width.input, self.in_channels]
     }
 
     /// `[kh, kw, c, o]`.
     pub fn filter_shape(&self) -> [usize; 4] {
-        [
-            self.height.kernel,
-            self.width.kernel,
-            self.in_channels,
-            self.out_channels,
-        ]
+        [self.height.kernel, self.width.kernel, self.in_channels, self.out_channels]
     }
 
     /// `[n, out_h, out_w, o]`.
     pub fn output_shape(&self) -> [usize; 4] {
-        [
-            self.batch,
-            self.height.output,
-            self.width.output,
-            self.out_channels,
-        ]
+        [self.batch, self.height.output, self.width.output, self.out_channels]
     }
 
     /// Floating-point operations of the forward pass (2 per multiply-add).
@@ -141,10 +115,7 @@ pub enum Epilogue<'a, T> {
 }
 
 impl<'a, T: Float> Epilogue<'a, T> {
-    fn bias(
-        &self,
-        channels: usize,
-    ) -> KResult<Option<(ndarray::CowArray<'a, T, ndarray::Ix1>, bool)>> {
+    fn bias(&self, channels: usize) -> KResult<Option<(ndarray::CowArray<'a, T, ndarray::Ix1>, bool)>> {
         let (b, relu) = match self {
             Self::None => return Ok(None),
             Self::Bias(b) => (b, false),
@@ -161,21 +132,13 @@ impl<'a, T: Float> Epilogue<'a, T> {
             ));
         }
         let b: ArrayView1<'a, T> = *b;
-        let b = if b.is_standard_layout() {
-            ndarray::CowArray::from(b)
-        } else {
-            ndarray::CowArray::from(b.to_owned())
-        };
+        let b = if b.is_standard_layout() { ndarray::CowArray::from(b) } else { ndarray::CowArray::from(b.to_owned()) };
         Ok(Some((b, relu)))
     }
 }
 
-fn std_slice<'a, T: Float>(
-    kernel: &'static str,
-    a: &'a ndarray::CowArray<'_, T, ndarray::Ix4>,
-) -> KResult<&'a [T]> {
-    a.as_slice()
-        .ok_or_else(|| KernelError::shape(kernel, "operand is not in standard layout"))
+fn std_slice<'a, T: Float>(kernel: &'static str, a: &'a ndarray::CowArray<'_, T, ndarray::Ix4>) -> KResult<&'a [T]> {
+    a.as_slice().ok_or_else(|| KernelError::shape(kernel, "operand is not in standard layout"))
 }
 
 fn gemm_err(kernel: &'static str) -> impl Fn(scope_gemm::GemmError) -> KernelError {
@@ -197,14 +160,12 @@ fn pad_nhwc<T: Float>(
     if n == 0 || h == 0 || w == 0 || c == 0 {
         return;
     }
-    buf.par_chunks_mut(hp * wp * c)
-        .zip(x.par_chunks(h * w * c))
-        .for_each(|(dst, src)| {
-            for (y, row) in src.chunks(w * c).enumerate() {
-                let start = ((y + pt) * wp + pl) * c;
-                dst[start..start + w * c].copy_from_slice(row);
-            }
-        });
+    buf.par_chunks_mut(hp * wp * c).zip(x.par_chunks(h * w * c)).for_each(|(dst, src)| {
+        for (y, row) in src.chunks(w * c).enumerate() {
+            let start = ((y + pt) * wp + pl) * c;
+            dst[start..start + w * c].copy_from_slice(row);
+        }
+    });
 }
 
 /// VALID stride-1 correlation of padded samples `xp` (`[n, hp, wp, c]`) with a contiguous HWIO
@@ -219,11 +180,7 @@ fn implicit_forward<T: Float>(
     (oh, ow): (usize, usize),
     yv: &mut Vec<T>,
 ) -> KResult<usize> {
-    let mv = if oh == 0 || ow == 0 {
-        0
-    } else {
-        (oh - 1) * wp + ow
-    };
+    let mv = if oh == 0 || ow == 0 { 0 } else { (oh - 1) * wp + ow };
     yv.clear();
     yv.resize(n * mv * o, T::zero());
     if mv == 0 || o == 0 || n == 0 {
@@ -232,8 +189,7 @@ fn implicit_forward<T: Float>(
     let sample = hp * wp * c;
     let one = |img: usize, y: &mut [T], par: Parallelism| -> KResult<()> {
         for i in 0..kh {
-            let lhs = MatRef::new(xp, img * sample + i * wp * c, mv, kw * c, c, 1)
-                .map_err(gemm_err(kernel))?;
+            let lhs = MatRef::new(xp, img * sample + i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(kernel))?;
             let rhs = MatRef::new(f, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(kernel))?;
             let dst = MatMut::row_major(y, mv, o).map_err(gemm_err(kernel))?;
             let beta = if i == 0 { None } else { Some(T::one()) };
@@ -242,9 +198,7 @@ fn implicit_forward<T: Float>(
         Ok(())
     };
     if n >= 2 {
-        yv.par_chunks_mut(mv * o)
-            .enumerate()
-            .try_for_each(|(img, y)| one(img, y, Parallelism::Sequential))?;
+        yv.par_chunks_mut(mv * o).enumerate().try_for_each(|(img, y)| one(img, y, Parallelism::Sequential))?;
     } else {
         one(0, yv, parallelism_for(mv, o, kh * kw * c))?;
     }
@@ -265,25 +219,23 @@ fn gather_virtual<T: Float>(
     if n == 0 || oh * ow * o == 0 {
         return;
     }
-    out.par_chunks_mut(oh * ow * o)
-        .zip(yv.par_chunks(mv * o))
-        .for_each(|(dst, src)| {
-            for y in 0..oh {
-                let s = &src[y * wp * o..(y * wp + ow) * o];
-                let d = &mut dst[y * ow * o..(y + 1) * ow * o];
-                match bias {
-                    None => d.copy_from_slice(s),
-                    Some((b, relu)) => {
-                        for (dp, sp) in d.chunks_exact_mut(o).zip(s.chunks_exact(o)) {
-                            for ((dv, &sv), &bv) in dp.iter_mut().zip(sp).zip(b) {
-                                let v = sv + bv;
-                                *dv = if relu { relu1(v) } else { v };
-                            }
+    out.par_chunks_mut(oh * ow * o).zip(yv.par_chunks(mv * o)).for_each(|(dst, src)| {
+        for y in 0..oh {
+            let s = &src[y * wp * o..(y * wp + ow) * o];
+            let d = &mut dst[y * ow * o..(y + 1) * ow * o];
+            match bias {
+                None => d.copy_from_slice(s),
+                Some((b, relu)) => {
+                    for (dp, sp) in d.chunks_exact_mut(o).zip(s.chunks_exact(o)) {
+                        for ((dv, &sv), &bv) in dp.iter_mut().zip(sp).zip(b) {
+                            let v = sv + bv;
+                            *dv = if relu { relu1(v) } else { v };
                         }
                     }
                 }
             }
-        });
+        }
+    });
 }
 
 #[inline]
@@ -316,14 +268,10 @@ fn im2col<T: Float>(x: &[T], g: &Conv2dGeometry, cols: &mut [T]) {
         for ox in 0..ww.output {
             let row = &mut cols[(oy * ww.output + ox) * kdim..][..kdim];
             for i in 0..hw.kernel {
-                let y = (oy * hw.stride + i)
-                    .checked_sub(hw.pad_before)
-                    .filter(|&y| y < hw.input);
+                let y = (oy * hw.stride + i).checked_sub(hw.pad_before).filter(|&y| y < hw.input);
                 for j in 0..ww.kernel {
                     let dst = &mut row[(i * ww.kernel + j) * c..][..c];
-                    let x_ = (ox * ww.stride + j)
-                        .checked_sub(ww.pad_before)
-                        .filter(|&x| x < ww.input);
+                    let x_ = (ox * ww.stride + j).checked_sub(ww.pad_before).filter(|&x| x < ww.input);
                     match (y, x_) {
                         (Some(y), Some(xx)) => {
                             dst.copy_from_slice(&x[(y * ww.input + xx) * c..][..c]);
@@ -345,17 +293,11 @@ fn col2im<T: Float>(cols: &[T], g: &Conv2dGeometry, dx: &mut [T]) {
         for ox in 0..ww.output {
             let row = &cols[(oy * ww.output + ox) * kdim..][..kdim];
             for i in 0..hw.kernel {
-                let Some(y) = (oy * hw.stride + i)
-                    .checked_sub(hw.pad_before)
-                    .filter(|&y| y < hw.input)
-                else {
+                let Some(y) = (oy * hw.stride + i).checked_sub(hw.pad_before).filter(|&y| y < hw.input) else {
                     continue;
                 };
                 for j in 0..ww.kernel {
-                    let Some(xx) = (ox * ww.stride + j)
-                        .checked_sub(ww.pad_before)
-                        .filter(|&x| x < ww.input)
-                    else {
+                    let Some(xx) = (ox * ww.stride + j).checked_sub(ww.pad_before).filter(|&x| x < ww.input) else {
                         continue;
                     };
                     let src = &row[(i * ww.kernel + j) * c..][..c];
@@ -389,15 +331,7 @@ pub fn conv2d<T: Float>(
 ) -> KResult<Array4<T>> {
     let g = Conv2dGeometry::new(input.shape(), filter.shape(), strides, padding)?;
     let mut out = Array4::zeros(g.output_shape());
-    conv2d_into(
-        input,
-        filter,
-        strides,
-        padding,
-        Epilogue::None,
-        &mut Conv2dScratch::new(),
-        out.view_mut(),
-    )?;
+    conv2d_into(input, filter, strides, padding, Epilogue::None, &mut Conv2dScratch::new(), out.view_mut())?;
     Ok(out)
 }
 
@@ -412,10 +346,7 @@ pub struct Conv2dScratch<T> {
 impl<T: Float> Conv2dScratch<T> {
     /// Empty buffers; they grow to the largest convolution they serve.
     pub fn new() -> Self {
-        Self {
-            padded: Vec::new(),
-            virtual_out: Vec::new(),
-        }
+        Self { padded: Vec::new(), virtual_out: Vec::new() }
     }
 }
 
@@ -442,11 +373,9 @@ pub fn conv2d_into<T: Float>(
     }
     let bias = epilogue.bias(g.out_channels)?;
     let bias_slice = match &bias {
-        Some((b, relu)) => Some((
-            b.as_slice()
-                .ok_or_else(|| KernelError::shape(FWD, "bias is not contiguous"))?,
-            *relu,
-        )),
+        Some((b, relu)) => {
+            Some((b.as_slice().ok_or_else(|| KernelError::shape(FWD, "bias is not contiguous"))?, *relu))
+        }
         None => None,
     };
     let x = input.as_standard_layout();
@@ -456,9 +385,7 @@ pub fn conv2d_into<T: Float>(
         Some(dst) => forward_slices(&g, xs, fs, bias_slice, scratch, dst),
         None => {
             let mut tmp = Array4::zeros(g.output_shape());
-            let dst = tmp
-                .as_slice_mut()
-                .ok_or_else(|| KernelError::shape(FWD, "output is not contiguous"))?;
+            let dst = tmp.as_slice_mut().ok_or_else(|| KernelError::shape(FWD, "output is not contiguous"))?;
             forward_slices(&g, xs, fs, bias_slice, scratch, dst)?;
             out.assign(&tmp);
             Ok(())
@@ -517,8 +444,7 @@ fn forward_slices<T: Float>(
             let lhs = MatRef::row_major(cols, rows, kdim).map_err(gemm_err(FWD))?;
             let rhs = MatRef::row_major(f, kdim, o).map_err(gemm_err(FWD))?;
             let dst = MatMut::row_major(y, rows, o).map_err(gemm_err(FWD))?;
-            scope_gemm::gemm(dst, lhs, rhs, T::one(), None, Parallelism::Sequential)
-                .map_err(gemm_err(FWD))
+            scope_gemm::gemm(dst, lhs, rhs, T::one(), None, Parallelism::Sequential).map_err(gemm_err(FWD))
         },
     )?;
     apply_bias(out, o, bias);
@@ -560,28 +486,18 @@ pub fn conv2d_backward_input<T: Float>(
     let f = filter.as_standard_layout();
     let (dys, fs) = (std_slice(BWD_IN, &dy)?, std_slice(BWD_IN, &f)?);
     let mut dx = Array4::<T>::zeros(input_shape);
-    let dxs = dx
-        .as_slice_mut()
-        .ok_or_else(|| KernelError::shape(BWD_IN, "gradient is not contiguous"))?;
+    let dxs = dx.as_slice_mut().ok_or_else(|| KernelError::shape(BWD_IN, "gradient is not contiguous"))?;
     if g.unit_stride() {
         // dx = VALID correlation of dy padded by (k - 1 - pad_before, pad_before + in - out ... )
         // with the spatially flipped, channel-swapped filter.
         let (hp, wp) = (hw.input + kh - 1, ww.input + kw - 1);
         // With stride 1 TF pads at most `k - 1` in total, so none of these can underflow.
-        let sub = |a: usize, b: usize| {
-            a.checked_sub(b)
-                .ok_or_else(|| KernelError::shape(BWD_IN, "inconsistent padding"))
-        };
+        let sub =
+            |a: usize, b: usize| a.checked_sub(b).ok_or_else(|| KernelError::shape(BWD_IN, "inconsistent padding"));
         let front = (sub(kh - 1, hw.pad_before)?, sub(kw - 1, ww.pad_before)?);
         let back = (sub(hp, front.0 + hw.output)?, sub(wp, front.1 + ww.output)?);
         let mut dyp = Vec::new();
-        pad_nhwc(
-            dys,
-            g.output_shape(),
-            (front.0, back.0),
-            (front.1, back.1),
-            &mut dyp,
-        );
+        pad_nhwc(dys, g.output_shape(), (front.0, back.0), (front.1, back.1), &mut dyp);
         let mut flipped = vec![T::zero(); fs.len()];
         for i in 0..kh {
             for j in 0..kw {
@@ -595,15 +511,7 @@ pub fn conv2d_backward_input<T: Float>(
             }
         }
         let mut yv = Vec::new();
-        let mv = implicit_forward(
-            BWD_IN,
-            &dyp,
-            [n, hp, wp, o],
-            &flipped,
-            [kh, kw, c],
-            (hw.input, ww.input),
-            &mut yv,
-        )?;
+        let mv = implicit_forward(BWD_IN, &dyp, [n, hp, wp, o], &flipped, [kh, kw, c], (hw.input, ww.input), &mut yv)?;
         gather_virtual(&yv, mv, wp, input_shape, None, dxs);
         return Ok(dx);
     }
@@ -613,23 +521,17 @@ pub fn conv2d_backward_input<T: Float>(
     if rows == 0 || n == 0 || sample_in == 0 {
         return Ok(dx);
     }
-    dxs.par_chunks_mut(sample_in)
-        .enumerate()
-        .try_for_each_init(
-            || vec![T::zero(); rows * kdim],
-            |cols, (img, dxi)| -> KResult<()> {
-                let lhs =
-                    MatRef::row_major(&dys[img * rows * o..], rows, o).map_err(gemm_err(BWD_IN))?;
-                let rhs = MatRef::row_major(fs, kdim, o)
-                    .map_err(gemm_err(BWD_IN))?
-                    .t();
-                let dst = MatMut::row_major(cols, rows, kdim).map_err(gemm_err(BWD_IN))?;
-                scope_gemm::gemm(dst, lhs, rhs, T::one(), None, Parallelism::Sequential)
-                    .map_err(gemm_err(BWD_IN))?;
-                col2im(cols, &g, dxi);
-                Ok(())
-            },
-        )?;
+    dxs.par_chunks_mut(sample_in).enumerate().try_for_each_init(
+        || vec![T::zero(); rows * kdim],
+        |cols, (img, dxi)| -> KResult<()> {
+            let lhs = MatRef::row_major(&dys[img * rows * o..], rows, o).map_err(gemm_err(BWD_IN))?;
+            let rhs = MatRef::row_major(fs, kdim, o).map_err(gemm_err(BWD_IN))?.t();
+            let dst = MatMut::row_major(cols, rows, kdim).map_err(gemm_err(BWD_IN))?;
+            scope_gemm::gemm(dst, lhs, rhs, T::one(), None, Parallelism::Sequential).map_err(gemm_err(BWD_IN))?;
+            col2im(cols, &g, dxi);
+            Ok(())
+        },
+    )?;
     Ok(dx)
 }
 
@@ -662,13 +564,7 @@ pub fn conv2d_backward_filter<T: Float>(
     let dw: Vec<T> = if g.unit_stride() {
         let (hp, wp) = (hw.padded(), ww.padded());
         let mut xp = Vec::new();
-        pad_nhwc(
-            xs,
-            g.input_shape(),
-            (hw.pad_before, hw.pad_after),
-            (ww.pad_before, ww.pad_after),
-            &mut xp,
-        );
+        pad_nhwc(xs, g.input_shape(), (hw.pad_before, hw.pad_after), (ww.pad_before, ww.pad_after), &mut xp);
         let mv = (oh - 1) * wp + ow;
         let sample = hp * wp * c;
         (0..n)
@@ -682,21 +578,12 @@ pub fn conv2d_backward_filter<T: Float>(
                             .copy_from_slice(&dys[img * dy_sample + y * ow * o..][..ow * o]);
                     }
                     for i in 0..kh {
-                        let lhs = MatRef::new(&xp, img * sample + i * wp * c, mv, kw * c, c, 1)
-                            .map_err(gemm_err(BWD_F))?
-                            .t();
+                        let lhs =
+                            MatRef::new(&xp, img * sample + i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(BWD_F))?.t();
                         let rhs = MatRef::row_major(&dyv, mv, o).map_err(gemm_err(BWD_F))?;
-                        let dst = MatMut::new(&mut dw, i * kw * c * o, kw * c, o, o, 1)
+                        let dst = MatMut::new(&mut dw, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(BWD_F))?;
+                        scope_gemm::gemm(dst, lhs, rhs, T::one(), Some(T::one()), Parallelism::Sequential)
                             .map_err(gemm_err(BWD_F))?;
-                        scope_gemm::gemm(
-                            dst,
-                            lhs,
-                            rhs,
-                            T::one(),
-                            Some(T::one()),
-                            Parallelism::Sequential,
-                        )
-                        .map_err(gemm_err(BWD_F))?;
                     }
                     Ok((dw, dyv))
                 },
@@ -713,21 +600,11 @@ pub fn conv2d_backward_filter<T: Float>(
                 || (vec![T::zero(); fsize], vec![T::zero(); rows * kdim]),
                 |(mut dw, mut cols), img| -> KResult<_> {
                     im2col(&xs[img * sample_in..][..sample_in], &g, &mut cols);
-                    let lhs = MatRef::row_major(&cols, rows, kdim)
-                        .map_err(gemm_err(BWD_F))?
-                        .t();
-                    let rhs = MatRef::row_major(&dys[img * dy_sample..], rows, o)
-                        .map_err(gemm_err(BWD_F))?;
+                    let lhs = MatRef::row_major(&cols, rows, kdim).map_err(gemm_err(BWD_F))?.t();
+                    let rhs = MatRef::row_major(&dys[img * dy_sample..], rows, o).map_err(gemm_err(BWD_F))?;
                     let dst = MatMut::row_major(&mut dw, kdim, o).map_err(gemm_err(BWD_F))?;
-                    scope_gemm::gemm(
-                        dst,
-                        lhs,
-                        rhs,
-                        T::one(),
-                        Some(T::one()),
-                        Parallelism::Sequential,
-                    )
-                    .map_err(gemm_err(BWD_F))?;
+                    scope_gemm::gemm(dst, lhs, rhs, T::one(), Some(T::one()), Parallelism::Sequential)
+                        .map_err(gemm_err(BWD_F))?;
                     Ok((dw, cols))
                 },
             )

@@ -28,17 +28,11 @@ pub enum KernelError {
 
 impl KernelError {
     pub(crate) fn shape(kernel: &'static str, message: impl Into<String>) -> Self {
-        Self::ShapeMismatch {
-            kernel,
-            message: message.into(),
-        }
+        Self::ShapeMismatch { kernel, message: message.into() }
     }
 
     pub(crate) fn arg(kernel: &'static str, message: impl Into<String>) -> Self {
-        Self::InvalidArgument {
-            kernel,
-            message: message.into(),
-        }
+        Self::InvalidArgument { kernel, message: message.into() }
     }
 
     /// The kernel that refused.
@@ -58,5 +52,27 @@ impl KernelError {
     /// Wraps a `scope-gemm` refusal (a bug in a kernel's bookkeeping if it ever happens).
     pub(crate) fn gemm(kernel: &'static str, e: scope_gemm::GemmError) -> Self {
         Self::shape(kernel, e.to_string())
+    }
+}
+
+impl KernelError {
+    /// Converts into the runtime's [`crate::Error`] for op `op` (its TF type, e.g. `Conv2D`) at
+    /// node `node` (its full name), with the shapes of its two main inputs.
+    ///
+    /// Shape problems become [`crate::Error::IncompatibleShapes`]; other refusals
+    /// [`crate::Error::InvalidArgument`] with the node named in the message.
+    pub fn into_error(self, op: &'static str, node: &str, lhs: &[usize], rhs: &[usize]) -> crate::Error {
+        match self {
+            Self::ShapeMismatch { kernel, message } => crate::Error::IncompatibleShapes {
+                op,
+                node: node.to_string(),
+                lhs: lhs.to_vec(),
+                rhs: rhs.to_vec(),
+                reason: format!("{message} (in kernel `{kernel}`)"),
+            },
+            Self::InvalidArgument { kernel, message } => crate::Error::InvalidArgument {
+                message: format!("op `{node}` ({op}): {message} (in kernel `{kernel}`)"),
+            },
+        }
     }
 }

@@ -4,9 +4,7 @@
 //! the calling thread, because spawning costs more than it saves below roughly 200³ (measured:
 //! 64³ and 128³ run about 1.7x faster sequentially, 256³ and up about 1.7x faster on 2 threads).
 
-use ndarray::{
-    Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, CowArray, Ix2, Zip,
-};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, CowArray, Ix2, Zip};
 use rayon::prelude::*;
 use scope_gemm::{MatMut, MatRef, Parallelism};
 
@@ -27,24 +25,15 @@ pub(crate) fn parallelism_for(m: usize, n: usize, k: usize) -> Parallelism {
 /// copying only when the input is not (e.g. a strided slice).
 fn contiguous<'a, T: Float>(a: ArrayView2<'a, T>) -> CowArray<'a, T, Ix2> {
     let ok = a.strides().iter().all(|&s| s >= 0) && a.as_slice_memory_order().is_some();
-    if ok {
-        CowArray::from(a)
-    } else {
-        CowArray::from(a.as_standard_layout().into_owned())
-    }
+    if ok { CowArray::from(a) } else { CowArray::from(a.as_standard_layout().into_owned()) }
 }
 
 /// A `scope-gemm` view of a contiguous 2-D array, optionally transposed.
-fn mat_ref<'a, T: Float>(
-    kernel: &'static str,
-    a: &'a CowArray<'_, T, Ix2>,
-    transpose: bool,
-) -> KResult<MatRef<'a, T>> {
+fn mat_ref<'a, T: Float>(kernel: &'static str, a: &'a CowArray<'_, T, Ix2>, transpose: bool) -> KResult<MatRef<'a, T>> {
     let (r, c) = a.dim();
     let s = a.strides();
-    let slice = a
-        .as_slice_memory_order()
-        .ok_or_else(|| KernelError::shape(kernel, "operand is not contiguous in memory"))?;
+    let slice =
+        a.as_slice_memory_order().ok_or_else(|| KernelError::shape(kernel, "operand is not contiguous in memory"))?;
     // Unit dimensions may carry any stride; give them 0 distance so the bounds check stays tight.
     let rs = if r > 1 { s[0].unsigned_abs() } else { 0 };
     let cs = if c > 1 { s[1].unsigned_abs() } else { 0 };
@@ -119,10 +108,7 @@ pub fn matmul_into<T: Float>(
     if out.dim() != (m, n) {
         return Err(KernelError::shape(
             K,
-            format!(
-                "output is {:?} but the product is [{m}, {n}]; pass an output of shape [{m}, {n}]",
-                out.shape()
-            ),
+            format!("output is {:?} but the product is [{m}, {n}]; pass an output of shape [{m}, {n}]", out.shape()),
         ));
     }
     let a = contiguous(a);
@@ -138,22 +124,17 @@ pub fn matmul_into<T: Float>(
             let rs = if m > 1 { rs.unsigned_abs() } else { n.max(1) };
             let cs = if n > 1 { cs.unsigned_abs() } else { 1 };
             let dst = MatMut::new(slice, 0, m, n, rs, cs).map_err(|e| KernelError::gemm(K, e))?;
-            scope_gemm::gemm(dst, lhs, rhs, T::one(), beta, par)
-                .map_err(|e| KernelError::gemm(K, e))
+            scope_gemm::gemm(dst, lhs, rhs, T::one(), beta, par).map_err(|e| KernelError::gemm(K, e))
         }
         _ => {
             // A strided output: compute densely, then combine.
             let mut tmp = vec![T::zero(); m * n];
             let dst = MatMut::row_major(&mut tmp, m, n).map_err(|e| KernelError::gemm(K, e))?;
-            scope_gemm::gemm(dst, lhs, rhs, T::one(), None, par)
-                .map_err(|e| KernelError::gemm(K, e))?;
-            let tmp = ArrayView2::from_shape((m, n), &tmp)
-                .map_err(|e| KernelError::shape(K, e.to_string()))?;
+            scope_gemm::gemm(dst, lhs, rhs, T::one(), None, par).map_err(|e| KernelError::gemm(K, e))?;
+            let tmp = ArrayView2::from_shape((m, n), &tmp).map_err(|e| KernelError::shape(K, e.to_string()))?;
             match beta {
                 None => out.assign(&tmp),
-                Some(bt) => Zip::from(&mut out)
-                    .and(&tmp)
-                    .for_each(|o, &t| *o = *o * bt + t),
+                Some(bt) => Zip::from(&mut out).and(&tmp).for_each(|o, &t| *o = *o * bt + t),
             }
             Ok(())
         }
@@ -174,10 +155,7 @@ fn batch_dims(
     } else {
         return Err(KernelError::shape(
             K,
-            format!(
-                "batch sizes {} and {} differ; use equal batch sizes or a batch of 1 to broadcast",
-                a.0, b.0
-            ),
+            format!("batch sizes {} and {} differ; use equal batch sizes or a batch of 1 to broadcast", a.0, b.0),
         ));
     };
     let (m, n, k) = product_dims(K, (a.1, a.2), (b.1, b.2), transpose_a, transpose_b)?;
@@ -211,37 +189,19 @@ pub fn batch_matmul_into<T: Float>(
     if out.dim() != (batch, m, n) {
         return Err(KernelError::shape(
             "batch_matmul",
-            format!(
-                "output is {:?} but the product is [{batch}, {m}, {n}]; pass an output of that shape",
-                out.shape()
-            ),
+            format!("output is {:?} but the product is [{batch}, {m}, {n}]; pass an output of that shape", out.shape()),
         ));
     }
     let big = parallelism_for(m, n, k) != Parallelism::Sequential;
     if big || batch < 2 {
         for (i, o) in out.outer_iter_mut().enumerate() {
-            matmul_into(
-                pick(a, i),
-                pick(b, i),
-                transpose_a,
-                transpose_b,
-                T::zero(),
-                o,
-            )?;
+            matmul_into(pick(a, i), pick(b, i), transpose_a, transpose_b, T::zero(), o)?;
         }
         Ok(())
     } else {
         let outs: Vec<_> = out.outer_iter_mut().enumerate().collect();
-        outs.into_par_iter().try_for_each(|(i, o)| {
-            matmul_into(
-                pick(a, i),
-                pick(b, i),
-                transpose_a,
-                transpose_b,
-                T::zero(),
-                o,
-            )
-        })
+        outs.into_par_iter()
+            .try_for_each(|(i, o)| matmul_into(pick(a, i), pick(b, i), transpose_a, transpose_b, T::zero(), o))
     }
 }
 

@@ -31,14 +31,12 @@ mod pool;
 mod softmax;
 
 pub use activation::{
-    relu, relu_grad, relu_inplace, sigmoid, sigmoid_grad, sigmoid_inplace, tanh, tanh_grad,
-    tanh_inplace,
+    relu, relu_grad, relu_inplace, sigmoid, sigmoid_grad, sigmoid_inplace, tanh, tanh_grad, tanh_inplace,
 };
 pub use bias::{bias_add, bias_add_grad, bias_add_inplace};
 pub use broadcast::{broadcast_shape, reduce_to_shape};
 pub use conv::{
-    Conv2dGeometry, Conv2dScratch, Epilogue, conv2d, conv2d_backward_filter, conv2d_backward_input,
-    conv2d_into,
+    Conv2dGeometry, Conv2dScratch, Epilogue, conv2d, conv2d_backward_filter, conv2d_backward_input, conv2d_into,
 };
 pub use error::KernelError;
 pub use float::Float;

@@ -47,10 +47,7 @@ impl Window {
         padding: Padding,
     ) -> KResult<Self> {
         if stride == 0 {
-            return Err(KernelError::arg(
-                kernel_name,
-                format!("the {dim} stride is 0; use a stride of at least 1"),
-            ));
+            return Err(KernelError::arg(kernel_name, format!("the {dim} stride is 0; use a stride of at least 1")));
         }
         if kernel == 0 {
             return Err(KernelError::arg(
@@ -78,14 +75,7 @@ impl Window {
                 ((input - kernel) / stride + 1, 0, 0)
             }
         };
-        Ok(Self {
-            input,
-            kernel,
-            stride,
-            output,
-            pad_before,
-            pad_after,
-        })
+        Ok(Self { input, kernel, stride, output, pad_before, pad_after })
     }
 
     /// The padded input length (`pad_before + input + pad_after`).

@@ -34,29 +34,17 @@ impl Pool2dGeometry {
         let &[n, h, w, c] = input else {
             return Err(KernelError::shape(
                 kernel,
-                format!(
-                    "input {input:?} must be rank 4 (NHWC); reshape it to [batch, height, width, channels]"
-                ),
+                format!("input {input:?} must be rank 4 (NHWC); reshape it to [batch, height, width, channels]"),
             ));
         };
         let height = Window::new(kernel, "height", h, ksize[0], strides[0], padding)?;
         let width = Window::new(kernel, "width", w, ksize[1], strides[1], padding)?;
-        Ok(Self {
-            batch: n,
-            channels: c,
-            height,
-            width,
-        })
+        Ok(Self { batch: n, channels: c, height, width })
     }
 
     /// `[n, out_h, out_w, c]`.
     pub fn output_shape(&self) -> [usize; 4] {
-        [
-            self.batch,
-            self.height.output,
-            self.width.output,
-            self.channels,
-        ]
+        [self.batch, self.height.output, self.width.output, self.channels]
     }
 
     /// The input rows (or columns) window `out` covers, clipped to the real input.
@@ -82,17 +70,12 @@ fn check_dy<T>(kernel: &'static str, g: &Pool2dGeometry, dy: &ArrayView4<'_, T>)
     Ok(())
 }
 
-fn std_slice<'a, T: Float>(
-    kernel: &'static str,
-    a: &'a ndarray::CowArray<'_, T, ndarray::Ix4>,
-) -> KResult<&'a [T]> {
-    a.as_slice()
-        .ok_or_else(|| KernelError::shape(kernel, "operand is not in standard layout"))
+fn std_slice<'a, T: Float>(kernel: &'static str, a: &'a ndarray::CowArray<'_, T, ndarray::Ix4>) -> KResult<&'a [T]> {
+    a.as_slice().ok_or_else(|| KernelError::shape(kernel, "operand is not in standard layout"))
 }
 
 fn out_slice<'a, T>(kernel: &'static str, a: &'a mut Array4<T>) -> KResult<&'a mut [T]> {
-    a.as_slice_mut()
-        .ok_or_else(|| KernelError::shape(kernel, "output is not in standard layout"))
+    a.as_slice_mut().ok_or_else(|| KernelError::shape(kernel, "output is not in standard layout"))
 }
 
 /// `MaxPool` forward.
@@ -134,9 +117,7 @@ pub fn avg_pool2d<T: Float>(
     let g = Pool2dGeometry::new(K, input.shape(), ksize, strides, padding)?;
     let mut out = Array4::zeros(g.output_shape());
     let x = input.as_standard_layout();
-    pool_forward(&g, std_slice(K, &x)?, out_slice(K, &mut out)?, |acc, v| {
-        *acc += v
-    });
+    pool_forward(&g, std_slice(K, &x)?, out_slice(K, &mut out)?, |acc, v| *acc += v);
     let (hw, ww) = (g.height, g.width);
     for ((_, oy, ox, _), v) in out.indexed_iter_mut() {
         let count = Pool2dGeometry::span(&hw, oy).len() * Pool2dGeometry::span(&ww, ox).len();
@@ -145,35 +126,27 @@ pub fn avg_pool2d<T: Float>(
     Ok(out)
 }
 
-fn pool_forward<T: Float>(
-    g: &Pool2dGeometry,
-    x: &[T],
-    out: &mut [T],
-    combine: impl Fn(&mut T, T) + Sync,
-) {
+fn pool_forward<T: Float>(g: &Pool2dGeometry, x: &[T], out: &mut [T], combine: impl Fn(&mut T, T) + Sync) {
     let (hw, ww) = (g.height, g.width);
     let c = g.channels;
     let (in_sample, out_sample) = (hw.input * ww.input * c, hw.output * ww.output * c);
     if in_sample == 0 || out_sample == 0 {
         return;
     }
-    out.par_chunks_mut(out_sample)
-        .zip(x.par_chunks(in_sample))
-        .for_each(|(o, xi)| {
-            for oy in 0..hw.output {
-                for ox in 0..ww.output {
-                    let px = &mut o[(oy * ww.output + ox) * c..][..c];
-                    for y in Pool2dGeometry::span(&hw, oy) {
-                        for xx in Pool2dGeometry::span(&ww, ox) {
-                            for (acc, &v) in px.iter_mut().zip(&xi[(y * ww.input + xx) * c..][..c])
-                            {
-                                combine(acc, v);
-                            }
+    out.par_chunks_mut(out_sample).zip(x.par_chunks(in_sample)).for_each(|(o, xi)| {
+        for oy in 0..hw.output {
+            for ox in 0..ww.output {
+                let px = &mut o[(oy * ww.output + ox) * c..][..c];
+                for y in Pool2dGeometry::span(&hw, oy) {
+                    for xx in Pool2dGeometry::span(&ww, ox) {
+                        for (acc, &v) in px.iter_mut().zip(&xi[(y * ww.input + xx) * c..][..c]) {
+                            combine(acc, v);
                         }
                     }
                 }
             }
-        });
+        }
+    });
 }
 
 /// Gradient of [`max_pool2d`]: each window's output gradient flows to the first maximal input
@@ -245,25 +218,21 @@ pub fn avg_pool2d_backward<T: Float>(
     if in_sample == 0 || out_sample == 0 {
         return Ok(dx);
     }
-    out_slice(K, &mut dx)?
-        .par_chunks_mut(in_sample)
-        .zip(dys.par_chunks(out_sample))
-        .for_each(|(dxi, dyi)| {
-            for oy in 0..hw.output {
-                for ox in 0..ww.output {
-                    let (ys, xs) = (Pool2dGeometry::span(&hw, oy), Pool2dGeometry::span(&ww, ox));
-                    let count = T::from_usize((ys.len() * xs.len()).max(1));
-                    let g_px = &dyi[(oy * ww.output + ox) * c..][..c];
-                    for y in ys {
-                        for xx in xs.clone() {
-                            for (d, &gv) in dxi[(y * ww.input + xx) * c..][..c].iter_mut().zip(g_px)
-                            {
-                                *d += gv / count;
-                            }
+    out_slice(K, &mut dx)?.par_chunks_mut(in_sample).zip(dys.par_chunks(out_sample)).for_each(|(dxi, dyi)| {
+        for oy in 0..hw.output {
+            for ox in 0..ww.output {
+                let (ys, xs) = (Pool2dGeometry::span(&hw, oy), Pool2dGeometry::span(&ww, ox));
+                let count = T::from_usize((ys.len() * xs.len()).max(1));
+                let g_px = &dyi[(oy * ww.output + ox) * c..][..c];
+                for y in ys {
+                    for xx in xs.clone() {
+                        for (d, &gv) in dxi[(y * ww.input + xx) * c..][..c].iter_mut().zip(g_px) {
+                            *d += gv / count;
                         }
                     }
                 }
             }
-        });
+        }
+    });
     Ok(dx)
 }

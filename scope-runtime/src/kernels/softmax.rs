@@ -7,10 +7,9 @@ use super::{Float, KResult, KernelError};
 
 fn last_axis(kernel: &'static str, shape: &[usize]) -> KResult<Axis> {
     match shape.len() {
-        0 => Err(KernelError::shape(
-            kernel,
-            "the value is a scalar; softmax needs rank at least 1 (reshape it to [1])",
-        )),
+        0 => {
+            Err(KernelError::shape(kernel, "the value is a scalar; softmax needs rank at least 1 (reshape it to [1])"))
+        }
         r => Ok(Axis(r - 1)),
     }
 }
@@ -19,9 +18,7 @@ fn same_shape(kernel: &'static str, a: &[usize], b: &[usize]) -> KResult<()> {
     if a != b {
         return Err(KernelError::shape(
             kernel,
-            format!(
-                "forward output {a:?} and gradient {b:?} differ; pass the gradient of this output"
-            ),
+            format!("forward output {a:?} and gradient {b:?} differ; pass the gradient of this output"),
         ));
     }
     Ok(())
@@ -70,36 +67,21 @@ pub fn softmax_grad<T: Float>(y: ArrayViewD<'_, T>, dy: ArrayViewD<'_, T>) -> KR
     let axis = last_axis("softmax_grad", y.shape())?;
     same_shape("softmax_grad", y.shape(), dy.shape())?;
     let mut dx = ArrayD::zeros(y.raw_dim());
-    Zip::from(dx.lanes_mut(axis))
-        .and(y.lanes(axis))
-        .and(dy.lanes(axis))
-        .for_each(|mut d, y, g| {
-            let dot = Zip::from(&y).and(&g).fold(T::zero(), |a, &y, &g| a + y * g);
-            Zip::from(&mut d)
-                .and(&y)
-                .and(&g)
-                .for_each(|d, &y, &g| *d = y * (g - dot));
-        });
+    Zip::from(dx.lanes_mut(axis)).and(y.lanes(axis)).and(dy.lanes(axis)).for_each(|mut d, y, g| {
+        let dot = Zip::from(&y).and(&g).fold(T::zero(), |a, &y, &g| a + y * g);
+        Zip::from(&mut d).and(&y).and(&g).for_each(|d, &y, &g| *d = y * (g - dot));
+    });
     Ok(dx)
 }
 
 /// Gradient of [`log_softmax`] from its output `y`: `dy - exp(y) * sum(dy)` per row.
-pub fn log_softmax_grad<T: Float>(
-    y: ArrayViewD<'_, T>,
-    dy: ArrayViewD<'_, T>,
-) -> KResult<ArrayD<T>> {
+pub fn log_softmax_grad<T: Float>(y: ArrayViewD<'_, T>, dy: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
     let axis = last_axis("log_softmax_grad", y.shape())?;
     same_shape("log_softmax_grad", y.shape(), dy.shape())?;
     let mut dx = ArrayD::zeros(y.raw_dim());
-    Zip::from(dx.lanes_mut(axis))
-        .and(y.lanes(axis))
-        .and(dy.lanes(axis))
-        .for_each(|mut d, y, g| {
-            let total = g.sum();
-            Zip::from(&mut d)
-                .and(&y)
-                .and(&g)
-                .for_each(|d, &y, &g| *d = g - y.exp() * total);
-        });
+    Zip::from(dx.lanes_mut(axis)).and(y.lanes(axis)).and(dy.lanes(axis)).for_each(|mut d, y, g| {
+        let total = g.sum();
+        Zip::from(&mut d).and(&y).and(&g).for_each(|d, &y, &g| *d = g - y.exp() * total);
+    });
     Ok(dx)
 }

@@ -27,17 +27,10 @@ impl Rng {
     }
 }
 
-fn assert_close<D: ndarray::Dimension>(
-    got: &ndarray::Array<f64, D>,
-    want: &ndarray::Array<f64, D>,
-    tol: f64,
-) {
+fn assert_close<D: ndarray::Dimension>(got: &ndarray::Array<f64, D>, want: &ndarray::Array<f64, D>, tol: f64) {
     assert_eq!(got.shape(), want.shape());
     for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "element {i}: got {g}, want {w}"
-        );
+        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "element {i}: got {g}, want {w}");
     }
 }
 
@@ -65,10 +58,8 @@ fn naive_conv(x: &Array4<f64>, f: &Array4<f64>, s: [usize; 2], same: bool) -> Ar
                     let mut acc = 0.0;
                     for i in 0..kh {
                         for j in 0..kw {
-                            let (yy, xx) = (
-                                (oy * s[0] + i) as isize - pt as isize,
-                                (ox * s[1] + j) as isize - pl as isize,
-                            );
+                            let (yy, xx) =
+                                ((oy * s[0] + i) as isize - pt as isize, (ox * s[1] + j) as isize - pl as isize);
                             if yy < 0 || xx < 0 || yy >= h as isize || xx >= w as isize {
                                 continue;
                             }
@@ -127,12 +118,7 @@ fn conv2d_matches_naive_reference() -> KResult<()> {
         let got = conv2d(x.view(), f.view(), s, p)?;
         assert_close(&got, &naive_conv(&x, &f, s, p == Padding::Same), 1e-12);
         // f32 through the same kernels.
-        let got32 = conv2d(
-            x.mapv(|v| v as f32).view(),
-            f.mapv(|v| v as f32).view(),
-            s,
-            p,
-        )?;
+        let got32 = conv2d(x.mapv(|v| v as f32).view(), f.mapv(|v| v as f32).view(), s, p)?;
         assert_close(&got32.mapv(f64::from), &got, 1e-4);
     }
     Ok(())
@@ -149,15 +135,7 @@ fn conv2d_fused_bias_relu_matches_unfused() -> KResult<()> {
         let want = relu(bias_add(plain.view().into_dyn(), b.view())?.view());
         let mut out = Array4::zeros(plain.raw_dim());
         let mut scratch = Conv2dScratch::new();
-        conv2d_into(
-            x.view(),
-            f.view(),
-            s,
-            p,
-            Epilogue::BiasRelu(b.view()),
-            &mut scratch,
-            out.view_mut(),
-        )?;
+        conv2d_into(x.view(), f.view(), s, p, Epilogue::BiasRelu(b.view()), &mut scratch, out.view_mut())?;
         assert_close(&out.into_dyn(), &want, 1e-12);
     }
     Ok(())
@@ -169,17 +147,13 @@ fn conv2d_fused_bias_relu_matches_unfused() -> KResult<()> {
 fn conv2d_gradients_match_finite_differences() -> KResult<()> {
     let mut rng = Rng(3);
     // The largest case only adds run time here; the others cover every code path.
-    for (xs, fs, s, p) in conv_cases()
-        .into_iter()
-        .filter(|c| c.0.iter().product::<usize>() < 500)
-    {
+    for (xs, fs, s, p) in conv_cases().into_iter().filter(|c| c.0.iter().product::<usize>() < 500) {
         let x = rng.array4(xs);
         let f = rng.array4(fs);
         let y = conv2d(x.view(), f.view(), s, p)?;
         let dy = rng.array4([y.shape()[0], y.shape()[1], y.shape()[2], y.shape()[3]]);
-        let loss = |x: &Array4<f64>, f: &Array4<f64>| -> KResult<f64> {
-            Ok((conv2d(x.view(), f.view(), s, p)? * &dy).sum())
-        };
+        let loss =
+            |x: &Array4<f64>, f: &Array4<f64>| -> KResult<f64> { Ok((conv2d(x.view(), f.view(), s, p)? * &dy).sum()) };
         let dx = conv2d_backward_input(dy.view(), f.view(), xs, s, p)?;
         let dw = conv2d_backward_filter(x.view(), dy.view(), fs, s, p)?;
         let eps = 1e-5;
@@ -208,30 +182,14 @@ fn conv2d_refuses_bad_shapes_with_errors() {
     let x = Array4::<f32>::zeros((1, 4, 4, 3));
     let f = Array4::<f32>::zeros((3, 3, 2, 4));
     let e = conv2d(x.view(), f.view(), [1, 1], Padding::Same);
-    assert!(
-        matches!(
-            e,
-            Err(KernelError::ShapeMismatch {
-                kernel: "conv2d",
-                ..
-            })
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, Err(KernelError::ShapeMismatch { kernel: "conv2d", .. })), "{e:?}");
     let f = Array4::<f32>::zeros((5, 5, 3, 4));
     assert!(conv2d(x.view(), f.view(), [1, 1], Padding::Valid).is_err());
-    assert!(matches!(
-        conv2d(x.view(), f.view(), [0, 1], Padding::Same),
-        Err(KernelError::InvalidArgument { .. })
-    ));
+    assert!(matches!(conv2d(x.view(), f.view(), [0, 1], Padding::Same), Err(KernelError::InvalidArgument { .. })));
     let f = Array4::<f32>::zeros((3, 3, 3, 4));
     let dy = Array4::<f32>::zeros((1, 3, 4, 4));
-    assert!(
-        conv2d_backward_input(dy.view(), f.view(), [1, 4, 4, 3], [1, 1], Padding::Same).is_err()
-    );
-    assert!(
-        conv2d_backward_filter(x.view(), dy.view(), [3, 3, 3, 4], [1, 1], Padding::Same).is_err()
-    );
+    assert!(conv2d_backward_input(dy.view(), f.view(), [1, 4, 4, 3], [1, 1], Padding::Same).is_err());
+    assert!(conv2d_backward_filter(x.view(), dy.view(), [3, 3, 3, 4], [1, 1], Padding::Same).is_err());
     let mut out = Array4::<f32>::zeros((1, 4, 4, 5));
     let r = conv2d_into(
         x.view(),
@@ -267,13 +225,7 @@ fn naive_matmul(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
 fn matmul_matches_naive_with_transposes_and_strided_views() -> KResult<()> {
     let mut rng = Rng(4);
     // The last size is above the threading threshold.
-    for &(m, k, n) in &[
-        (1, 1, 1),
-        (3, 5, 2),
-        (17, 9, 33),
-        (64, 64, 64),
-        (300, 200, 150),
-    ] {
+    for &(m, k, n) in &[(1, 1, 1), (3, 5, 2), (17, 9, 33), (64, 64, 64), (300, 200, 150)] {
         let a = rng.array2((m, k));
         let b = rng.array2((k, n));
         let want = naive_matmul(&a, &b);
@@ -285,32 +237,13 @@ fn matmul_matches_naive_with_transposes_and_strided_views() -> KResult<()> {
         assert_close(&matmul(at.t(), b.view(), false, false)?, &want, 1e-12);
         let wide = rng.array2((m, 2 * k));
         let strided = wide.slice_axis(ndarray::Axis(1), ndarray::Slice::new(0, None, 2));
-        assert_close(
-            &matmul(strided, b.view(), false, false)?,
-            &naive_matmul(&strided.to_owned(), &b),
-            1e-12,
-        );
+        assert_close(&matmul(strided, b.view(), false, false)?, &naive_matmul(&strided.to_owned(), &b), 1e-12);
         // Accumulate into a preallocated, transposed output.
         let mut out = Array2::<f64>::ones((n, m));
-        matmul_into(
-            a.view(),
-            b.view(),
-            false,
-            false,
-            2.0,
-            out.view_mut().reversed_axes(),
-        )?;
+        matmul_into(a.view(), b.view(), false, false, 2.0, out.view_mut().reversed_axes())?;
         assert_close(&out.t().to_owned(), &(&want + 2.0), 1e-12);
     }
-    assert!(
-        matmul(
-            Array2::<f32>::zeros((2, 3)).view(),
-            Array2::<f32>::zeros((2, 3)).view(),
-            false,
-            false
-        )
-        .is_err()
-    );
+    assert!(matmul(Array2::<f32>::zeros((2, 3)).view(), Array2::<f32>::zeros((2, 3)).view(), false, false).is_err());
     let mut bad = Array2::<f32>::zeros((3, 3));
     assert!(
         matmul_into(
@@ -360,10 +293,7 @@ fn naive_pool(x: &Array4<f64>, k: [usize; 2], s: [usize; 2], same: bool, max: bo
         let mut vals = vec![];
         for i in 0..k[0] {
             for j in 0..k[1] {
-                let (yy, xx) = (
-                    (oy * s[0] + i) as isize - pt as isize,
-                    (ox * s[1] + j) as isize - pl as isize,
-                );
+                let (yy, xx) = ((oy * s[0] + i) as isize - pt as isize, (ox * s[1] + j) as isize - pl as isize);
                 if yy >= 0 && xx >= 0 && yy < h as isize && xx < w as isize {
                     vals.push(x[[b, yy as usize, xx as usize, ch]]);
                 }
@@ -380,11 +310,7 @@ fn naive_pool(x: &Array4<f64>, k: [usize; 2], s: [usize; 2], same: bool, max: bo
 #[test]
 fn pooling_matches_naive_and_finite_differences() -> KResult<()> {
     let mut rng = Rng(6);
-    let cases = [
-        ([2, 7, 5, 3], [3, 3], [2, 2]),
-        ([1, 6, 6, 2], [2, 2], [2, 2]),
-        ([2, 5, 8, 2], [3, 2], [1, 3]),
-    ];
+    let cases = [([2, 7, 5, 3], [3, 3], [2, 2]), ([1, 6, 6, 2], [2, 2], [2, 2]), ([2, 5, 8, 2], [3, 2], [1, 3])];
     for (xs, k, s) in cases {
         for p in PAD {
             let x = rng.array4(xs);
@@ -406,16 +332,8 @@ fn pooling_matches_naive_and_finite_differences() -> KResult<()> {
                 };
                 let num_max = fd(&|v| max_pool2d(v.view(), k, s, p))?;
                 let num_avg = fd(&|v| avg_pool2d(v.view(), k, s, p))?;
-                assert!(
-                    (dmx[idx] - num_max).abs() < 1e-6,
-                    "max pool grad at {idx:?}: {} vs {num_max}",
-                    dmx[idx]
-                );
-                assert!(
-                    (dav[idx] - num_avg).abs() < 1e-6,
-                    "avg pool grad at {idx:?}: {} vs {num_avg}",
-                    dav[idx]
-                );
+                assert!((dmx[idx] - num_max).abs() < 1e-6, "max pool grad at {idx:?}: {} vs {num_max}", dmx[idx]);
+                assert!((dav[idx] - num_avg).abs() < 1e-6, "avg pool grad at {idx:?}: {} vs {num_avg}", dav[idx]);
             }
         }
     }
@@ -428,11 +346,7 @@ fn pooling_matches_naive_and_finite_differences() -> KResult<()> {
 }
 
 /// Central-difference gradient of `sum(f(x) * dy)`.
-fn numeric_grad(
-    x: &ArrayD<f64>,
-    dy: &ArrayD<f64>,
-    f: impl Fn(&ArrayD<f64>) -> ArrayD<f64>,
-) -> ArrayD<f64> {
+fn numeric_grad(x: &ArrayD<f64>, dy: &ArrayD<f64>, f: impl Fn(&ArrayD<f64>) -> ArrayD<f64>) -> ArrayD<f64> {
     let eps = 1e-6;
     let mut g = ArrayD::zeros(x.raw_dim());
     for (i, gv) in g.iter_mut().enumerate() {
@@ -465,9 +379,7 @@ fn softmax_and_log_softmax_are_stable_and_have_correct_gradients() -> KResult<()
     );
     assert_close(
         &log_softmax_grad(ly.view(), dy.view())?,
-        &numeric_grad(&x, &dy, |v| {
-            log_softmax(v.view()).unwrap_or_else(|_| zero())
-        }),
+        &numeric_grad(&x, &dy, |v| log_softmax(v.view()).unwrap_or_else(|_| zero())),
         1e-7,
     );
     // Huge logits neither overflow nor produce NaN.
@@ -486,28 +398,12 @@ fn activations_have_correct_gradients() -> KResult<()> {
     let x = rng.arrayd(&[4, 3]).mapv(|v| v * 3.0);
     let dy = rng.arrayd(&[4, 3]);
     let s = sigmoid(x.view());
-    assert_close(
-        &sigmoid_grad(s.view(), dy.view())?,
-        &numeric_grad(&x, &dy, |v| sigmoid(v.view())),
-        1e-7,
-    );
+    assert_close(&sigmoid_grad(s.view(), dy.view())?, &numeric_grad(&x, &dy, |v| sigmoid(v.view())), 1e-7);
     let t = tanh(x.view());
-    assert_close(
-        &tanh_grad(t.view(), dy.view())?,
-        &numeric_grad(&x, &dy, |v| tanh(v.view())),
-        1e-7,
-    );
+    assert_close(&tanh_grad(t.view(), dy.view())?, &numeric_grad(&x, &dy, |v| tanh(v.view())), 1e-7);
     let r = relu(x.view());
-    assert_close(
-        &relu_grad(x.view(), dy.view())?,
-        &numeric_grad(&x, &dy, |v| relu(v.view())),
-        1e-7,
-    );
-    assert_close(
-        &relu_grad(r.view(), dy.view())?,
-        &relu_grad(x.view(), dy.view())?,
-        0.0,
-    );
+    assert_close(&relu_grad(x.view(), dy.view())?, &numeric_grad(&x, &dy, |v| relu(v.view())), 1e-7);
+    assert_close(&relu_grad(r.view(), dy.view())?, &relu_grad(x.view(), dy.view())?, 0.0);
     let extreme = ndarray::array![-1000.0f32, 1000.0, 0.0];
     assert_eq!(sigmoid(extreme.view()), ndarray::array![0.0, 1.0, 0.5]);
     let mut inplace = x.clone();
@@ -547,10 +443,7 @@ fn broadcasting_shapes_and_gradient_reduction() -> KResult<()> {
     let mut rng = Rng(10);
     let g = rng.arrayd(&[2, 3, 4]);
     let r = reduce_to_shape(g.view(), &[3, 1])?;
-    let want = g
-        .sum_axis(ndarray::Axis(0))
-        .sum_axis(ndarray::Axis(1))
-        .insert_axis(ndarray::Axis(1));
+    let want = g.sum_axis(ndarray::Axis(0)).sum_axis(ndarray::Axis(1)).insert_axis(ndarray::Axis(1));
     assert_close(&r, &want, 1e-12);
     let r = reduce_to_shape(g.view(), &[])?;
     assert!((r[IxDyn(&[])] - g.sum()).abs() < 1e-12);
@@ -558,4 +451,26 @@ fn broadcasting_shapes_and_gradient_reduction() -> KResult<()> {
     assert!(reduce_to_shape(g.view(), &[2, 4]).is_err());
     assert!(reduce_to_shape(g.view(), &[1, 2, 3, 4]).is_err());
     Ok(())
+}
+
+#[test]
+fn kernel_errors_map_onto_runtime_errors_naming_the_node() {
+    let x = Array4::<f32>::zeros((1, 4, 4, 3));
+    let f = Array4::<f32>::zeros((3, 3, 2, 4));
+    let Err(e) = conv2d(x.view(), f.view(), [1, 1], Padding::Same) else {
+        unreachable!("mismatched channels must be refused")
+    };
+    let err = e.into_error("Conv2D", "conv1/Conv2D", x.shape(), f.shape());
+    // TF raises ValueError for op shape errors, which the runtime classifies as invalid_argument.
+    assert!(matches!(err, crate::Error::IncompatibleShapes { .. }));
+    assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
+    let text = err.to_string();
+    assert!(text.contains("`conv1/Conv2D`") && text.contains("(1, 4, 4, 3)") && text.contains("3 channels"), "{text}");
+    let f = Array4::<f32>::zeros((3, 3, 3, 4));
+    let Err(e) = conv2d(x.view(), f.view(), [0, 1], Padding::Same) else {
+        unreachable!("a zero stride must be refused")
+    };
+    let err = e.into_error("Conv2D", "conv1/Conv2D", x.shape(), f.shape());
+    assert!(matches!(err, crate::Error::InvalidArgument { .. }));
+    assert!(err.to_string().contains("`conv1/Conv2D`"));
 }
