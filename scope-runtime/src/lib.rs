@@ -29,8 +29,10 @@
 mod autodiff;
 mod dtype;
 mod error;
+pub mod gluon;
 mod graph;
 mod init;
+pub mod kernels;
 mod name;
 pub mod ops;
 mod scope;

@@ -1,4 +1,7 @@
-//! Integration tests (one binary).
+//! Integration tests, in one binary (each `tests/*.rs` would relink the crate).
 
+mod conformance;
+mod gluon;
 mod grad;
 mod ops;
+mod scopes;

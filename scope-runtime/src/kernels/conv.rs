@@ -1,0 +1,615 @@
+//! 2-D convolution in TensorFlow's layout: NHWC input, HWIO filter, SAME / VALID padding.
+//!
+//! Stride 1 (the common case) uses an "implicit im2col": the zero-padded image of one sample is a
+//! `[hp * wp, c]` row-major matrix, and for filter row `i` the im2col matrix is the overlapping-row
+//! view that starts at padded row `i` with row stride `c` and `kw * c` columns. Each output pixel
+//! `(oh, ow)` is the "virtual" row `oh * wp + ow` of that view, so a convolution is `kh`
+//! accumulated GEMMs per sample, `[(oh - 1) * wp + ow, kw * c] @ [kw * c, o]`, with no im2col copy.
+//! Virtual rows with `ow >= out_w` are computed and dropped (about `(kw - 1) / wp` extra work).
+//! The input gradient is the same kernel on the zero-padded output gradient with the filter
+//! flipped spatially and its channel axes swapped; the filter gradient is `kh` GEMMs of the
+//! transposed implicit view with the output gradient. Larger strides fall back to an explicit
+//! per-sample im2col + GEMM (col2im for the input gradient). Samples are split across threads.
+
+use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
+use rayon::prelude::*;
+use scope_gemm::{MatMut, MatRef, Parallelism};
+
+use super::matmul::parallelism_for;
+use super::{Float, KResult, KernelError, Padding, Window};
+
+const FWD: &str = "conv2d";
+const BWD_IN: &str = "conv2d_backward_input";
+const BWD_F: &str = "conv2d_backward_filter";
+
+/// The shapes of one `Conv2D`: batch, channels and both spatial [`Window`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Conv2dGeometry {
+    /// Batch size `n`.
+    pub batch: usize,
+    /// Input channels `c` (the filter's `I`).
+    pub in_channels: usize,
+    /// Output channels `o` (the filter's `O`).
+    pub out_channels: usize,
+    /// The height window (input, kernel, stride, output, padding).
+    pub height: Window,
+    /// The width window.
+    pub width: Window,
+}
+
+impl Conv2dGeometry {
+    /// Checks an NHWC input shape against an HWIO filter shape and computes TF's output size and
+    /// padding for `strides = [stride_h, stride_w]`.
+    ///
+    /// ```
+    /// use scope_runtime::kernels::{Conv2dGeometry, Padding};
+    /// let g = Conv2dGeometry::new(&[8, 32, 32, 32], &[5, 5, 32, 32], [1, 1], Padding::Same)?;
+    /// assert_eq!(g.output_shape(), [8, 32, 32, 32]);
+    /// assert_eq!((g.height.pad_before, g.height.pad_after), (2, 2));
+    /// # Ok::<(), scope_runtime::kernels::KernelError>(())
+    /// ```
+    pub fn new(input: &[usize], filter: &[usize], strides: [usize; 2], padding: Padding) -> KResult<Self> {
+        let (&[n, h, w, c], &[kh, kw, fc, o]) = (input, filter) else {
+            return Err(KernelError::shape(
+                FWD,
+                format!(
+                    "input {input:?} must be rank 4 (NHWC) and filter {filter:?} rank 4 (HWIO); \
+                     reshape them to [batch, height, width, channels] and [kh, kw, in, out]"
+                ),
+            ));
+        };
+        if c != fc {
+            return Err(KernelError::shape(
+                FWD,
+                format!(
+                    "input {input:?} has {c} channels but filter {filter:?} expects {fc}; make the \
+                     filter's third dimension equal the input's last"
+                ),
+            ));
+        }
+        let height = Window::new(FWD, "height", h, kh, strides[0], padding)?;
+        let width = Window::new(FWD, "width", w, kw, strides[1], padding)?;
+        Ok(Self { batch: n, in_channels: c, out_channels: o, height, width })
+    }
+
+    /// `[n, h, w, c]`.
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.height.input, self.width.input, self.in_channels]
+    }
+
+    /// `[kh, kw, c, o]`.
+    pub fn filter_shape(&self) -> [usize; 4] {
+        [self.height.kernel, self.width.kernel, self.in_channels, self.out_channels]
+    }
+
+    /// `[n, out_h, out_w, o]`.
+    pub fn output_shape(&self) -> [usize; 4] {
+        [self.batch, self.height.output, self.width.output, self.out_channels]
+    }
+
+    /// Floating-point operations of the forward pass (2 per multiply-add).
+    pub fn flops(&self) -> usize {
+        2 * self.batch
+            * self.height.output
+            * self.width.output
+            * self.out_channels
+            * self.height.kernel
+            * self.width.kernel
+            * self.in_channels
+    }
+
+    fn unit_stride(&self) -> bool {
+        self.height.stride == 1 && self.width.stride == 1
+    }
+}
+
+/// What to apply to each output element while it is written (fuses `BiasAdd` and `Relu`).
+#[derive(Debug, Clone, Copy)]
+pub enum Epilogue<'a, T> {
+    /// The plain convolution.
+    None,
+    /// Adds `bias[o]` to output channel `o`.
+    Bias(ArrayView1<'a, T>),
+    /// Adds the bias, then `max(0, x)`.
+    BiasRelu(ArrayView1<'a, T>),
+}
+
+impl<'a, T: Float> Epilogue<'a, T> {
+    fn bias(&self, channels: usize) -> KResult<Option<(ndarray::CowArray<'a, T, ndarray::Ix1>, bool)>> {
+        let (b, relu) = match self {
+            Self::None => return Ok(None),
+            Self::Bias(b) => (b, false),
+            Self::BiasRelu(b) => (b, true),
+        };
+        if b.len() != channels {
+            return Err(KernelError::shape(
+                FWD,
+                format!(
+                    "bias has {} elements but the convolution has {channels} output channels; use a \
+                     bias of shape [{channels}]",
+                    b.len()
+                ),
+            ));
+        }
+        let b: ArrayView1<'a, T> = *b;
+        let b = if b.is_standard_layout() { ndarray::CowArray::from(b) } else { ndarray::CowArray::from(b.to_owned()) };
+        Ok(Some((b, relu)))
+    }
+}
+
+fn std_slice<'a, T: Float>(kernel: &'static str, a: &'a ndarray::CowArray<'_, T, ndarray::Ix4>) -> KResult<&'a [T]> {
+    a.as_slice().ok_or_else(|| KernelError::shape(kernel, "operand is not in standard layout"))
+}
+
+fn gemm_err(kernel: &'static str) -> impl Fn(scope_gemm::GemmError) -> KernelError {
+    move |e| KernelError::gemm(kernel, e)
+}
+
+/// Zero-pads NHWC `x` into `[n, pt + h + pb, pl + w + pr, c]` (reusing `buf`).
+#[allow(clippy::too_many_arguments)]
+fn pad_nhwc<T: Float>(
+    x: &[T],
+    [n, h, w, c]: [usize; 4],
+    (pt, pb): (usize, usize),
+    (pl, pr): (usize, usize),
+    buf: &mut Vec<T>,
+) {
+    let (hp, wp) = (pt + h + pb, pl + w + pr);
+    buf.clear();
+    buf.resize(n * hp * wp * c, T::zero());
+    if n == 0 || h == 0 || w == 0 || c == 0 {
+        return;
+    }
+    buf.par_chunks_mut(hp * wp * c).zip(x.par_chunks(h * w * c)).for_each(|(dst, src)| {
+        for (y, row) in src.chunks(w * c).enumerate() {
+            let start = ((y + pt) * wp + pl) * c;
+            dst[start..start + w * c].copy_from_slice(row);
+        }
+    });
+}
+
+/// VALID stride-1 correlation of padded samples `xp` (`[n, hp, wp, c]`) with a contiguous HWIO
+/// filter, into virtual rows `yv` (`[n, (oh - 1) * wp + ow, o]`).
+#[allow(clippy::too_many_arguments)]
+fn implicit_forward<T: Float>(
+    kernel: &'static str,
+    xp: &[T],
+    [n, hp, wp, c]: [usize; 4],
+    f: &[T],
+    [kh, kw, o]: [usize; 3],
+    (oh, ow): (usize, usize),
+    yv: &mut Vec<T>,
+) -> KResult<usize> {
+    let mv = if oh == 0 || ow == 0 { 0 } else { (oh - 1) * wp + ow };
+    yv.clear();
+    yv.resize(n * mv * o, T::zero());
+    if mv == 0 || o == 0 || n == 0 {
+        return Ok(mv);
+    }
+    let sample = hp * wp * c;
+    let one = |img: usize, y: &mut [T], par: Parallelism| -> KResult<()> {
+        for i in 0..kh {
+            let lhs = MatRef::new(xp, img * sample + i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(kernel))?;
+            let rhs = MatRef::new(f, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(kernel))?;
+            let dst = MatMut::row_major(y, mv, o).map_err(gemm_err(kernel))?;
+            let beta = if i == 0 { None } else { Some(T::one()) };
+            scope_gemm::gemm(dst, lhs, rhs, T::one(), beta, par).map_err(gemm_err(kernel))?;
+        }
+        Ok(())
+    };
+    if n >= 2 {
+        yv.par_chunks_mut(mv * o).enumerate().try_for_each(|(img, y)| one(img, y, Parallelism::Sequential))?;
+    } else {
+        one(0, yv, parallelism_for(mv, o, kh * kw * c))?;
+    }
+    Ok(mv)
+}
+
+/// Copies virtual rows (`oh * wp + ow`) into a dense `[n, oh, ow, o]` slice, applying the bias
+/// and relu.
+#[allow(clippy::too_many_arguments)]
+fn gather_virtual<T: Float>(
+    yv: &[T],
+    mv: usize,
+    wp: usize,
+    [n, oh, ow, o]: [usize; 4],
+    bias: Option<(&[T], bool)>,
+    out: &mut [T],
+) {
+    if n == 0 || oh * ow * o == 0 {
+        return;
+    }
+    out.par_chunks_mut(oh * ow * o).zip(yv.par_chunks(mv * o)).for_each(|(dst, src)| {
+        for y in 0..oh {
+            let s = &src[y * wp * o..(y * wp + ow) * o];
+            let d = &mut dst[y * ow * o..(y + 1) * ow * o];
+            match bias {
+                None => d.copy_from_slice(s),
+                Some((b, relu)) => {
+                    for (dp, sp) in d.chunks_exact_mut(o).zip(s.chunks_exact(o)) {
+                        for ((dv, &sv), &bv) in dp.iter_mut().zip(sp).zip(b) {
+                            let v = sv + bv;
+                            *dv = if relu { relu1(v) } else { v };
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[inline]
+fn relu1<T: Float>(v: T) -> T {
+    if v > T::zero() { v } else { T::zero() }
+}
+
+/// Applies the bias / relu in place on a dense `[.., o]` slice.
+fn apply_bias<T: Float>(out: &mut [T], o: usize, bias: Option<(&[T], bool)>) {
+    let Some((b, relu)) = bias else { return };
+    if o == 0 {
+        return;
+    }
+    out.par_chunks_mut(o * 256).for_each(|chunk| {
+        for px in chunk.chunks_exact_mut(o) {
+            for (v, &bv) in px.iter_mut().zip(b) {
+                let x = *v + bv;
+                *v = if relu { relu1(x) } else { x };
+            }
+        }
+    });
+}
+
+/// Writes the im2col rows of sample `x` (`[h, w, c]`) into `cols` (`[oh * ow, kh * kw * c]`).
+fn im2col<T: Float>(x: &[T], g: &Conv2dGeometry, cols: &mut [T]) {
+    let (hw, ww) = (g.height, g.width);
+    let c = g.in_channels;
+    let kdim = hw.kernel * ww.kernel * c;
+    for oy in 0..hw.output {
+        for ox in 0..ww.output {
+            let row = &mut cols[(oy * ww.output + ox) * kdim..][..kdim];
+            for i in 0..hw.kernel {
+                let y = (oy * hw.stride + i).checked_sub(hw.pad_before).filter(|&y| y < hw.input);
+                for j in 0..ww.kernel {
+                    let dst = &mut row[(i * ww.kernel + j) * c..][..c];
+                    let x_ = (ox * ww.stride + j).checked_sub(ww.pad_before).filter(|&x| x < ww.input);
+                    match (y, x_) {
+                        (Some(y), Some(xx)) => {
+                            dst.copy_from_slice(&x[(y * ww.input + xx) * c..][..c]);
+                        }
+                        _ => dst.fill(T::zero()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scatter-adds im2col rows back into a sample gradient `dx` (`[h, w, c]`, zeroed by the caller).
+fn col2im<T: Float>(cols: &[T], g: &Conv2dGeometry, dx: &mut [T]) {
+    let (hw, ww) = (g.height, g.width);
+    let c = g.in_channels;
+    let kdim = hw.kernel * ww.kernel * c;
+    for oy in 0..hw.output {
+        for ox in 0..ww.output {
+            let row = &cols[(oy * ww.output + ox) * kdim..][..kdim];
+            for i in 0..hw.kernel {
+                let Some(y) = (oy * hw.stride + i).checked_sub(hw.pad_before).filter(|&y| y < hw.input) else {
+                    continue;
+                };
+                for j in 0..ww.kernel {
+                    let Some(xx) = (ox * ww.stride + j).checked_sub(ww.pad_before).filter(|&x| x < ww.input) else {
+                        continue;
+                    };
+                    let src = &row[(i * ww.kernel + j) * c..][..c];
+                    for (d, &s) in dx[(y * ww.input + xx) * c..][..c].iter_mut().zip(src) {
+                        *d += s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Conv2D` forward: NHWC `input` ⊛ HWIO `filter` with `strides = [stride_h, stride_w]` and TF
+/// padding. Returns `[n, out_h, out_w, out_channels]`.
+///
+/// ```
+/// use ndarray::Array4;
+/// use scope_runtime::kernels::{conv2d, Padding};
+/// let x = Array4::<f32>::ones((1, 3, 3, 1));
+/// let f = Array4::<f32>::ones((2, 2, 1, 1));
+/// let y = conv2d(x.view(), f.view(), [1, 1], Padding::Same)?;
+/// // SAME pads the extra row/column at the end, so the last row and column see fewer ones.
+/// assert_eq!(y.iter().copied().collect::<Vec<_>>(), vec![4.0, 4.0, 2.0, 4.0, 4.0, 2.0, 2.0, 2.0, 1.0]);
+/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// ```
+pub fn conv2d<T: Float>(
+    input: ArrayView4<'_, T>,
+    filter: ArrayView4<'_, T>,
+    strides: [usize; 2],
+    padding: Padding,
+) -> KResult<Array4<T>> {
+    let g = Conv2dGeometry::new(input.shape(), filter.shape(), strides, padding)?;
+    let mut out = Array4::zeros(g.output_shape());
+    conv2d_into(input, filter, strides, padding, Epilogue::None, &mut Conv2dScratch::new(), out.view_mut())?;
+    Ok(out)
+}
+
+/// Reusable buffers for [`conv2d_into`] and the gradients (padded image, virtual output), so a
+/// steady-state forward pass allocates nothing.
+#[derive(Debug, Default, Clone)]
+pub struct Conv2dScratch<T> {
+    padded: Vec<T>,
+    virtual_out: Vec<T>,
+}
+
+impl<T: Float> Conv2dScratch<T> {
+    /// Empty buffers; they grow to the largest convolution they serve.
+    pub fn new() -> Self {
+        Self { padded: Vec::new(), virtual_out: Vec::new() }
+    }
+}
+
+/// [`conv2d`] into a preallocated output, with an optional fused bias / relu and reusable scratch.
+pub fn conv2d_into<T: Float>(
+    input: ArrayView4<'_, T>,
+    filter: ArrayView4<'_, T>,
+    strides: [usize; 2],
+    padding: Padding,
+    epilogue: Epilogue<'_, T>,
+    scratch: &mut Conv2dScratch<T>,
+    mut out: ArrayViewMut4<'_, T>,
+) -> KResult<()> {
+    let g = Conv2dGeometry::new(input.shape(), filter.shape(), strides, padding)?;
+    if out.shape() != g.output_shape() {
+        return Err(KernelError::shape(
+            FWD,
+            format!(
+                "output is {:?} but the convolution produces {:?}; pass an output of that shape",
+                out.shape(),
+                g.output_shape()
+            ),
+        ));
+    }
+    let bias = epilogue.bias(g.out_channels)?;
+    let bias_slice = match &bias {
+        Some((b, relu)) => {
+            Some((b.as_slice().ok_or_else(|| KernelError::shape(FWD, "bias is not contiguous"))?, *relu))
+        }
+        None => None,
+    };
+    let x = input.as_standard_layout();
+    let f = filter.as_standard_layout();
+    let (xs, fs) = (std_slice(FWD, &x)?, std_slice(FWD, &f)?);
+    match out.as_slice_mut() {
+        Some(dst) => forward_slices(&g, xs, fs, bias_slice, scratch, dst),
+        None => {
+            let mut tmp = Array4::zeros(g.output_shape());
+            let dst = tmp.as_slice_mut().ok_or_else(|| KernelError::shape(FWD, "output is not contiguous"))?;
+            forward_slices(&g, xs, fs, bias_slice, scratch, dst)?;
+            out.assign(&tmp);
+            Ok(())
+        }
+    }
+}
+
+fn forward_slices<T: Float>(
+    g: &Conv2dGeometry,
+    x: &[T],
+    f: &[T],
+    bias: Option<(&[T], bool)>,
+    scratch: &mut Conv2dScratch<T>,
+    out: &mut [T],
+) -> KResult<()> {
+    let (hw, ww) = (g.height, g.width);
+    let (n, c, o) = (g.batch, g.in_channels, g.out_channels);
+    if g.unit_stride() {
+        let (hp, wp) = (hw.padded(), ww.padded());
+        let no_pad = hp == hw.input && wp == ww.input;
+        let xp: &[T] = if no_pad {
+            x
+        } else {
+            pad_nhwc(
+                x,
+                g.input_shape(),
+                (hw.pad_before, hw.pad_after),
+                (ww.pad_before, ww.pad_after),
+                &mut scratch.padded,
+            );
+            &scratch.padded
+        };
+        let mv = implicit_forward(
+            FWD,
+            xp,
+            [n, hp, wp, c],
+            f,
+            [hw.kernel, ww.kernel, o],
+            (hw.output, ww.output),
+            &mut scratch.virtual_out,
+        )?;
+        gather_virtual(&scratch.virtual_out, mv, wp, g.output_shape(), bias, out);
+        return Ok(());
+    }
+    // Strided: explicit im2col per sample, one GEMM each.
+    let rows = hw.output * ww.output;
+    let kdim = hw.kernel * ww.kernel * c;
+    if rows == 0 || o == 0 || n == 0 {
+        return Ok(());
+    }
+    let sample_in = hw.input * ww.input * c;
+    out.par_chunks_mut(rows * o).enumerate().try_for_each_init(
+        || vec![T::zero(); rows * kdim],
+        |cols, (img, y)| -> KResult<()> {
+            im2col(&x[img * sample_in..][..sample_in], g, cols);
+            let lhs = MatRef::row_major(cols, rows, kdim).map_err(gemm_err(FWD))?;
+            let rhs = MatRef::row_major(f, kdim, o).map_err(gemm_err(FWD))?;
+            let dst = MatMut::row_major(y, rows, o).map_err(gemm_err(FWD))?;
+            scope_gemm::gemm(dst, lhs, rhs, T::one(), None, Parallelism::Sequential).map_err(gemm_err(FWD))
+        },
+    )?;
+    apply_bias(out, o, bias);
+    Ok(())
+}
+
+fn check_dy<T>(kernel: &'static str, g: &Conv2dGeometry, dy: &ArrayView4<'_, T>) -> KResult<()> {
+    if dy.shape() != g.output_shape() {
+        return Err(KernelError::shape(
+            kernel,
+            format!(
+                "output gradient is {:?} but the convolution's output is {:?}; pass the gradient of \
+                 that output",
+                dy.shape(),
+                g.output_shape()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Gradient of [`conv2d`] with respect to its input (TF's `Conv2DBackpropInput`).
+///
+/// `dy` is the gradient of the output; `input_shape` the forward input's NHWC shape.
+pub fn conv2d_backward_input<T: Float>(
+    dy: ArrayView4<'_, T>,
+    filter: ArrayView4<'_, T>,
+    input_shape: [usize; 4],
+    strides: [usize; 2],
+    padding: Padding,
+) -> KResult<Array4<T>> {
+    let g = Conv2dGeometry::new(&input_shape, filter.shape(), strides, padding)
+        .map_err(|e| KernelError::shape(BWD_IN, e.message().to_string()))?;
+    check_dy(BWD_IN, &g, &dy)?;
+    let (hw, ww) = (g.height, g.width);
+    let (n, c, o) = (g.batch, g.in_channels, g.out_channels);
+    let (kh, kw) = (hw.kernel, ww.kernel);
+    let dy = dy.as_standard_layout();
+    let f = filter.as_standard_layout();
+    let (dys, fs) = (std_slice(BWD_IN, &dy)?, std_slice(BWD_IN, &f)?);
+    let mut dx = Array4::<T>::zeros(input_shape);
+    let dxs = dx.as_slice_mut().ok_or_else(|| KernelError::shape(BWD_IN, "gradient is not contiguous"))?;
+    if g.unit_stride() {
+        // dx = VALID correlation of dy padded by (k - 1 - pad_before, pad_before + in - out ... )
+        // with the spatially flipped, channel-swapped filter.
+        let (hp, wp) = (hw.input + kh - 1, ww.input + kw - 1);
+        // With stride 1 TF pads at most `k - 1` in total, so none of these can underflow.
+        let sub =
+            |a: usize, b: usize| a.checked_sub(b).ok_or_else(|| KernelError::shape(BWD_IN, "inconsistent padding"));
+        let front = (sub(kh - 1, hw.pad_before)?, sub(kw - 1, ww.pad_before)?);
+        let back = (sub(hp, front.0 + hw.output)?, sub(wp, front.1 + ww.output)?);
+        let mut dyp = Vec::new();
+        pad_nhwc(dys, g.output_shape(), (front.0, back.0), (front.1, back.1), &mut dyp);
+        let mut flipped = vec![T::zero(); fs.len()];
+        for i in 0..kh {
+            for j in 0..kw {
+                let src = &fs[((kh - 1 - i) * kw + (kw - 1 - j)) * c * o..][..c * o];
+                let dst = &mut flipped[(i * kw + j) * o * c..][..o * c];
+                for ci in 0..c {
+                    for oi in 0..o {
+                        dst[oi * c + ci] = src[ci * o + oi];
+                    }
+                }
+            }
+        }
+        let mut yv = Vec::new();
+        let mv = implicit_forward(BWD_IN, &dyp, [n, hp, wp, o], &flipped, [kh, kw, c], (hw.input, ww.input), &mut yv)?;
+        gather_virtual(&yv, mv, wp, input_shape, None, dxs);
+        return Ok(dx);
+    }
+    let rows = hw.output * ww.output;
+    let kdim = kh * kw * c;
+    let sample_in = hw.input * ww.input * c;
+    if rows == 0 || n == 0 || sample_in == 0 {
+        return Ok(dx);
+    }
+    dxs.par_chunks_mut(sample_in).enumerate().try_for_each_init(
+        || vec![T::zero(); rows * kdim],
+        |cols, (img, dxi)| -> KResult<()> {
+            let lhs = MatRef::row_major(&dys[img * rows * o..], rows, o).map_err(gemm_err(BWD_IN))?;
+            let rhs = MatRef::row_major(fs, kdim, o).map_err(gemm_err(BWD_IN))?.t();
+            let dst = MatMut::row_major(cols, rows, kdim).map_err(gemm_err(BWD_IN))?;
+            scope_gemm::gemm(dst, lhs, rhs, T::one(), None, Parallelism::Sequential).map_err(gemm_err(BWD_IN))?;
+            col2im(cols, &g, dxi);
+            Ok(())
+        },
+    )?;
+    Ok(dx)
+}
+
+/// Gradient of [`conv2d`] with respect to its filter (TF's `Conv2DBackpropFilter`).
+///
+/// `input` is the forward input, `dy` the gradient of the output, `filter_shape` the HWIO shape.
+pub fn conv2d_backward_filter<T: Float>(
+    input: ArrayView4<'_, T>,
+    dy: ArrayView4<'_, T>,
+    filter_shape: [usize; 4],
+    strides: [usize; 2],
+    padding: Padding,
+) -> KResult<Array4<T>> {
+    let g = Conv2dGeometry::new(input.shape(), &filter_shape, strides, padding)
+        .map_err(|e| KernelError::shape(BWD_F, e.message().to_string()))?;
+    check_dy(BWD_F, &g, &dy)?;
+    let (hw, ww) = (g.height, g.width);
+    let (n, c, o) = (g.batch, g.in_channels, g.out_channels);
+    let (kh, kw) = (hw.kernel, ww.kernel);
+    let x = input.as_standard_layout();
+    let dy = dy.as_standard_layout();
+    let (xs, dys) = (std_slice(BWD_F, &x)?, std_slice(BWD_F, &dy)?);
+    let fsize = kh * kw * c * o;
+    let (oh, ow) = (hw.output, ww.output);
+    if n == 0 || oh * ow == 0 || fsize == 0 {
+        return Ok(Array4::zeros(filter_shape));
+    }
+    let dy_sample = oh * ow * o;
+    let sum = |a: Vec<T>, b: Vec<T>| a.into_iter().zip(b).map(|(x, y)| x + y).collect::<Vec<T>>();
+    let dw: Vec<T> = if g.unit_stride() {
+        let (hp, wp) = (hw.padded(), ww.padded());
+        let mut xp = Vec::new();
+        pad_nhwc(xs, g.input_shape(), (hw.pad_before, hw.pad_after), (ww.pad_before, ww.pad_after), &mut xp);
+        let mv = (oh - 1) * wp + ow;
+        let sample = hp * wp * c;
+        (0..n)
+            .into_par_iter()
+            .try_fold(
+                || (vec![T::zero(); fsize], vec![T::zero(); mv * o]),
+                |(mut dw, mut dyv), img| -> KResult<_> {
+                    // Spread dy into virtual rows; the dropped columns stay zero.
+                    for y in 0..oh {
+                        dyv[y * wp * o..(y * wp + ow) * o]
+                            .copy_from_slice(&dys[img * dy_sample + y * ow * o..][..ow * o]);
+                    }
+                    for i in 0..kh {
+                        let lhs =
+                            MatRef::new(&xp, img * sample + i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(BWD_F))?.t();
+                        let rhs = MatRef::row_major(&dyv, mv, o).map_err(gemm_err(BWD_F))?;
+                        let dst = MatMut::new(&mut dw, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(BWD_F))?;
+                        scope_gemm::gemm(dst, lhs, rhs, T::one(), Some(T::one()), Parallelism::Sequential)
+                            .map_err(gemm_err(BWD_F))?;
+                    }
+                    Ok((dw, dyv))
+                },
+            )
+            .map(|r| r.map(|(dw, _)| dw))
+            .try_reduce(|| vec![T::zero(); fsize], |a, b| Ok(sum(a, b)))?
+    } else {
+        let rows = oh * ow;
+        let kdim = kh * kw * c;
+        let sample_in = hw.input * ww.input * c;
+        (0..n)
+            .into_par_iter()
+            .try_fold(
+                || (vec![T::zero(); fsize], vec![T::zero(); rows * kdim]),
+                |(mut dw, mut cols), img| -> KResult<_> {
+                    im2col(&xs[img * sample_in..][..sample_in], &g, &mut cols);
+                    let lhs = MatRef::row_major(&cols, rows, kdim).map_err(gemm_err(BWD_F))?.t();
+                    let rhs = MatRef::row_major(&dys[img * dy_sample..], rows, o).map_err(gemm_err(BWD_F))?;
+                    let dst = MatMut::row_major(&mut dw, kdim, o).map_err(gemm_err(BWD_F))?;
+                    scope_gemm::gemm(dst, lhs, rhs, T::one(), Some(T::one()), Parallelism::Sequential)
+                        .map_err(gemm_err(BWD_F))?;
+                    Ok((dw, cols))
+                },
+            )
+            .map(|r| r.map(|(dw, _)| dw))
+            .try_reduce(|| vec![T::zero(); fsize], |a, b| Ok(sum(a, b)))?
+    };
+    Array4::from_shape_vec(filter_shape, dw).map_err(|e| KernelError::shape(BWD_F, e.to_string()))
+}

@@ -1,0 +1,87 @@
+//! Softmax and log-softmax along the last axis, numerically stable (the row maximum is
+//! subtracted before exponentiating).
+
+use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
+
+use super::{Float, KResult, KernelError};
+
+fn last_axis(kernel: &'static str, shape: &[usize]) -> KResult<Axis> {
+    match shape.len() {
+        0 => {
+            Err(KernelError::shape(kernel, "the value is a scalar; softmax needs rank at least 1 (reshape it to [1])"))
+        }
+        r => Ok(Axis(r - 1)),
+    }
+}
+
+fn same_shape(kernel: &'static str, a: &[usize], b: &[usize]) -> KResult<()> {
+    if a != b {
+        return Err(KernelError::shape(
+            kernel,
+            format!("forward output {a:?} and gradient {b:?} differ; pass the gradient of this output"),
+        ));
+    }
+    Ok(())
+}
+
+/// `exp(x - max) / sum(exp(x - max))` along the last axis.
+///
+/// ```
+/// use ndarray::array;
+/// use scope_runtime::kernels::softmax;
+/// let y = softmax(array![[1000.0f32, 1000.0]].into_dyn().view())?;
+/// assert_eq!(y, array![[0.5f32, 0.5]].into_dyn());
+/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// ```
+pub fn softmax<T: Float>(x: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
+    let axis = last_axis("softmax", x.shape())?;
+    let mut y = x.to_owned();
+    for mut lane in y.lanes_mut(axis) {
+        let m = lane.fold(T::NEG_INFINITY, |a, &b| a.max(b));
+        let mut s = T::zero();
+        lane.mapv_inplace(|v| {
+            let e = (v - m).exp();
+            s += e;
+            e
+        });
+        lane.mapv_inplace(|v| v / s);
+    }
+    Ok(y)
+}
+
+/// `x - max - log(sum(exp(x - max)))` along the last axis.
+pub fn log_softmax<T: Float>(x: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
+    let axis = last_axis("log_softmax", x.shape())?;
+    let mut y = x.to_owned();
+    for mut lane in y.lanes_mut(axis) {
+        let m = lane.fold(T::NEG_INFINITY, |a, &b| a.max(b));
+        let s = lane.fold(T::zero(), |a, &v| a + (v - m).exp());
+        let shift = m + s.ln();
+        lane.mapv_inplace(|v| v - shift);
+    }
+    Ok(y)
+}
+
+/// Gradient of [`softmax`] from its output `y`: `y * (dy - sum(dy * y))` per row.
+pub fn softmax_grad<T: Float>(y: ArrayViewD<'_, T>, dy: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
+    let axis = last_axis("softmax_grad", y.shape())?;
+    same_shape("softmax_grad", y.shape(), dy.shape())?;
+    let mut dx = ArrayD::zeros(y.raw_dim());
+    Zip::from(dx.lanes_mut(axis)).and(y.lanes(axis)).and(dy.lanes(axis)).for_each(|mut d, y, g| {
+        let dot = Zip::from(&y).and(&g).fold(T::zero(), |a, &y, &g| a + y * g);
+        Zip::from(&mut d).and(&y).and(&g).for_each(|d, &y, &g| *d = y * (g - dot));
+    });
+    Ok(dx)
+}
+
+/// Gradient of [`log_softmax`] from its output `y`: `dy - exp(y) * sum(dy)` per row.
+pub fn log_softmax_grad<T: Float>(y: ArrayViewD<'_, T>, dy: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
+    let axis = last_axis("log_softmax_grad", y.shape())?;
+    same_shape("log_softmax_grad", y.shape(), dy.shape())?;
+    let mut dx = ArrayD::zeros(y.raw_dim());
+    Zip::from(dx.lanes_mut(axis)).and(y.lanes(axis)).and(dy.lanes(axis)).for_each(|mut d, y, g| {
+        let total = g.sum();
+        Zip::from(&mut d).and(&y).and(&g).for_each(|d, &y, &g| *d = g - y.exp() * total);
+    });
+    Ok(dx)
+}
