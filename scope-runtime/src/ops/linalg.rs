@@ -9,14 +9,10 @@ use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
 
-/// `op(a) · op(b)`, where `op` transposes when asked. This is the one place
-/// a GEMM kernel plugs in.
-pub(crate) fn mm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Array2<T> {
-    let a = if ta { a.reversed_axes() } else { a };
-    let b = if tb { b.reversed_axes() } else { b };
-    let out = a.dot(&b);
-    // Callers reshape the result, which needs row-major order.
-    if out.is_standard_layout() { out } else { out.as_standard_layout().into_owned() }
+/// `op(a) · op(b)`, where `op` transposes when asked: the GEMM kernel for
+/// floats, `ndarray`'s `dot` for integers; always row-major.
+pub(crate) fn mm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
+    T::gemm(a, ta, b, tb)
 }
 
 fn as2<T: Elem>(v: &Value) -> Result<ArrayView2<'_, T>> {
@@ -24,7 +20,7 @@ fn as2<T: Elem>(v: &Value) -> Result<ArrayView2<'_, T>> {
 }
 
 fn matmul2<T: Elem>(a: &Value, b: &Value, ta: bool, tb: bool) -> Result<Value> {
-    Ok(T::wrap(mm(as2::<T>(a)?, ta, as2::<T>(b)?, tb).into_dyn()))
+    Ok(T::wrap(mm(as2::<T>(a)?, ta, as2::<T>(b)?, tb)?.into_dyn()))
 }
 
 /// Both operands broadcast to the batch shape and flattened to `[batch, r, c]`.
@@ -51,7 +47,7 @@ fn batch_mm<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize]) 
     let p = if tb { y.shape()[1] } else { y.shape()[2] };
     let mut out = Array3::<T>::zeros((n, m, p));
     for i in 0..n {
-        let prod = mm(x.index_axis(Axis(0), i), ta, y.index_axis(Axis(0), i), tb);
+        let prod = mm(x.index_axis(Axis(0), i), ta, y.index_axis(Axis(0), i), tb)?;
         out.index_axis_mut(Axis(0), i).assign(&prod);
     }
     let mut shape = batch.to_vec();

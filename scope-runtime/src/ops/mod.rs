@@ -24,11 +24,12 @@
 use std::fmt::Debug;
 use std::sync::{Arc, RwLock};
 
-use ndarray::{ArcArray, ArrayD, Axis, IxDyn, LinalgScalar, NdFloat};
+use ndarray::{ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, Axis, IxDyn, LinalgScalar, NdFloat};
 
 use crate::autodiff::Recorded;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::kernels::{self, KResult};
 use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, TensorInner, Value};
 
@@ -62,8 +63,8 @@ mod nn;
 mod reduce;
 mod shape;
 
+pub use crate::kernels::Padding;
 pub use basic::broadcast_shapes;
-pub use nn::Padding;
 pub use reduce::Axes;
 
 /// How TensorFlow names an op.
@@ -263,16 +264,119 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     fn wrap(a: ArrayD<Self>) -> Value;
     /// The smallest value (`-inf` for floats), the identity of `max`.
     fn lowest() -> Self;
+    /// `op(a) · op(b)`, transposing where asked; shapes were checked.
+    fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>>;
 }
 
-/// A float element type: every differentiable op computes in one.
+/// A float element type: every differentiable op computes in one. The
+/// window kernels are reached through it so generic op code needs one bound.
 pub(crate) trait Float: Elem + NdFloat {
     /// Converts an `f64` constant.
     fn c(x: f64) -> Self;
+    /// [`kernels::conv2d`].
+    fn conv2d(x: ArrayView4<'_, Self>, f: ArrayView4<'_, Self>, s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
+    /// [`kernels::conv2d_backward_input`].
+    fn conv2d_backward_input(
+        dy: ArrayView4<'_, Self>,
+        f: ArrayView4<'_, Self>,
+        input_shape: [usize; 4],
+        s: [usize; 2],
+        p: Padding,
+    ) -> KResult<Array4<Self>>;
+    /// [`kernels::conv2d_backward_filter`].
+    fn conv2d_backward_filter(
+        x: ArrayView4<'_, Self>,
+        dy: ArrayView4<'_, Self>,
+        filter_shape: [usize; 4],
+        s: [usize; 2],
+        p: Padding,
+    ) -> KResult<Array4<Self>>;
+    /// [`kernels::max_pool2d`].
+    fn max_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
+    /// [`kernels::max_pool2d_backward`].
+    fn max_pool2d_backward(
+        x: ArrayView4<'_, Self>,
+        dy: ArrayView4<'_, Self>,
+        k: [usize; 2],
+        s: [usize; 2],
+        p: Padding,
+    ) -> KResult<Array4<Self>>;
+    /// [`kernels::avg_pool2d`].
+    fn avg_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
+    /// [`kernels::avg_pool2d_backward`].
+    fn avg_pool2d_backward(
+        dy: ArrayView4<'_, Self>,
+        input_shape: [usize; 4],
+        k: [usize; 2],
+        s: [usize; 2],
+        p: Padding,
+    ) -> KResult<Array4<Self>>;
 }
 
+macro_rules! float {
+    ($t:ty, $c:expr) => {
+        impl Float for $t {
+            fn c(x: f64) -> Self {
+                $c(x)
+            }
+            fn conv2d(
+                x: ArrayView4<'_, Self>,
+                f: ArrayView4<'_, Self>,
+                s: [usize; 2],
+                p: Padding,
+            ) -> KResult<Array4<Self>> {
+                kernels::conv2d(x, f, s, p)
+            }
+            fn conv2d_backward_input(
+                dy: ArrayView4<'_, Self>,
+                f: ArrayView4<'_, Self>,
+                input_shape: [usize; 4],
+                s: [usize; 2],
+                p: Padding,
+            ) -> KResult<Array4<Self>> {
+                kernels::conv2d_backward_input(dy, f, input_shape, s, p)
+            }
+            fn conv2d_backward_filter(
+                x: ArrayView4<'_, Self>,
+                dy: ArrayView4<'_, Self>,
+                filter_shape: [usize; 4],
+                s: [usize; 2],
+                p: Padding,
+            ) -> KResult<Array4<Self>> {
+                kernels::conv2d_backward_filter(x, dy, filter_shape, s, p)
+            }
+            fn max_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>> {
+                kernels::max_pool2d(x, k, s, p)
+            }
+            fn max_pool2d_backward(
+                x: ArrayView4<'_, Self>,
+                dy: ArrayView4<'_, Self>,
+                k: [usize; 2],
+                s: [usize; 2],
+                p: Padding,
+            ) -> KResult<Array4<Self>> {
+                kernels::max_pool2d_backward(x, dy, k, s, p)
+            }
+            fn avg_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>> {
+                kernels::avg_pool2d(x, k, s, p)
+            }
+            fn avg_pool2d_backward(
+                dy: ArrayView4<'_, Self>,
+                input_shape: [usize; 4],
+                k: [usize; 2],
+                s: [usize; 2],
+                p: Padding,
+            ) -> KResult<Array4<Self>> {
+                kernels::avg_pool2d_backward(dy, input_shape, k, s, p)
+            }
+        }
+    };
+}
+float!(f32, |x: f64| x as f32);
+float!(f64, |x: f64| x);
+
 macro_rules! elem {
-    ($t:ty, $variant:ident, $lowest:expr) => {
+    ($t:ty, $variant:ident, $lowest:expr, $gemm:expr) => {
         impl Elem for $t {
             const DTYPE: DType = DType::$variant;
             fn get(v: &Value) -> Option<&ArcArray<Self, IxDyn>> {
@@ -287,22 +391,27 @@ macro_rules! elem {
             fn lowest() -> Self {
                 $lowest
             }
+            fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>> {
+                $gemm(a, ta, b, tb)
+            }
         }
     };
 }
-elem!(f32, F32, f32::NEG_INFINITY);
-elem!(f64, F64, f64::NEG_INFINITY);
-elem!(i32, I32, i32::MIN);
+elem!(f32, F32, f32::NEG_INFINITY, kernel_gemm::<f32>);
+elem!(f64, F64, f64::NEG_INFINITY, kernel_gemm::<f64>);
+elem!(i32, I32, i32::MIN, ndarray_gemm::<i32>);
 
-impl Float for f32 {
-    fn c(x: f64) -> f32 {
-        x as f32
-    }
+/// Float products run on the GEMM kernel (AVX-512 where available).
+fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
+    kernels::matmul(a, b, ta, tb).map_err(|e| Error::invalid(format!("internal error: {e}")))
 }
-impl Float for f64 {
-    fn c(x: f64) -> f64 {
-        x
-    }
+
+/// Integer products use `ndarray`'s `dot`.
+fn ndarray_gemm<T: LinalgScalar>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
+    let a = if ta { a.reversed_axes() } else { a };
+    let b = if tb { b.reversed_axes() } else { b };
+    let out = a.dot(&b);
+    Ok(if out.is_standard_layout() { out } else { out.as_standard_layout().into_owned() })
 }
 
 /// The typed array of `v`; the dtype was validated before, so a mismatch is

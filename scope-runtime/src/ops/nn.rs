@@ -7,34 +7,15 @@
 //! `ceil(in / stride)` and the `max((out - 1) * stride + k - in, 0)` padded
 //! cells are split with the extra one at the end (bottom/right).
 
-use ndarray::{Array2, ArrayD, Axis, IxDyn};
+use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix4, IxDyn};
 
-use super::linalg::mm;
+use crate::kernels::Padding;
+
 use super::math::sigmoid;
 use super::{Elem, Float, Naming, Op, float_only, op_error, same_dtype, shapes_error, typed};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
-
-/// How a window (convolution filter or pooling window) treats the border.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Padding {
-    /// Pad with zeros so that the output has `ceil(in / stride)` positions;
-    /// the extra padded row/column, if any, goes at the end.
-    Same,
-    /// No padding: only windows that fit entirely.
-    Valid,
-}
-
-impl Padding {
-    /// TensorFlow's spelling: `SAME` or `VALID`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Padding::Same => "SAME",
-            Padding::Valid => "VALID",
-        }
-    }
-}
 
 /// A sliding window over the spatial dimensions of an NHWC tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,19 +23,6 @@ pub(crate) struct Window {
     pub(crate) k: [usize; 2],
     pub(crate) stride: [usize; 2],
     pub(crate) padding: Padding,
-}
-
-/// Where the windows sit: output size and padding before, per spatial axis.
-#[derive(Debug, Clone, Copy)]
-struct Geometry {
-    n: usize,
-    h: usize,
-    w: usize,
-    c: usize,
-    oh: usize,
-    ow: usize,
-    pad_top: usize,
-    pad_left: usize,
 }
 
 /// TensorFlow's output size and padding before for one spatial axis.
@@ -70,7 +38,9 @@ fn out_and_pad(input: usize, k: usize, stride: usize, padding: Padding) -> Optio
 }
 
 impl Window {
-    fn geometry(&self, op: &'static str, node: &str, x: &[usize], other: &[usize]) -> Result<Geometry> {
+    /// Checks that the window fits an NHWC input of shape `x` (`other` is
+    /// the second shape named in errors); returns the input's channels.
+    fn geometry(&self, op: &'static str, node: &str, x: &[usize], other: &[usize]) -> Result<usize> {
         if x.len() != 4 {
             return Err(shapes_error(op, node, x, other, "the input must be of rank 4 (NHWC)"));
         }
@@ -79,7 +49,7 @@ impl Window {
         }
         let rows = out_and_pad(x[1], self.k[0], self.stride[0], self.padding);
         let cols = out_and_pad(x[2], self.k[1], self.stride[1], self.padding);
-        let (Some((oh, pad_top)), Some((ow, pad_left))) = (rows, cols) else {
+        let (Some(_), Some(_)) = (rows, cols) else {
             return Err(shapes_error(
                 op,
                 node,
@@ -91,40 +61,7 @@ impl Window {
                 ),
             ));
         };
-        Ok(Geometry { n: x[0], h: x[1], w: x[2], c: x[3], oh, ow, pad_top, pad_left })
-    }
-}
-
-impl Geometry {
-    /// Calls `f(out_row, kernel_cell, input_offset)` for every output
-    /// position and every window cell that falls inside the input, where
-    /// `input_offset` is the start of the `c` channels of that input pixel
-    /// and `kernel_cell` is `ki * kw + kj`.
-    fn for_each(&self, win: &Window, mut f: impl FnMut(usize, usize, usize)) {
-        let [kh, kw] = win.k;
-        let [sh, sw] = win.stride;
-        for n in 0..self.n {
-            for oy in 0..self.oh {
-                for ox in 0..self.ow {
-                    let row = (n * self.oh + oy) * self.ow + ox;
-                    for ki in 0..kh {
-                        let Some(iy) = (oy * sh + ki).checked_sub(self.pad_top).filter(|&y| y < self.h) else {
-                            continue;
-                        };
-                        for kj in 0..kw {
-                            let Some(ix) = (ox * sw + kj).checked_sub(self.pad_left).filter(|&x| x < self.w) else {
-                                continue;
-                            };
-                            f(row, ki * kw + kj, ((n * self.h + iy) * self.w + ix) * self.c);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn rows(&self) -> usize {
-        self.n * self.oh * self.ow
+        Ok(x[3])
     }
 }
 
@@ -132,129 +69,50 @@ fn internal(e: impl std::fmt::Display) -> Error {
     Error::invalid(format!("internal error: {e}"))
 }
 
-/// The contiguous elements of a value, in row-major order.
-fn flat<T: Elem>(v: &Value) -> Result<Vec<T>> {
-    let a = typed::<T>(v)?;
-    Ok(match a.as_slice() {
-        Some(s) => s.to_vec(),
-        None => a.iter().copied().collect(),
-    })
+/// A rank-4 view of a value whose rank was checked.
+fn view4<T: Elem>(v: &Value) -> Result<ArrayView4<'_, T>> {
+    typed::<T>(v)?.view().into_dimensionality::<Ix4>().map_err(internal)
 }
 
-/// im2col: the `[n*oh*ow, kh*kw*c]` matrix of input patches (zeros where
-/// the window hangs over the padding).
-fn im2col<T: Elem>(x: &[T], geo: &Geometry, win: &Window) -> Array2<T> {
-    let c = geo.c;
-    let patch = win.k[0] * win.k[1] * c;
-    let mut cols = vec![T::zero(); geo.rows() * patch];
-    geo.for_each(win, |row, cell, off| {
-        let dst = row * patch + cell * c;
-        cols[dst..dst + c].copy_from_slice(&x[off..off + c]);
-    });
-    Array2::from_shape_vec((geo.rows(), patch), cols).unwrap_or_else(|_| Array2::zeros((0, 0)))
+/// A rank-4 array from a gradient whose shape matches the recorded output.
+fn grad4<T: Elem>(g: &ArrayD<T>) -> Result<ArrayView4<'_, T>> {
+    g.view().into_dimensionality::<Ix4>().map_err(internal)
 }
 
-fn conv2d_fwd<T: Elem>(x: &Value, f: &Value, geo: &Geometry, win: &Window) -> Result<Value> {
-    let cols = im2col(&flat::<T>(x)?, geo, win);
-    let fs = typed::<T>(f)?;
-    let o = fs.shape()[3];
-    let f2 = fs.view().into_shape_with_order((cols.ncols(), o)).map_err(internal)?;
-    let out = mm(cols.view(), false, f2, false);
-    Ok(T::wrap(out.into_shape_with_order(IxDyn(&[geo.n, geo.oh, geo.ow, o])).map_err(internal)?))
+fn conv2d_fwd<T: Float>(x: &Value, f: &Value, win: &Window, node: &str) -> Result<Value> {
+    let y = T::conv2d(view4::<T>(x)?, view4::<T>(f)?, win.stride, win.padding)
+        .map_err(|e| e.into_error("Conv2D", node, x.shape(), f.shape()))?;
+    Ok(T::wrap(y.into_dyn()))
 }
 
 fn conv2d_bwd<T: Float>(x: &Value, f: &Value, g: &ArrayD<T>, win: &Window) -> Result<Vec<Option<ArrayD<T>>>> {
-    let geo = win.geometry("Conv2D", "", x.shape(), f.shape())?;
-    let cols = im2col(&flat::<T>(x)?, &geo, win);
-    let fs = typed::<T>(f)?;
-    let o = fs.shape()[3];
-    let f2 = fs.view().into_shape_with_order((cols.ncols(), o)).map_err(internal)?;
-    let g2 = g.as_standard_layout();
-    let g2 = g2.view().into_shape_with_order((geo.rows(), o)).map_err(internal)?;
-    let gf = mm(cols.view(), true, g2, false).into_shape_with_order(IxDyn(fs.shape())).map_err(internal)?;
-    let gcols = mm(g2, false, f2, true);
-    let gc = gcols.as_slice().ok_or_else(|| internal("gradient columns not contiguous"))?;
-    let patch = cols.ncols();
-    let c = geo.c;
-    let mut gx = vec![T::zero(); x.len()];
-    geo.for_each(win, |row, cell, off| {
-        let src = row * patch + cell * c;
-        for (d, s) in gx[off..off + c].iter_mut().zip(&gc[src..src + c]) {
-            *d += *s;
-        }
-    });
-    let gx = ArrayD::from_shape_vec(IxDyn(x.shape()), gx).map_err(internal)?;
-    Ok(vec![Some(gx), Some(gf)])
+    let (xv, fv, gv) = (view4::<T>(x)?, view4::<T>(f)?, grad4(g)?);
+    let shape = |v: &Value| -> Result<[usize; 4]> { v.shape().try_into().map_err(internal) };
+    let gx = T::conv2d_backward_input(gv, fv, shape(x)?, win.stride, win.padding).map_err(internal)?;
+    let gf = T::conv2d_backward_filter(xv, gv, shape(f)?, win.stride, win.padding).map_err(internal)?;
+    Ok(vec![Some(gx.into_dyn()), Some(gf.into_dyn())])
 }
 
-/// Max pooling forward; also returns, per output element, the flat index of
-/// the input element chosen (the first maximum).
-fn max_pool_fwd<T: Elem>(x: &[T], geo: &Geometry, win: &Window) -> (Vec<T>, Vec<usize>) {
-    let c = geo.c;
-    let mut best: Vec<Option<T>> = vec![None; geo.rows() * c];
-    let mut arg = vec![0usize; geo.rows() * c];
-    geo.for_each(win, |row, _, off| {
-        for ch in 0..c {
-            let v = x[off + ch];
-            let slot = &mut best[row * c + ch];
-            if slot.is_none_or(|b| v > b) {
-                *slot = Some(v);
-                arg[row * c + ch] = off + ch;
-            }
-        }
-    });
-    (best.into_iter().map(|b| b.unwrap_or_else(T::zero)).collect(), arg)
-}
-
-/// How many input cells each output window of an average pool covers.
-fn avg_counts(geo: &Geometry, win: &Window) -> Vec<usize> {
-    let mut counts = vec![0usize; geo.rows()];
-    geo.for_each(win, |row, _, _| counts[row] += 1);
-    counts
-}
-
-fn pool_fwd<T: Float>(x: &Value, geo: &Geometry, win: &Window, max: bool) -> Result<Value> {
-    let xs = flat::<T>(x)?;
-    let c = geo.c;
-    let out = if max {
-        max_pool_fwd(&xs, geo, win).0
+fn pool_fwd<T: Float>(x: &Value, win: &Window, max: bool, node: &str) -> Result<Value> {
+    let xv = view4::<T>(x)?;
+    let y = if max {
+        T::max_pool2d(xv, win.k, win.stride, win.padding)
     } else {
-        let mut sums = vec![T::zero(); geo.rows() * c];
-        geo.for_each(win, |row, _, off| {
-            for ch in 0..c {
-                sums[row * c + ch] += xs[off + ch];
-            }
-        });
-        let counts = avg_counts(geo, win);
-        for (i, s) in sums.iter_mut().enumerate() {
-            *s /= T::c(counts[i / c.max(1)].max(1) as f64);
-        }
-        sums
+        T::avg_pool2d(xv, win.k, win.stride, win.padding)
     };
-    Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(&[geo.n, geo.oh, geo.ow, c]), out).map_err(internal)?))
+    let op = if max { "MaxPool" } else { "AvgPool" };
+    Ok(T::wrap(y.map_err(|e| e.into_error(op, node, x.shape(), &win.k))?.into_dyn()))
 }
 
 fn pool_bwd<T: Float>(x: &Value, g: &ArrayD<T>, win: &Window, max: bool) -> Result<Vec<Option<ArrayD<T>>>> {
-    let geo = win.geometry("MaxPool", "", x.shape(), &[])?;
-    let gs = g.as_standard_layout();
-    let gs = gs.as_slice().ok_or_else(|| internal("gradient not contiguous"))?;
-    let c = geo.c;
-    let mut gx = vec![T::zero(); x.len()];
-    if max {
-        let (_, arg) = max_pool_fwd(&flat::<T>(x)?, &geo, win);
-        for (i, &a) in arg.iter().enumerate() {
-            gx[a] += gs[i];
-        }
+    let (xv, gv) = (view4::<T>(x)?, grad4(g)?);
+    let gx = if max {
+        T::max_pool2d_backward(xv, gv, win.k, win.stride, win.padding)
     } else {
-        let counts = avg_counts(&geo, win);
-        geo.for_each(win, |row, _, off| {
-            let n = T::c(counts[row].max(1) as f64);
-            for ch in 0..c {
-                gx[off + ch] += gs[row * c + ch] / n;
-            }
-        });
-    }
-    Ok(vec![Some(ArrayD::from_shape_vec(IxDyn(x.shape()), gx).map_err(internal)?)])
+        let shape: [usize; 4] = x.shape().try_into().map_err(internal)?;
+        T::avg_pool2d_backward(gv, shape, win.k, win.stride, win.padding)
+    };
+    Ok(vec![Some(gx.map_err(internal)?.into_dyn())])
 }
 
 /// Rows of the last axis: the value as `[rows, last]`.
@@ -379,17 +237,17 @@ impl Scope {
                 if sf.len() != 4 {
                     return Err(shapes_error(OP, node, sx, sf, "the filter must be of rank 4 (HWIO)"));
                 }
-                let geo = win.geometry(OP, node, sx, sf)?;
-                if sf[2] != geo.c {
+                let channels = win.geometry(OP, node, sx, sf)?;
+                if sf[2] != channels {
                     return Err(shapes_error(
                         OP,
                         node,
                         sx,
                         sf,
-                        format!("the filter's input depth {} must equal the input's channels {}", sf[2], geo.c),
+                        format!("the filter's input depth {} must equal the input's channels {channels}", sf[2]),
                     ));
                 }
-                float_dispatch!(input.dtype(), OP, node, conv2d_fwd(&v[0], &v[1], &geo, &win))
+                float_dispatch!(input.dtype(), OP, node, conv2d_fwd(&v[0], &v[1], &win, node))
             },
         )
     }
@@ -416,8 +274,8 @@ impl Scope {
             &[x],
             |node| float_only(op_type, node, x),
             |node, v| {
-                let geo = win.geometry(op_type, node, x.shape(), &win.k)?;
-                float_dispatch!(x.dtype(), op_type, node, pool_fwd(&v[0], &geo, &win, max))
+                win.geometry(op_type, node, x.shape(), &win.k)?;
+                float_dispatch!(x.dtype(), op_type, node, pool_fwd(&v[0], &win, max, node))
             },
         )
     }
