@@ -17,11 +17,43 @@ pub(crate) fn zip2<T: Elem, U: Elem>(
     shape: &[usize],
     f: impl Fn(T, T) -> U,
 ) -> Result<ArrayD<U>> {
+    if let Some(out) = zip2_contiguous(&a, &b, shape, &f) {
+        return Ok(out);
+    }
     let dim = IxDyn(shape);
     let (Some(a), Some(b)) = (a.broadcast(dim.clone()), b.broadcast(dim)) else {
         return Err(Error::invalid("internal error: shapes do not broadcast"));
     };
     Ok(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
+}
+
+/// Whether `small`, without leading 1s, is the tail of `shape`: it repeats
+/// contiguously along the row-major order of `shape`.
+fn is_tail(small: &[usize], shape: &[usize]) -> bool {
+    let lead = small.iter().take_while(|&&d| d == 1).count();
+    shape.ends_with(&small[lead..])
+}
+
+/// The fast paths of [`zip2`] for row-major inputs: equal shapes, or one
+/// side (a bias, a scalar) repeating along the other.
+fn zip2_contiguous<T: Elem, U: Elem>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    shape: &[usize],
+    f: &impl Fn(T, T) -> U,
+) -> Option<ArrayD<U>> {
+    let (xs, ys) = (a.as_slice()?, b.as_slice()?);
+    let n: usize = shape.iter().product();
+    let out: Vec<U> = if xs.len() == n && ys.len() == n && a.shape() == b.shape() {
+        xs.iter().zip(ys).map(|(&x, &y)| f(x, y)).collect()
+    } else if xs.len() == n && !ys.is_empty() && a.shape() == shape && is_tail(b.shape(), shape) {
+        xs.chunks_exact(ys.len()).flat_map(|c| c.iter().zip(ys).map(|(&x, &y)| f(x, y))).collect()
+    } else if ys.len() == n && !xs.is_empty() && b.shape() == shape && is_tail(a.shape(), shape) {
+        ys.chunks_exact(xs.len()).flat_map(|c| xs.iter().zip(c).map(|(&x, &y)| f(x, y))).collect()
+    } else {
+        return None;
+    };
+    ArrayD::from_shape_vec(IxDyn(shape), out).ok()
 }
 
 /// `f(a, b, c)` elementwise, all broadcast to `shape` (already checked).
