@@ -108,7 +108,8 @@ impl Graph {
             if outs.iter().all(Option::is_none) {
                 continue;
             }
-            let ins = grad::backward(rec, &outs)?;
+            let need: Vec<bool> = s.inputs.iter().map(|t| needed.contains(&t.node())).collect();
+            let ins = grad::backward(rec, &outs, &need)?;
             for (t, g) in s.inputs.iter().zip(ins) {
                 let (Some(g), true) = (g, needed.contains(&t.node())) else { continue };
                 let key = (t.node(), output_index(t));

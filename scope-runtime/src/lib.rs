@@ -7,6 +7,9 @@
 //!   variable scopes.
 //! - [`Variable`], [`VarSpec`], [`Init`]: variables and how they are made.
 //! - [`Tensor`], [`Value`]: values with names; ops are methods of [`Scope`].
+//! - [`Graph::gradients`], [`Graph::minimize`], [`Graph::clear_ops`]:
+//!   reverse-mode autodiff over the recorded ops, gradient descent, and
+//!   releasing the record between training steps.
 //!
 //! ```
 //! use scope_runtime::{Graph, Reuse, VarScope};

@@ -366,6 +366,18 @@ fn f32_gradients_match_f64() -> varscope::Result<()> {
         let loss = cx.reduce_mean(&r, Axes::All, false)?;
         g.gradients(&loss, &[&x, &f])?
     };
+    // Asking for the filter only skips the input's gradient, not the filter's.
+    let filter_only = {
+        let g = Graph::new();
+        let mut cx = g.scope();
+        let x = cx.constant(x64.clone())?;
+        let f = cx.constant(f64s.clone())?;
+        let y = cx.conv2d(&x, &f, [2, 2], Padding::Same)?;
+        let r = cx.relu(&y)?;
+        let loss = cx.reduce_mean(&r, Axes::All, false)?;
+        g.gradients(&loss, &[&f])?
+    };
+    assert_eq!(filter_only[0], run64[1]);
     for (a, b) in run32.iter().zip(&run64) {
         assert_eq!(a.dtype(), varscope::DType::F32);
         for (x, y) in a.to_f64_vec().iter().zip(b.to_f64_vec()) {

@@ -41,6 +41,7 @@ fn elementwise_values_and_broadcasting() -> R {
     close(&cx.div(&a, &b)?, &[2, 3], &[1.0, 0.5, 0.25, 4.0, 2.0, 1.0]);
     close(&cx.pow(&a, &b)?, &[2, 3], &[1.0, 1.0, 1.0, 4.0, 16.0, 256.0]);
     close(&cx.neg(&b)?, &[3], &[-1.0, -2.0, -4.0]);
+    close(&cx.identity(&a)?, &[2, 1], &[1.0, 4.0]);
     close(&cx.exp(&b)?, &[3], &[1f64.exp(), 2f64.exp(), 4f64.exp()]);
     close(&cx.log(&b)?, &[3], &[0.0, 2f64.ln(), 4f64.ln()]);
     close(&cx.sqrt(&b)?, &[3], &[1.0, 2f64.sqrt(), 2.0]);

@@ -10,16 +10,17 @@ use crate::tensor::Value;
 
 /// The gradients of a recorded op's inputs given its outputs' gradients
 /// (`None` where an output got none: it counts as zeros). Integer values get
-/// no gradient.
-pub(crate) fn backward(rec: &Recorded, grads: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+/// no gradient. `need[i]` says whether input `i` needs one; the costly ops
+/// (convolution, matrix products) skip the others.
+pub(crate) fn backward(rec: &Recorded, grads: &[Option<Value>], need: &[bool]) -> Result<Vec<Option<Value>>> {
     match rec.outputs.first().map(Value::dtype) {
-        Some(DType::F32) => typed_backward::<f32>(rec, grads),
-        Some(DType::F64) => typed_backward::<f64>(rec, grads),
+        Some(DType::F32) => typed_backward::<f32>(rec, grads, need),
+        Some(DType::F64) => typed_backward::<f64>(rec, grads, need),
         _ => Ok(vec![None; rec.inputs.len()]),
     }
 }
 
-fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[bool]) -> Result<Vec<Option<Value>>> {
     let g = rec
         .outputs
         .iter()
@@ -45,7 +46,7 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>]) -> Result<V
         | Op::Relu
         | Op::Sigmoid
         | Op::Tanh => math::backward(&rec.op, x, y, g0)?,
-        Op::MatMul { .. } | Op::BatchMatMul { .. } => linalg::backward(&rec.op, x, g0)?,
+        Op::MatMul { .. } | Op::BatchMatMul { .. } => linalg::backward(&rec.op, x, g0, need)?,
         Op::BiasAdd
         | Op::Conv2D(_)
         | Op::MaxPool(_)
@@ -53,7 +54,7 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>]) -> Result<V
         | Op::Softmax
         | Op::LogSoftmax
         | Op::SigmoidXent
-        | Op::SoftmaxXent => nn::backward(&rec.op, x, y, g0)?,
+        | Op::SoftmaxXent => nn::backward(&rec.op, x, y, g0, need)?,
         Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => reduce::backward(&rec.op, x, y, g0)?,
         Op::Reshape
         | Op::Transpose { .. }

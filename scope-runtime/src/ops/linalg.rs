@@ -130,7 +130,7 @@ fn batch_value<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize
 }
 
 /// Gradients of `MatMul` and `BatchMatMulV2`.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
+pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>, need: &[bool]) -> Result<Vec<Option<ArrayD<T>>>> {
     let (ta, tb) = match op {
         Op::MatMul { transpose_a, transpose_b } => (*transpose_a, *transpose_b),
         Op::BatchMatMul { adj_x, adj_y } => (*adj_x, *adj_y),
@@ -146,7 +146,13 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>) -> Result<
         (true, true) => ((b, true, &gv, true), (&gv, true, a, true)),
     };
     let batch = &g.shape()[..g.ndim() - 2];
-    let ga = batch_mm::<T>(ga.0, ga.1, ga.2, ga.3, batch)?;
-    let gb = batch_mm::<T>(gb.0, gb.1, gb.2, gb.3, batch)?;
-    Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
+    let ga = match need.first() {
+        Some(false) => None,
+        _ => Some(unbroadcast(batch_mm::<T>(ga.0, ga.1, ga.2, ga.3, batch)?, a.shape())),
+    };
+    let gb = match need.get(1) {
+        Some(false) => None,
+        _ => Some(unbroadcast(batch_mm::<T>(gb.0, gb.1, gb.2, gb.3, batch)?, b.shape())),
+    };
+    Ok(vec![ga, gb])
 }

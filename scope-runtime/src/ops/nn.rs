@@ -85,12 +85,24 @@ fn conv2d_fwd<T: Float>(x: &Value, f: &Value, win: &Window, node: &str) -> Resul
     Ok(T::wrap(y.into_dyn()))
 }
 
-fn conv2d_bwd<T: Float>(x: &Value, f: &Value, g: &ArrayD<T>, win: &Window) -> Result<Vec<Option<ArrayD<T>>>> {
+fn conv2d_bwd<T: Float>(
+    x: &Value,
+    f: &Value,
+    g: &ArrayD<T>,
+    win: &Window,
+    need: &[bool],
+) -> Result<Vec<Option<ArrayD<T>>>> {
     let (xv, fv, gv) = (view4::<T>(x)?, view4::<T>(f)?, grad4(g)?);
     let shape = |v: &Value| -> Result<[usize; 4]> { v.shape().try_into().map_err(internal) };
-    let gx = T::conv2d_backward_input(gv, fv, shape(x)?, win.stride, win.padding).map_err(internal)?;
-    let gf = T::conv2d_backward_filter(xv, gv, shape(f)?, win.stride, win.padding).map_err(internal)?;
-    Ok(vec![Some(gx.into_dyn()), Some(gf.into_dyn())])
+    let gx = match need.first() {
+        Some(false) => None,
+        _ => Some(T::conv2d_backward_input(gv, fv, shape(x)?, win.stride, win.padding).map_err(internal)?.into_dyn()),
+    };
+    let gf = match need.get(1) {
+        Some(false) => None,
+        _ => Some(T::conv2d_backward_filter(xv, gv, shape(f)?, win.stride, win.padding).map_err(internal)?.into_dyn()),
+    };
+    Ok(vec![gx, gf])
 }
 
 fn pool_fwd<T: Float>(x: &Value, win: &Window, max: bool, node: &str) -> Result<Value> {
@@ -351,7 +363,13 @@ impl Scope {
 }
 
 /// Gradients of the ops of this module.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
+pub(crate) fn backward<T: Float>(
+    op: &Op,
+    x: &[Value],
+    y: &Value,
+    g: &ArrayD<T>,
+    need: &[bool],
+) -> Result<Vec<Option<ArrayD<T>>>> {
     match op {
         Op::BiasAdd => {
             let mut gb = g.clone();
@@ -360,7 +378,7 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
             }
             Ok(vec![Some(g.clone()), Some(gb)])
         }
-        Op::Conv2D(win) => conv2d_bwd(&x[0], &x[1], g, win),
+        Op::Conv2D(win) => conv2d_bwd(&x[0], &x[1], g, win, need),
         Op::MaxPool(win) => pool_bwd(&x[0], g, win, true),
         Op::AvgPool(win) => pool_bwd(&x[0], g, win, false),
         Op::Softmax | Op::LogSoftmax => {
