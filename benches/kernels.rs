@@ -48,9 +48,7 @@ fn conv_layer(c: &mut Criterion) {
     });
     let dy = Rng(3).array4(ImageFilter::shape(), 1.0);
     g.throughput(Throughput::Elements(2 * workload::conv_flops() as u64));
-    g.bench_function("backward_input_and_filter", |bench| {
-        bench.iter(|| black_box(m.conv_backward(&dy)))
-    });
+    g.bench_function("backward_input_and_filter", |bench| bench.iter(|| black_box(m.conv_backward(&dy))));
     g.finish();
 }
 
@@ -61,9 +59,7 @@ fn image_filter(c: &mut Criterion) {
     let mut hidden = Array4::<f32>::zeros(ImageFilter::shape());
     let mut out = Array4::<f32>::zeros(ImageFilter::shape());
     g.throughput(Throughput::Elements(2 * workload::conv_flops() as u64));
-    g.bench_function("forward_fused", |bench| {
-        bench.iter(|| m.forward_fused(&mut scratch, &mut hidden, &mut out))
-    });
+    g.bench_function("forward_fused", |bench| bench.iter(|| m.forward_fused(&mut scratch, &mut hidden, &mut out)));
     g.bench_function("forward_ops", |bench| bench.iter(|| black_box(m.forward_ops())));
     g.throughput(Throughput::Elements(6 * workload::conv_flops() as u64));
     g.bench_function("forward_backward", |bench| {
@@ -77,10 +73,7 @@ fn image_filter(c: &mut Criterion) {
 
 fn config() -> Criterion {
     // Two shared cores: short, steady runs.
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+    Criterion::default().sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
 }
 
 criterion_group! {

@@ -5,8 +5,8 @@
 
 use ndarray::{Array1, Array2, Array4, Ix4};
 use varscope::kernels::{
-    self, Conv2dScratch, Epilogue, KernelError, Padding, bias_add, bias_add_grad,
-    conv2d_backward_filter, conv2d_backward_input, relu, relu_grad,
+    self, Conv2dScratch, Epilogue, KernelError, Padding, bias_add, bias_add_grad, conv2d_backward_filter,
+    conv2d_backward_input, relu, relu_grad,
 };
 
 /// Result type of the workloads.

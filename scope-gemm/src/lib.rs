@@ -30,9 +30,7 @@
 use std::fmt;
 
 /// Element types [`gemm`] accepts (`f32` and `f64`).
-pub trait Element:
-    Copy + Send + Sync + 'static + std::ops::Mul<Output = Self> + sealed::Sealed
-{
+pub trait Element: Copy + Send + Sync + 'static + std::ops::Mul<Output = Self> + sealed::Sealed {
     /// The additive identity.
     const ZERO: Self;
     /// The multiplicative identity.
@@ -112,11 +110,7 @@ fn check_bounds(
     }
     let last = (rows - 1)
         .checked_mul(row_stride)
-        .and_then(|r| {
-            (cols - 1)
-                .checked_mul(col_stride)
-                .and_then(|c| r.checked_add(c))
-        })
+        .and_then(|r| (cols - 1).checked_mul(col_stride).and_then(|c| r.checked_add(c)))
         .and_then(|rc| rc.checked_add(offset))
         .filter(|&last| last < len && last <= isize::MAX as usize);
     match last {
@@ -139,14 +133,7 @@ impl<'a, T: Element> MatRef<'a, T> {
         col_stride: usize,
     ) -> Result<Self, GemmError> {
         check_bounds(data.len(), offset, rows, cols, row_stride, col_stride)?;
-        Ok(Self {
-            data,
-            offset,
-            rows,
-            cols,
-            row_stride,
-            col_stride,
-        })
+        Ok(Self { data, offset, rows, cols, row_stride, col_stride })
     }
 
     /// A dense row-major `rows x cols` view of the start of `data`.
@@ -156,13 +143,7 @@ impl<'a, T: Element> MatRef<'a, T> {
 
     /// The transposed view (free: swaps dimensions and strides).
     pub fn t(self) -> Self {
-        Self {
-            rows: self.cols,
-            cols: self.rows,
-            row_stride: self.col_stride,
-            col_stride: self.row_stride,
-            ..self
-        }
+        Self { rows: self.cols, cols: self.rows, row_stride: self.col_stride, col_stride: self.row_stride, ..self }
     }
 
     /// Number of rows.
@@ -189,11 +170,8 @@ impl<'a, T: Element> MatMut<'a, T> {
         check_bounds(data.len(), offset, rows, cols, row_stride, col_stride)?;
         // Distinct elements: the smaller stride times its extent must not reach the larger stride.
         if rows > 1 && cols > 1 {
-            let (small, small_extent, large) = if col_stride <= row_stride {
-                (col_stride, cols, row_stride)
-            } else {
-                (row_stride, rows, col_stride)
-            };
+            let (small, small_extent, large) =
+                if col_stride <= row_stride { (col_stride, cols, row_stride) } else { (row_stride, rows, col_stride) };
             if small == 0 || small.saturating_mul(small_extent) > large {
                 return Err(GemmError(format!(
                     "destination view of {rows}x{cols} with strides ({row_stride}, {col_stride}) \
@@ -206,14 +184,7 @@ impl<'a, T: Element> MatMut<'a, T> {
                  element its own slot"
             )));
         }
-        Ok(Self {
-            data,
-            offset,
-            rows,
-            cols,
-            row_stride,
-            col_stride,
-        })
+        Ok(Self { data, offset, rows, cols, row_stride, col_stride })
     }
 
     /// A dense row-major `rows x cols` view of the start of `data`.
