@@ -1,9 +1,9 @@
-//! A safe, bounds-checked front end to the [`gemm`] crate's matrix multiply.
+//! A safe, bounds-checked front end to the [`mod@gemm`] crate's matrix multiply.
 //!
 //! varscope's kernels forbid `unsafe`; this tiny crate is the single audited place that calls
 //! `gemm::gemm` (which takes raw pointers and strides). Every operand is described by a
 //! [`MatRef`] / [`MatMut`]: a slice plus an offset, dimensions and element strides. Before the
-//! call, [`gemm`] checks that every element the multiply can touch lies inside its slice and
+//! call, [`gemm()`] checks that every element the multiply can touch lies inside its slice and
 //! that the destination's elements do not alias each other, so no input can cause undefined
 //! behaviour; a bad description is reported as a [`GemmError`].
 //!
@@ -29,7 +29,7 @@
 
 use std::fmt;
 
-/// Element types [`gemm`] accepts (`f32` and `f64`).
+/// Element types [`gemm()`] accepts (`f32` and `f64`).
 pub trait Element: Copy + Send + Sync + 'static + std::ops::Mul<Output = Self> + sealed::Sealed {
     /// The additive identity.
     const ZERO: Self;
