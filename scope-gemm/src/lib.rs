@@ -169,7 +169,9 @@ impl<'a, T: Element> MatMut<'a, T> {
     ) -> Result<Self, GemmError> {
         check_bounds(data.len(), offset, rows, cols, row_stride, col_stride)?;
         // Distinct elements: the smaller stride times its extent must not reach the larger stride.
-        if rows > 1 && cols > 1 {
+        // An empty view has no elements to collide.
+        let empty = rows == 0 || cols == 0;
+        if !empty && rows > 1 && cols > 1 {
             let (small, small_extent, large) =
                 if col_stride <= row_stride { (col_stride, cols, row_stride) } else { (row_stride, rows, col_stride) };
             if small == 0 || small.saturating_mul(small_extent) > large {
@@ -178,7 +180,7 @@ impl<'a, T: Element> MatMut<'a, T> {
                      has overlapping elements; use strides that give every element its own slot"
                 )));
             }
-        } else if (rows > 1 && row_stride == 0) || (cols > 1 && col_stride == 0) {
+        } else if !empty && ((rows > 1 && row_stride == 0) || (cols > 1 && col_stride == 0)) {
             return Err(GemmError(format!(
                 "destination view of {rows}x{cols} has a zero stride; use strides that give every \
                  element its own slot"
