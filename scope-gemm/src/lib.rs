@@ -1,9 +1,9 @@
-//! A safe, bounds-checked front end to the [`gemm`] crate's matrix multiply.
+//! A safe, bounds-checked front end to the [`mod@gemm`] crate's matrix multiply.
 //!
 //! varscope's kernels forbid `unsafe`; this tiny crate is the single audited place that calls
 //! `gemm::gemm` (which takes raw pointers and strides). Every operand is described by a
 //! [`MatRef`] / [`MatMut`]: a slice plus an offset, dimensions and element strides. Before the
-//! call, [`gemm`] checks that every element the multiply can touch lies inside its slice and
+//! call, [`gemm()`] checks that every element the multiply can touch lies inside its slice and
 //! that the destination's elements do not alias each other, so no input can cause undefined
 //! behaviour; a bad description is reported as a [`GemmError`].
 //!
@@ -29,7 +29,7 @@
 
 use std::fmt;
 
-/// Element types [`gemm`] accepts (`f32` and `f64`).
+/// Element types [`gemm()`] accepts (`f32` and `f64`).
 pub trait Element: Copy + Send + Sync + 'static + std::ops::Mul<Output = Self> + sealed::Sealed {
     /// The additive identity.
     const ZERO: Self;
@@ -169,7 +169,9 @@ impl<'a, T: Element> MatMut<'a, T> {
     ) -> Result<Self, GemmError> {
         check_bounds(data.len(), offset, rows, cols, row_stride, col_stride)?;
         // Distinct elements: the smaller stride times its extent must not reach the larger stride.
-        if rows > 1 && cols > 1 {
+        // An empty view has no elements to collide.
+        let empty = rows == 0 || cols == 0;
+        if !empty && rows > 1 && cols > 1 {
             let (small, small_extent, large) =
                 if col_stride <= row_stride { (col_stride, cols, row_stride) } else { (row_stride, rows, col_stride) };
             if small == 0 || small.saturating_mul(small_extent) > large {
@@ -178,7 +180,7 @@ impl<'a, T: Element> MatMut<'a, T> {
                      has overlapping elements; use strides that give every element its own slot"
                 )));
             }
-        } else if (rows > 1 && row_stride == 0) || (cols > 1 && col_stride == 0) {
+        } else if !empty && ((rows > 1 && row_stride == 0) || (cols > 1 && col_stride == 0)) {
             return Err(GemmError(format!(
                 "destination view of {rows}x{cols} has a zero stride; use strides that give every \
                  element its own slot"

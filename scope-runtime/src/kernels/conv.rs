@@ -11,6 +11,9 @@
 //! transposed implicit view with the output gradient. Larger strides fall back to an explicit
 //! per-sample im2col + GEMM (col2im for the input gradient). Samples are split across threads.
 
+use std::any::Any;
+use std::cell::RefCell;
+
 use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 use rayon::prelude::*;
 use scope_gemm::{MatMut, MatRef, Parallelism};
@@ -331,7 +334,7 @@ pub fn conv2d<T: Float>(
 ) -> KResult<Array4<T>> {
     let g = Conv2dGeometry::new(input.shape(), filter.shape(), strides, padding)?;
     let mut out = Array4::zeros(g.output_shape());
-    conv2d_into(input, filter, strides, padding, Epilogue::None, &mut Conv2dScratch::new(), out.view_mut())?;
+    with_scratch(|scratch| conv2d_into(input, filter, strides, padding, Epilogue::None, scratch, out.view_mut()))?;
     Ok(out)
 }
 
@@ -341,13 +344,39 @@ pub fn conv2d<T: Float>(
 pub struct Conv2dScratch<T> {
     padded: Vec<T>,
     virtual_out: Vec<T>,
+    flipped: Vec<T>,
 }
 
 impl<T: Float> Conv2dScratch<T> {
     /// Empty buffers; they grow to the largest convolution they serve.
     pub fn new() -> Self {
-        Self { padded: Vec::new(), virtual_out: Vec::new() }
+        Self { padded: Vec::new(), virtual_out: Vec::new(), flipped: Vec::new() }
     }
+}
+
+thread_local! {
+    /// Each thread's cached scratch buffers, one per element type, reused by the allocating entry
+    /// points ([`conv2d`] and the gradients) so repeated calls do not allocate them again. They
+    /// keep the size of the largest convolution the thread ran.
+    static SCRATCH: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's cached scratch for `T`, taken out of the cache for the duration
+/// (so a nested call simply gets a fresh one) and put back afterwards.
+fn with_scratch<T: Float, R>(f: impl FnOnce(&mut Conv2dScratch<T>) -> R) -> R {
+    let taken = SCRATCH.with(|cache| {
+        let mut cache = cache.try_borrow_mut().ok()?;
+        let at = cache.iter().position(|b| b.is::<Conv2dScratch<T>>())?;
+        Some(cache.swap_remove(at))
+    });
+    let mut scratch: Box<Conv2dScratch<T>> = taken.and_then(|b| b.downcast().ok()).unwrap_or_default();
+    let result = f(&mut scratch);
+    SCRATCH.with(|cache| {
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            cache.push(scratch);
+        }
+    });
+    result
 }
 
 /// [`conv2d`] into a preallocated output, with an optional fused bias / relu and reusable scratch.
@@ -496,23 +525,26 @@ pub fn conv2d_backward_input<T: Float>(
             |a: usize, b: usize| a.checked_sub(b).ok_or_else(|| KernelError::shape(BWD_IN, "inconsistent padding"));
         let front = (sub(kh - 1, hw.pad_before)?, sub(kw - 1, ww.pad_before)?);
         let back = (sub(hp, front.0 + hw.output)?, sub(wp, front.1 + ww.output)?);
-        let mut dyp = Vec::new();
-        pad_nhwc(dys, g.output_shape(), (front.0, back.0), (front.1, back.1), &mut dyp);
-        let mut flipped = vec![T::zero(); fs.len()];
-        for i in 0..kh {
-            for j in 0..kw {
-                let src = &fs[((kh - 1 - i) * kw + (kw - 1 - j)) * c * o..][..c * o];
-                let dst = &mut flipped[(i * kw + j) * o * c..][..o * c];
-                for ci in 0..c {
-                    for oi in 0..o {
-                        dst[oi * c + ci] = src[ci * o + oi];
+        with_scratch(|scratch: &mut Conv2dScratch<T>| {
+            let Conv2dScratch { padded: dyp, virtual_out: yv, flipped } = scratch;
+            pad_nhwc(dys, g.output_shape(), (front.0, back.0), (front.1, back.1), dyp);
+            flipped.clear();
+            flipped.resize(fs.len(), T::zero());
+            for i in 0..kh {
+                for j in 0..kw {
+                    let src = &fs[((kh - 1 - i) * kw + (kw - 1 - j)) * c * o..][..c * o];
+                    let dst = &mut flipped[(i * kw + j) * o * c..][..o * c];
+                    for ci in 0..c {
+                        for oi in 0..o {
+                            dst[oi * c + ci] = src[ci * o + oi];
+                        }
                     }
                 }
             }
-        }
-        let mut yv = Vec::new();
-        let mv = implicit_forward(BWD_IN, &dyp, [n, hp, wp, o], &flipped, [kh, kw, c], (hw.input, ww.input), &mut yv)?;
-        gather_virtual(&yv, mv, wp, input_shape, None, dxs);
+            let mv = implicit_forward(BWD_IN, dyp, [n, hp, wp, o], flipped, [kh, kw, c], (hw.input, ww.input), yv)?;
+            gather_virtual(yv, mv, wp, input_shape, None, dxs);
+            Ok::<_, KernelError>(())
+        })?;
         return Ok(dx);
     }
     let rows = hw.output * ww.output;
@@ -563,33 +595,37 @@ pub fn conv2d_backward_filter<T: Float>(
     let sum = |a: Vec<T>, b: Vec<T>| a.into_iter().zip(b).map(|(x, y)| x + y).collect::<Vec<T>>();
     let dw: Vec<T> = if g.unit_stride() {
         let (hp, wp) = (hw.padded(), ww.padded());
-        let mut xp = Vec::new();
-        pad_nhwc(xs, g.input_shape(), (hw.pad_before, hw.pad_after), (ww.pad_before, ww.pad_after), &mut xp);
-        let mv = (oh - 1) * wp + ow;
-        let sample = hp * wp * c;
-        (0..n)
-            .into_par_iter()
-            .try_fold(
-                || (vec![T::zero(); fsize], vec![T::zero(); mv * o]),
-                |(mut dw, mut dyv), img| -> KResult<_> {
-                    // Spread dy into virtual rows; the dropped columns stay zero.
-                    for y in 0..oh {
-                        dyv[y * wp * o..(y * wp + ow) * o]
-                            .copy_from_slice(&dys[img * dy_sample + y * ow * o..][..ow * o]);
-                    }
-                    for i in 0..kh {
-                        let lhs =
-                            MatRef::new(&xp, img * sample + i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(BWD_F))?.t();
-                        let rhs = MatRef::row_major(&dyv, mv, o).map_err(gemm_err(BWD_F))?;
-                        let dst = MatMut::new(&mut dw, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(BWD_F))?;
-                        scope_gemm::gemm(dst, lhs, rhs, T::one(), Some(T::one()), Parallelism::Sequential)
-                            .map_err(gemm_err(BWD_F))?;
-                    }
-                    Ok((dw, dyv))
-                },
-            )
-            .map(|r| r.map(|(dw, _)| dw))
-            .try_reduce(|| vec![T::zero(); fsize], |a, b| Ok(sum(a, b)))?
+        with_scratch(|scratch: &mut Conv2dScratch<T>| {
+            let xp = &mut scratch.padded;
+            pad_nhwc(xs, g.input_shape(), (hw.pad_before, hw.pad_after), (ww.pad_before, ww.pad_after), xp);
+            let xp: &[T] = xp;
+            let mv = (oh - 1) * wp + ow;
+            let sample = hp * wp * c;
+            (0..n)
+                .into_par_iter()
+                .try_fold(
+                    || (vec![T::zero(); fsize], vec![T::zero(); mv * o]),
+                    |(mut dw, mut dyv), img| -> KResult<_> {
+                        // Spread dy into virtual rows; the dropped columns stay zero.
+                        for y in 0..oh {
+                            dyv[y * wp * o..(y * wp + ow) * o]
+                                .copy_from_slice(&dys[img * dy_sample + y * ow * o..][..ow * o]);
+                        }
+                        for i in 0..kh {
+                            let lhs = MatRef::new(xp, img * sample + i * wp * c, mv, kw * c, c, 1)
+                                .map_err(gemm_err(BWD_F))?
+                                .t();
+                            let rhs = MatRef::row_major(&dyv, mv, o).map_err(gemm_err(BWD_F))?;
+                            let dst = MatMut::new(&mut dw, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(BWD_F))?;
+                            scope_gemm::gemm(dst, lhs, rhs, T::one(), Some(T::one()), Parallelism::Sequential)
+                                .map_err(gemm_err(BWD_F))?;
+                        }
+                        Ok((dw, dyv))
+                    },
+                )
+                .map(|r| r.map(|(dw, _)| dw))
+                .try_reduce(|| vec![T::zero(); fsize], |a, b| Ok(sum(a, b)))
+        })?
     } else {
         let rows = oh * ow;
         let kdim = kh * kw * c;

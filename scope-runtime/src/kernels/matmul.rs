@@ -1,8 +1,9 @@
 //! Matrix products on the `gemm` crate's AVX-512 kernels.
 //!
 //! Products of at least [`PARALLEL_MIN_FLOP`] multiply-adds use both cores; smaller ones stay on
-//! the calling thread, because spawning costs more than it saves below roughly 200³ (measured:
-//! 64³ and 128³ run about 1.7x faster sequentially, 256³ and up about 1.7x faster on 2 threads).
+//! the calling thread, because splitting costs more than it saves below roughly 200³ (measured
+//! on 2 cores: 128³ runs 1.7x faster on one thread, 64³ slightly faster, 256³ and 512³ about
+//! 1.7x faster on two).
 
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, CowArray, Ix2, Zip};
 use rayon::prelude::*;

@@ -474,3 +474,38 @@ fn kernel_errors_map_onto_runtime_errors_naming_the_node() {
     assert!(matches!(err, crate::Error::InvalidArgument { .. }));
     assert!(err.to_string().contains("`conv1/Conv2D`"));
 }
+
+#[test]
+fn empty_dimensions_give_empty_results_not_panics() -> KResult<()> {
+    for (xs, fs, s) in [
+        ([0, 4, 4, 3], [3, 3, 3, 2], [1, 1]),
+        ([2, 4, 4, 0], [3, 3, 0, 2], [1, 1]),
+        ([2, 4, 4, 3], [3, 3, 3, 0], [1, 1]),
+        ([2, 0, 4, 3], [3, 3, 3, 2], [1, 1]),
+        ([0, 4, 4, 3], [3, 3, 3, 2], [2, 2]),
+        ([2, 4, 4, 0], [3, 3, 0, 2], [2, 2]),
+    ] {
+        let x = Array4::<f32>::zeros(xs);
+        let f = Array4::<f32>::zeros(fs);
+        let y = conv2d(x.view(), f.view(), s, Padding::Same)?;
+        let dy = Array4::<f32>::ones(y.raw_dim());
+        assert_eq!(conv2d_backward_input(dy.view(), f.view(), xs, s, Padding::Same)?.shape(), &xs);
+        assert_eq!(conv2d_backward_filter(x.view(), dy.view(), fs, s, Padding::Same)?.shape(), &fs);
+        let p = max_pool2d(x.view(), [2, 2], s, Padding::Same)?;
+        assert_eq!(max_pool2d_backward(x.view(), p.view(), [2, 2], s, Padding::Same)?.shape(), &xs);
+        assert_eq!(
+            avg_pool2d_backward(avg_pool2d(x.view(), [2, 2], s, Padding::Same)?.view(), xs, [2, 2], s, Padding::Same)?
+                .shape(),
+            &xs
+        );
+    }
+    let e = Array2::<f32>::zeros((0, 3));
+    assert_eq!(matmul(e.view(), Array2::zeros((3, 4)).view(), false, false)?.shape(), &[0, 4]);
+    assert_eq!(
+        matmul(Array2::<f32>::zeros((2, 0)).view(), Array2::zeros((0, 4)).view(), false, false)?,
+        Array2::zeros((2, 4))
+    );
+    assert_eq!(softmax(ArrayD::<f32>::zeros(IxDyn(&[2, 0])).view())?.shape(), &[2, 0]);
+    assert_eq!(bias_add_grad(ArrayD::<f32>::zeros(IxDyn(&[2, 0])).view())?.len(), 0);
+    Ok(())
+}
