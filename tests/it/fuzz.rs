@@ -21,6 +21,9 @@ impl Gen {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
+    fn name(&mut self) -> &'static str {
+        NAMES[self.below(NAMES.len())]
+    }
 }
 
 const NAMES: &[&str] = &[
@@ -57,8 +60,8 @@ fn run(graph: &Graph, seed: u64, steps: usize) {
         match g.below(12) {
             0 | 1 => {
                 let mut spec = match g.below(3) {
-                    0 => VarScope::new(*g.pick(NAMES)),
-                    1 => VarScope::default_name(*g.pick(NAMES)),
+                    0 => VarScope::new(g.name()),
+                    1 => VarScope::default_name(g.name()),
                     _ => VarScope::reenter(g.pick(&captured)),
                 };
                 spec = spec.reuse(*g.pick(&[Reuse::CreateOnly, Reuse::ReuseOnly, Reuse::Auto]));
@@ -73,7 +76,7 @@ fn run(graph: &Graph, seed: u64, steps: usize) {
                 }
             }
             2 => {
-                let _ = cx.push_name_scope(*g.pick(NAMES));
+                let _ = cx.push_name_scope(g.name());
             }
             3 => {
                 let _ = cx.pop_scope();
@@ -86,12 +89,12 @@ fn run(graph: &Graph, seed: u64, steps: usize) {
                 if g.below(2) == 0 {
                     spec = spec.dtype(dtype(&mut g)).init(init(&mut g));
                 }
-                if let Ok(v) = cx.get_variable(*g.pick(NAMES), spec) {
+                if let Ok(v) = cx.get_variable(g.name(), spec) {
                     tensors.push(v.tensor().clone());
                 }
             }
             6 => {
-                let name = if g.below(3) == 0 { None } else { Some(*g.pick(NAMES)) };
+                let name = if g.below(3) == 0 { None } else { Some(g.name()) };
                 let spec = VarSpec::new().shape(shape(&mut g)).dtype(dtype(&mut g)).init(init(&mut g));
                 if let Ok(v) = cx.variable(name, spec) {
                     tensors.push(v.tensor().clone());
@@ -100,7 +103,7 @@ fn run(graph: &Graph, seed: u64, steps: usize) {
             7 => cx.reuse_variables(),
             _ => {
                 if g.below(3) == 0 {
-                    cx.named(*g.pick(NAMES));
+                    cx.named(g.name());
                 }
                 let result = if tensors.is_empty() || g.below(4) == 0 {
                     cx.constant(1.0f32)
