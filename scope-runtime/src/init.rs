@@ -161,6 +161,25 @@ impl Init {
     }
 }
 
+/// The op names TensorFlow's initializer creates inside `<variable>/Initializer/`
+/// for `n` elements: a name scope (if any) and the ops inside it. They are
+/// reserved so that later names uniquify as they do in TensorFlow.
+pub(crate) fn helper_names(init: &Init, n: usize) -> (Option<&'static str>, &'static [&'static str]) {
+    // `array_ops.zeros`/`ones` make one constant below 1000 elements, else a fill.
+    const FILL: &[&str] = &["shape_as_tensor", "Const"];
+    match init {
+        Init::Constant(_) => (None, &["Const"]),
+        Init::Zeros => (Some("zeros"), if n < 1000 { &[] } else { FILL }),
+        Init::Ones => (Some("ones"), if n < 1000 { &[] } else { FILL }),
+        Init::RandomNormal { .. } => {
+            (Some("random_normal"), &["shape", "mean", "stddev", "RandomStandardNormal", "mul"])
+        }
+        Init::RandomUniform { .. } | Init::GlorotUniform => {
+            (Some("random_uniform"), &["shape", "min", "max", "RandomUniform", "sub", "mul"])
+        }
+    }
+}
+
 fn not_for_int(name: &str, init: &str) -> Error {
     Error::invalid(format!(
         "cannot initialise int32 variable `{name}` with {init}: it only makes floats; \
@@ -184,10 +203,10 @@ fn uniform_int(name: &str, shape: &[usize], min: Scalar, max: Scalar, rng: &mut 
     };
     let (lo, hi) = (bound(lo)?, bound(hi)?);
     if lo >= hi {
-        return Err(Error::invalid(format!(
-            "cannot initialise int32 variable `{name}` with random_uniform({lo}, {hi}): \
-             integer bounds need min < max"
-        )));
+        // TensorFlow accepts these bounds when the variable is created and
+        // only fails when the initializer runs. An eager runtime has no later
+        // moment, so it gives what the float rule gives for `min == max`.
+        return Ok(Value::filled(DType::I32, shape, f64::from(lo)));
     }
     let dist = Uniform::new(lo, hi).map_err(|e| Error::invalid(format!("variable `{name}`: {e}")))?;
     Ok(Value::I32(ArcArray::from_shape_simple_fn(IxDyn(shape), || rng.sample(dist))))
