@@ -1,6 +1,7 @@
 //! Integration tests, in one binary (each `tests/*.rs` would relink the crate).
 
 mod conformance;
+mod fuzz;
 mod gluon;
 mod grad;
 mod ops;
