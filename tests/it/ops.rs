@@ -137,6 +137,7 @@ fn no_bad_input_panics() -> R {
         cx.conv2d(&x, &f, [0, 1], Padding::Same),
         cx.conv2d(&v, &f, [1, 1], Padding::Same),
         cx.max_pool(&x, [4, 4], [1, 1], Padding::Valid),
+        cx.max_pool(&x, [usize::MAX, 1], [1, 1], Padding::Same),
         cx.avg_pool(&v, [1, 1], [1, 1], Padding::Same),
         cx.bias_add(&x, &v),
         cx.bias_add(&v, &v),
@@ -147,6 +148,8 @@ fn no_bad_input_panics() -> R {
         cx.reduce_max(&v, [0, -1], false),
         cx.reshape(&v, &[2, -1]),
         cx.reshape(&v, &[-1, -1]),
+        cx.reshape(&v, &[isize::MAX, isize::MAX, 3]),
+        cx.reshape(&v, &[isize::MAX, -1]),
         cx.transpose(&x, &[0, 1, 1, 3]),
         cx.concat(&[&v, &x], 0),
         cx.concat(&[], 0),
@@ -162,6 +165,9 @@ fn no_bad_input_panics() -> R {
         let err = r.expect_err(&format!("case {i} should be refused"));
         assert!(!err.to_string().is_empty());
     }
+    // A huge SAME window that still fits without overflow covers the whole input, as in TF.
+    let whole = cx.avg_pool(&x, [usize::MAX / 4, 1], [usize::MAX, 1], Padding::Same)?;
+    assert_eq!(whole.shape(), &[1, 1, 3, 2]);
     assert!(cx.split(&v, 2, 0).is_err());
     assert!(cx.split(&v, 0, 0).is_err());
     assert!(cx.split(&v, 3, 5).is_err());

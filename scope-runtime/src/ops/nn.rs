@@ -25,14 +25,16 @@ pub(crate) struct Window {
     pub(crate) padding: Padding,
 }
 
-/// TensorFlow's output size and padding before for one spatial axis.
-fn out_and_pad(input: usize, k: usize, stride: usize, padding: Padding) -> Option<(usize, usize)> {
+/// TensorFlow's output size for one spatial axis, if the window fits:
+/// within the input for VALID, and with a padding that cannot overflow (nor
+/// exceed the window) for SAME.
+fn out_size(input: usize, k: usize, stride: usize, padding: Padding) -> Option<usize> {
     match padding {
-        Padding::Valid => (input >= k).then(|| ((input - k) / stride + 1, 0)),
+        Padding::Valid => (input >= k).then(|| (input - k) / stride + 1),
         Padding::Same => {
             let out = input.div_ceil(stride);
-            let total = ((out.saturating_sub(1)) * stride + k).saturating_sub(input);
-            Some((out, total / 2))
+            out.saturating_sub(1).checked_mul(stride)?.checked_add(k)?.checked_add(input)?;
+            Some(out)
         }
     }
 }
@@ -47,17 +49,21 @@ impl Window {
         if self.stride.contains(&0) || self.k.contains(&0) {
             return Err(op_error(op, node, "strides and window sizes must be at least 1"));
         }
-        let rows = out_and_pad(x[1], self.k[0], self.stride[0], self.padding);
-        let cols = out_and_pad(x[2], self.k[1], self.stride[1], self.padding);
+        let rows = out_size(x[1], self.k[0], self.stride[0], self.padding);
+        let cols = out_size(x[2], self.k[1], self.stride[1], self.padding);
         let (Some(_), Some(_)) = (rows, cols) else {
+            let fix = match self.padding {
+                Padding::Valid => "use SAME padding or a larger input",
+                Padding::Same => "use a window no larger than the input",
+            };
             return Err(shapes_error(
                 op,
                 node,
                 x,
                 other,
                 format!(
-                    "a {}x{} window does not fit with VALID padding: use SAME padding or a larger input",
-                    self.k[0], self.k[1]
+                    "a {}x{} window with strides {:?} does not fit with {:?} padding: {fix}",
+                    self.k[0], self.k[1], self.stride, self.padding
                 ),
             ));
         };

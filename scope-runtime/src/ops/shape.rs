@@ -268,7 +268,10 @@ fn infer_shape(node: &str, shape: &[usize], requested: &[isize]) -> Result<Vec<u
     if unknown > 1 || requested.iter().any(|&d| d < -1) {
         return Err(bad("use non-negative dimensions and at most one -1"));
     }
-    let known: usize = requested.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+    let Some(known) = requested.iter().filter(|&&d| d >= 0).try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
+    else {
+        return Err(bad("the requested element count overflows"));
+    };
     let fill = if unknown == 1 {
         if known == 0 || !total.is_multiple_of(known) {
             return Err(bad("the element count is not divisible by the given dimensions"));
@@ -278,7 +281,7 @@ fn infer_shape(node: &str, shape: &[usize], requested: &[isize]) -> Result<Vec<u
         0
     };
     let out: Vec<usize> = requested.iter().map(|&d| if d == -1 { fill } else { d as usize }).collect();
-    if out.iter().product::<usize>() != total {
+    if out.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) != Some(total) {
         return Err(bad("the element counts differ"));
     }
     Ok(out)
