@@ -341,3 +341,90 @@ fn f64_and_i32_where_tf_allows() -> R {
     assert!(cx.div(&i, &i).is_err());
     Ok(())
 }
+
+mod fuzz {
+    //! Random shapes (including empty dimensions) and attributes into every
+    //! op: each call returns `Ok` or `Err`, never panics, and a success has
+    //! the shape it reports.
+
+    use proptest::prelude::*;
+    use varscope::ndarray::{ArrayD, IxDyn};
+    use varscope::ops::{Axes, Padding};
+    use varscope::{Graph, Tensor};
+
+    fn shape() -> impl Strategy<Value = Vec<usize>> {
+        prop::collection::vec(0usize..4, 0..5)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn ops_never_panic(
+            sa in shape(),
+            sb in shape(),
+            op in 0usize..36,
+            ints in prop::collection::vec(-3isize..5, 0..5),
+            (k, s) in ((0usize..4, 0usize..4), (0usize..3, 0usize..3)),
+            flags in (any::<bool>(), any::<bool>()),
+        ) {
+            let g = Graph::new();
+            let mut cx = g.scope();
+            let a = cx.constant(ArrayD::<f32>::from_elem(IxDyn(&sa), 0.5)).expect("a constant");
+            let b = cx.constant(ArrayD::<f32>::from_elem(IxDyn(&sb), -1.5)).expect("a constant");
+            let idx: Vec<i32> = ints.iter().map(|&i| i as i32).collect();
+            let i = cx.constant(ArrayD::from_shape_vec(IxDyn(&[idx.len()]), idx).expect("a vector")).expect("ints");
+            let pad = if flags.0 { Padding::Same } else { Padding::Valid };
+            let axes = if flags.1 { Axes::All } else { Axes::List(ints.clone()) };
+            let perm: Vec<usize> = ints.iter().map(|&x| x.unsigned_abs()).collect();
+            let begin: Vec<usize> = ints.iter().map(|&x| x.unsigned_abs()).collect();
+            let ax = ints.first().copied().unwrap_or(0);
+            let r: varscope::Result<Tensor> = match op {
+                0 => cx.add(&a, &b),
+                1 => cx.sub(&a, &b),
+                2 => cx.mul(&a, &b),
+                3 => cx.div(&a, &b),
+                4 => cx.pow(&a, &b),
+                5 => cx.neg(&a),
+                6 => cx.exp(&a),
+                7 => cx.log(&a),
+                8 => cx.sqrt(&a),
+                9 => cx.relu(&a),
+                10 => cx.sigmoid(&a),
+                11 => cx.tanh(&a),
+                12 => cx.softmax(&a),
+                13 => cx.log_softmax(&a),
+                14 => cx.bias_add(&a, &b),
+                15 => cx.matmul_t(&a, &b, flags.0, flags.1),
+                16 => cx.batch_matmul(&a, &b, flags.0, flags.1),
+                17 => cx.conv2d(&a, &b, [s.0, s.1], pad),
+                18 => cx.max_pool(&a, [k.0, k.1], [s.0, s.1], pad),
+                19 => cx.avg_pool(&a, [k.0, k.1], [s.0, s.1], pad),
+                20 => cx.reduce_sum(&a, axes, flags.0),
+                21 => cx.reduce_mean(&a, axes, flags.0),
+                22 => cx.reduce_max(&a, axes, flags.0),
+                23 => cx.reshape(&a, &ints),
+                24 => cx.transpose(&a, &perm),
+                25 => cx.concat(&[&a, &b], ax),
+                26 => cx.split(&a, k.0, ax).map(|mut v| v.pop().unwrap_or(a.clone())),
+                27 => cx.slice(&a, &begin, &ints),
+                28 => cx.gather(&a, &i, ax),
+                29 => cx.sigmoid_cross_entropy_with_logits(&a, &b),
+                30 => cx.softmax_cross_entropy_with_logits(&a, &b),
+                31 => cx.identity(&a),
+                32 => cx.gather(&a, &b, ax),
+                33 => cx.exp(&i),
+                34 => cx.add(&a, &i),
+                _ => cx.matmul(&a, &b),
+            };
+            if let Ok(t) = r {
+                let v = t.value();
+                prop_assert_eq!(v.shape(), t.shape());
+                // Differentiating whatever came out never panics either.
+                if let Ok(l) = cx.reduce_sum(&t, Axes::All, false) {
+                    let _ = g.gradients(&l, &[&a, &b]);
+                }
+            }
+        }
+    }
+}
