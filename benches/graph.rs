@@ -1,0 +1,74 @@
+//! The seed's `my_image_filter` through the recorded graph: scoped ops on
+//! `get_variable` weights, and reverse-mode gradients of the four variables.
+//! Compared with `benches/kernels.rs` (`my_image_filter/forward_ops`), this
+//! shows what naming, recording and the autodiff walk add on top of the
+//! kernels. Run with `cargo bench --bench graph`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use varscope::ndarray::{ArrayD, IxDyn};
+use varscope::ops::{Axes, Padding};
+use varscope::{Graph, Init, Result, Reuse, Scope, Tensor, VarScope, VarSpec};
+
+const FLOPS_PER_CONV: u64 = 2 * 8 * 32 * 32 * 32 * 5 * 5 * 32;
+
+fn conv_relu(cx: &mut Scope, input: &Tensor) -> Result<Tensor> {
+    let w = cx.get_variable(
+        "weights",
+        VarSpec::new().shape([5, 5, 32, 32]).init(Init::RandomNormal { mean: 0.0, stddev: 0.1 }),
+    )?;
+    let b = cx.get_variable("biases", VarSpec::new().shape([32]).init(Init::constant(0.0)))?;
+    let conv = cx.conv2d(input, &w, [1, 1], Padding::Same)?;
+    let pre = cx.add(&conv, &b)?;
+    cx.relu(&pre)
+}
+
+fn my_image_filter(cx: &mut Scope, x: &Tensor) -> Result<Tensor> {
+    let mut top = cx.variable_scope(VarScope::new("image_filters").reuse(Reuse::Auto))?;
+    let relu1 = {
+        let mut s = top.variable_scope("conv1")?;
+        conv_relu(&mut s, x)?
+    };
+    let mut s = top.variable_scope("conv2")?;
+    conv_relu(&mut s, &relu1)
+}
+
+fn image_filter(c: &mut Criterion) {
+    let graph = Graph::with_seed(7);
+    let mut cx = graph.scope();
+    let image =
+        ArrayD::from_shape_fn(IxDyn(&[8, 32, 32, 32]), |ix| ((ix[1] * 3 + ix[2] * 5 + ix[3]) as f32 * 0.1).sin());
+    let forward = |cx: &mut Scope| -> Result<Tensor> {
+        graph.clear_ops();
+        let x = cx.constant(image.clone())?;
+        my_image_filter(cx, &x)
+    };
+    let mut g = c.benchmark_group("graph_my_image_filter");
+    g.throughput(Throughput::Elements(2 * FLOPS_PER_CONV));
+    g.bench_function("forward", |bench| bench.iter(|| black_box(forward(&mut cx))));
+    g.throughput(Throughput::Elements(5 * FLOPS_PER_CONV));
+    g.bench_function("forward_backward", |bench| {
+        bench.iter(|| -> Result<_> {
+            let y = forward(&mut cx)?;
+            let loss = cx.reduce_mean(&y, Axes::All, false)?;
+            let vars = graph.trainable_variables();
+            let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
+            Ok(black_box(graph.gradients(&loss, &wrt)?))
+        })
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    // Two shared cores: short, steady runs.
+    Criterion::default().sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = image_filter
+}
+criterion_main!(benches);
