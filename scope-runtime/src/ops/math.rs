@@ -77,13 +77,14 @@ fn binary_any<T: Elem>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result
         Op::Add => zip2(a, b, shape, |x, y| x + y)?,
         Op::Sub => zip2(a, b, shape, |x, y| x - y)?,
         Op::Mul => zip2(a, b, shape, |x, y| x * y)?,
-        _ => binary_float_only::<T>()?,
+        _ => return Err(not_here(op)),
     };
     Ok(T::wrap(out))
 }
 
-fn binary_float_only<T: Elem>() -> Result<ArrayD<T>> {
-    Err(Error::invalid("internal error: a float-only op reached the integer path"))
+/// An op dispatched to the wrong helper: a bug, reported rather than a panic.
+fn not_here(op: &Op) -> Error {
+    Error::invalid(format!("internal error: {op:?} reached the wrong elementwise helper"))
 }
 
 fn binary_float<T: Float>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
@@ -91,7 +92,7 @@ fn binary_float<T: Float>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Res
     let out = match op {
         Op::Div => zip2(a, b, shape, |x, y| x / y)?,
         Op::Pow => zip2(a, b, shape, |x, y| x.powf(y))?,
-        _ => return binary_any::<T>(op, &T::wrap(a.to_owned()), &T::wrap(b.to_owned()), shape),
+        _ => return Err(not_here(op)),
     };
     Ok(T::wrap(out))
 }
@@ -102,7 +103,7 @@ fn unary_any<T: Elem>(op: &Op, x: &Value) -> Result<Value> {
     let out = match op {
         Op::Neg => x.mapv(|v| zero - v),
         Op::Relu => x.mapv(|v| if v > zero { v } else { zero }),
-        _ => binary_float_only::<T>()?,
+        _ => return Err(not_here(op)),
     };
     Ok(T::wrap(out))
 }
