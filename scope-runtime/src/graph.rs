@@ -132,14 +132,15 @@ impl GraphState {
         self.nodes.retain(|_, n| n.op_type == "VariableV2");
         let nodes = &self.nodes;
         self.node_index.retain(|_, i| nodes.contains_key(i));
-        self.names_in_use.clear();
-        let kept: Vec<String> = self.nodes.values().map(|n| n.name.to_lowercase()).collect();
-        for name in kept {
+        // A variable keeps its own name and every helper name below it
+        // (`v/Assign`, `v/read`, `v/Initializer/...`), plus the name scopes
+        // it sits in; every other name becomes free again.
+        let kept: std::collections::HashSet<String> = self.nodes.values().map(|n| n.name.to_lowercase()).collect();
+        let under_kept = |k: &str| kept.contains(k) || k.match_indices('/').any(|(i, _)| kept.contains(&k[..i]));
+        self.names_in_use.retain(|k, _| under_kept(k));
+        for name in &kept {
             for (i, _) in name.match_indices('/') {
                 self.names_in_use.entry(name[..i].to_string()).or_insert(1);
-            }
-            for suffix in ["", "/assign", "/read", "/initializer"] {
-                self.names_in_use.entry(format!("{name}{suffix}")).or_insert(1);
             }
         }
         before - self.nodes.len()
