@@ -260,8 +260,13 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
         Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
     };
     match op {
-        Op::Add => binary(&|g, _, _| g, &|g, _, _| g),
-        Op::Sub => binary(&|g, _, _| g, &|g, _, _| -g),
+        // Sums pass the gradient through (negated for the subtrahend):
+        // no elementwise pass over the inputs is needed.
+        Op::Add | Op::Sub => {
+            let ga = unbroadcast(g.clone(), x[0].shape());
+            let gb = if *op == Op::Sub { g.mapv(|v| -v) } else { g.clone() };
+            Ok(vec![Some(ga), Some(unbroadcast(gb, x[1].shape()))])
+        }
         Op::Mul => binary(&|g, _, b| g * b, &|g, a, _| g * a),
         Op::Div => binary(&|g, _, b| g / b, &|g, a, b| -g * a / (b * b)),
         Op::Pow => binary(&|g, a, b| g * b * a.powf(b - one), &|g, a, b| {
