@@ -1,2 +1,78 @@
-//! Conformance runner (placeholder).
-fn main() {}
+//! Conformance runner: replays the oracle cases of `shared/conformance/` on
+//! varscope and compares the printed lines.
+//!
+//! ```text
+//! cargo run --release --example conformance -- [--emit] FILE...
+//! ```
+//!
+//! Without `--emit` it prints the diff of every failing case and closes with
+//! `N passed, N failed` (exit 1 if any failed). With `--emit` it prints
+//! `{"cases": [{"name": ..., "output": [...]}, ...]}` and exits 0 when every
+//! case could be run.
+
+mod case;
+mod tf;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Runs one case with the step language its file uses.
+fn run(file: &std::path::Path, steps: &[serde_json::Value]) -> Result<Vec<String>, String> {
+    let _ = file;
+    tf::run_case(steps)
+}
+
+fn main() -> ExitCode {
+    let mut emit = false;
+    let mut files = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--emit" => emit = true,
+            "-h" | "--help" => {
+                eprintln!("usage: conformance [--emit] FILE...");
+                return ExitCode::SUCCESS;
+            }
+            _ => files.push(PathBuf::from(arg)),
+        }
+    }
+    if files.is_empty() {
+        eprintln!("usage: conformance [--emit] FILE...");
+        return ExitCode::from(2);
+    }
+    let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
+    let mut emitted = Vec::new();
+    for file in &files {
+        let cases = match case::load(file) {
+            Ok(cases) => cases,
+            Err(e) => {
+                eprintln!("error: {e}");
+                broken += 1;
+                continue;
+            }
+        };
+        for c in cases {
+            match run(file, &c.steps) {
+                Ok(output) => {
+                    if emit {
+                        emitted.push(serde_json::json!({ "name": c.name, "output": output }));
+                    } else if output == c.expect {
+                        passed += 1;
+                    } else {
+                        failed += 1;
+                        println!("FAIL {} ({})\n{}", c.name, file.display(), case::diff(&c.expect, &output));
+                    }
+                }
+                Err(e) => {
+                    broken += 1;
+                    eprintln!("error: case {} ({}): {e}", c.name, file.display());
+                }
+            }
+        }
+    }
+    if emit {
+        println!("{}", serde_json::json!({ "cases": emitted }));
+        return if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 && broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

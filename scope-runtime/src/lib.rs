@@ -1,4 +1,51 @@
 //! Runtime of varscope: TensorFlow-style variable scopes, name scopes and
 //! `get_variable` over eagerly computed `ndarray` tensors.
 //!
-//! Placeholder while the workspace is set up.
+//! - [`Graph`]: what every thread shares (variables, names in use, nodes).
+//! - [`Scope`]: one thread's scope stacks; all scoped calls go through it.
+//! - [`VarScope`] / [`VariableScope`] / [`Reuse`]: opening and capturing
+//!   variable scopes.
+//! - [`Variable`], [`VarSpec`], [`Init`]: variables and how they are made.
+//! - [`Tensor`], [`Value`]: values with names; ops are methods of [`Scope`].
+//!
+//! ```
+//! use scope_runtime::{Graph, Reuse, VarScope};
+//!
+//! let graph = Graph::new();
+//! let mut cx = graph.scope();
+//! cx.push_variable_scope("foo")?;
+//! let v = cx.get_variable("v", [1])?;
+//! cx.pop_scope()?;
+//! // Asking again without reuse is refused, naming the variable and the fix.
+//! cx.push_variable_scope("foo")?;
+//! let err = cx.get_variable("v", [1]).unwrap_err();
+//! assert!(err.to_string().contains("`foo/v` already exists"));
+//! cx.pop_scope()?;
+//! cx.push_variable_scope(VarScope::new("foo").reuse(Reuse::ReuseOnly))?;
+//! assert!(cx.get_variable("v", [1])?.same(&v));
+//! # Ok::<(), scope_runtime::Error>(())
+//! ```
+
+mod dtype;
+mod error;
+mod graph;
+mod init;
+mod name;
+pub mod ops;
+mod scope;
+mod tensor;
+mod variable;
+
+pub use dtype::DType;
+pub use error::{Error, ErrorKind, Result};
+pub use graph::{Graph, NodeInfo};
+pub use init::{Init, Scalar};
+pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
+pub use tensor::{Tensor, Value};
+pub use variable::{VarSpec, Variable};
+
+/// The names most programs need, for `use scope_runtime::prelude::*`.
+pub mod prelude {
+    #[doc(no_inline)]
+    pub use crate::{DType, Error, Graph, Init, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec, Variable};
+}

@@ -1,1 +1,4 @@
-//! Integration tests (one binary).
+//! Integration tests, in one binary (each `tests/*.rs` would relink the crate).
+
+mod conformance;
+mod scopes;

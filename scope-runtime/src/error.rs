@@ -1,0 +1,192 @@
+//! The one error type of the runtime.
+//!
+//! Every refused call returns an [`Error`]. Messages name the full path of the
+//! variable, scope or op involved and say what to do about it. [`Error::kind`]
+//! classifies an error the way the conformance cases spell it.
+
+use crate::dtype::DType;
+
+/// A result whose error is the runtime's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Formats a shape the way TensorFlow prints it: `(2, 3)`, `(1,)`, `()`.
+pub(crate) fn fmt_shape(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".to_string(),
+        [d] => format!("({d},)"),
+        dims => {
+            let inner: Vec<String> = dims.iter().map(usize::to_string).collect();
+            format!("({})", inner.join(", "))
+        }
+    }
+}
+
+/// Everything the runtime refuses to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A non-reusing scope asked for a variable that already exists.
+    #[error(
+        "variable `{name}` already exists, disallowed: to share it, open the enclosing scope with \
+         `Reuse::ReuseOnly` or `Reuse::Auto` (or call `reuse_variables()`); to make a new one, use another name"
+    )]
+    AlreadyExists {
+        /// Full name of the variable, such as `foo/v`.
+        name: String,
+    },
+    /// An op or variable would create a node whose exact name is taken.
+    #[error(
+        "duplicate node name `{name}` in the graph: an exact name (one ending in `/`) must not be in use; \
+         drop the trailing `/` to get a unique name"
+    )]
+    DuplicateNode {
+        /// The exact node name.
+        name: String,
+    },
+    /// A reusing scope asked for a variable that does not exist.
+    #[error("variable `{name}` does not exist, or was not created with `get_variable`{}", did_you_mean(.suggestion))]
+    NotFound {
+        /// Full name of the missing variable.
+        name: String,
+        /// An existing variable with a similar name, if any.
+        suggestion: Option<String>,
+    },
+    /// A shared variable was asked for with another shape.
+    #[error(
+        "trying to share variable `{name}`, but specified shape {} and found shape {}: \
+         ask for the shape it was created with, or omit the shape to look it up",
+        fmt_shape(.requested), fmt_shape(.found)
+    )]
+    ShapeMismatch {
+        /// Full name of the variable.
+        name: String,
+        /// The shape asked for.
+        requested: Vec<usize>,
+        /// The shape the variable has.
+        found: Vec<usize>,
+    },
+    /// A shared variable was asked for with another dtype.
+    #[error(
+        "trying to share variable `{name}`, but specified dtype {requested} and found dtype {found}: \
+         ask for dtype {found} (a scope's dtype applies when none is given)"
+    )]
+    DTypeMismatch {
+        /// Full name of the variable.
+        name: String,
+        /// The dtype asked for.
+        requested: DType,
+        /// The dtype the variable has.
+        found: DType,
+    },
+    /// A scope, op or variable name that TensorFlow would refuse.
+    #[error("`{name}` is not a valid {what}: {reason}")]
+    InvalidName {
+        /// The refused name.
+        name: String,
+        /// What the name was for: `root scope name`, `scope name` or `node name`.
+        what: &'static str,
+        /// Which character is wrong and what is allowed.
+        reason: String,
+    },
+    /// Any other refused call; the message says what was wrong and how to fix it.
+    #[error("{message}")]
+    InvalidArgument {
+        /// The full explanation.
+        message: String,
+    },
+    /// An op got inputs whose shapes do not fit together.
+    #[error("op `{node}` ({op}): incompatible shapes {} and {}: {reason}", fmt_shape(.lhs), fmt_shape(.rhs))]
+    IncompatibleShapes {
+        /// The op type, such as `MatMul`.
+        op: &'static str,
+        /// The full node name the op would have had.
+        node: String,
+        /// Shape of the first input.
+        lhs: Vec<usize>,
+        /// Shape of the second input.
+        rhs: Vec<usize>,
+        /// What the op needs.
+        reason: String,
+    },
+    /// An op got inputs of different dtypes.
+    #[error("op `{node}` ({op}): input dtypes {lhs} and {rhs} differ: cast one input first")]
+    IncompatibleDTypes {
+        /// The op type.
+        op: &'static str,
+        /// The full node name the op would have had.
+        node: String,
+        /// Dtype of the first input.
+        lhs: DType,
+        /// Dtype of the second input.
+        rhs: DType,
+    },
+    /// `pop_scope` was called with no scope open.
+    #[error("no scope is open: every `pop_scope` must match a successful `push_*_scope`")]
+    NoOpenScope,
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!(": did you mean `{s}`? To create it instead, use `Reuse::Auto` or a non-reusing scope"),
+        None => ": create it first in a non-reusing scope, or use `Reuse::Auto` to create it on first use".to_string(),
+    }
+}
+
+/// The class of an [`Error`], as the conformance cases name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A variable or node of that name exists.
+    AlreadyExists,
+    /// No variable of that name exists.
+    NotFound,
+    /// Shapes differ.
+    ShapeMismatch,
+    /// Dtypes differ.
+    DTypeMismatch,
+    /// A name TensorFlow would refuse.
+    InvalidName,
+    /// Any other refused call.
+    InvalidArgument,
+}
+
+impl ErrorKind {
+    /// The spelling used by the conformance cases (`already_exists`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::ShapeMismatch => "shape_mismatch",
+            ErrorKind::DTypeMismatch => "dtype_mismatch",
+            ErrorKind::InvalidName => "invalid_name",
+            ErrorKind::InvalidArgument => "invalid_argument",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// The class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::AlreadyExists { .. } | Error::DuplicateNode { .. } => ErrorKind::AlreadyExists,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::ShapeMismatch { .. } => ErrorKind::ShapeMismatch,
+            Error::DTypeMismatch { .. } => ErrorKind::DTypeMismatch,
+            Error::InvalidName { .. } => ErrorKind::InvalidName,
+            Error::InvalidArgument { .. }
+            | Error::IncompatibleShapes { .. }
+            | Error::IncompatibleDTypes { .. }
+            | Error::NoOpenScope => ErrorKind::InvalidArgument,
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Error {
+        Error::InvalidArgument { message: message.into() }
+    }
+}

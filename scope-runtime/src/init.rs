@@ -1,0 +1,222 @@
+//! Initializers: how a new variable gets its first value.
+//!
+//! Random initializers draw from the graph's seeded RNG (see
+//! [`Graph::with_seed`](crate::Graph::with_seed)), so a run can be reproduced.
+
+use ndarray::{ArcArray, IxDyn};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{StandardNormal, Uniform};
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::tensor::Value;
+
+/// A number as the user wrote it: an integer or a float.
+///
+/// The difference matters for `int32` variables: like TensorFlow, an integer
+/// variable refuses a float constant (`1.5`, and also `2.0`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scalar {
+    /// An integer literal.
+    Int(i64),
+    /// A floating-point literal.
+    Float(f64),
+}
+
+impl Scalar {
+    /// The value as `f64`.
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Scalar::Int(i) => i as f64,
+            Scalar::Float(x) => x,
+        }
+    }
+}
+
+impl From<i32> for Scalar {
+    fn from(x: i32) -> Scalar {
+        Scalar::Int(i64::from(x))
+    }
+}
+impl From<i64> for Scalar {
+    fn from(x: i64) -> Scalar {
+        Scalar::Int(x)
+    }
+}
+impl From<f32> for Scalar {
+    fn from(x: f32) -> Scalar {
+        Scalar::Float(f64::from(x))
+    }
+}
+impl From<f64> for Scalar {
+    fn from(x: f64) -> Scalar {
+        Scalar::Float(x)
+    }
+}
+
+/// How a new variable gets its first value.
+///
+/// A scope's initializer is the default for every variable created inside it
+/// and inside its sub-scopes; an explicit one given to `get_variable` wins.
+/// Without any, floats get [`Init::GlorotUniform`] and integers [`Init::Zeros`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// Every element is this number.
+    Constant(Scalar),
+    /// All zeros.
+    Zeros,
+    /// All ones.
+    Ones,
+    /// Normal distribution.
+    RandomNormal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        stddev: f64,
+    },
+    /// Uniform distribution on `[min, max)`.
+    RandomUniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// Glorot (Xavier) uniform: `U(-l, l)` with `l = sqrt(6 / (fan_in + fan_out))`.
+    GlorotUniform,
+}
+
+impl Init {
+    /// A constant initializer.
+    ///
+    /// ```
+    /// use scope_runtime::{Init, Scalar};
+    /// assert_eq!(Init::constant(0.5), Init::Constant(Scalar::Float(0.5)));
+    /// assert_eq!(Init::constant(7), Init::Constant(Scalar::Int(7)));
+    /// ```
+    pub fn constant(x: impl Into<Scalar>) -> Init {
+        Init::Constant(x.into())
+    }
+
+    /// TensorFlow's default for a dtype: Glorot uniform for floats, zeros otherwise.
+    pub fn default_for(dtype: DType) -> Init {
+        if dtype.is_float() { Init::GlorotUniform } else { Init::Zeros }
+    }
+
+    /// Builds a value of `shape` and `dtype`; `name` is the variable's full
+    /// name, used in error messages.
+    pub(crate) fn build(&self, name: &str, shape: &[usize], dtype: DType, rng: &mut ChaCha8Rng) -> Result<Value> {
+        let n: usize = shape.iter().product();
+        match *self {
+            Init::Constant(Scalar::Float(x)) if dtype == DType::I32 && n > 0 => Err(Error::invalid(format!(
+                "cannot initialise int32 variable `{name}` from the float constant {x}: \
+                 use an integer constant (`Init::constant({})`) or a float dtype",
+                x.trunc() as i64
+            ))),
+            Init::Constant(c) => Ok(Value::filled(dtype, shape, c.as_f64())),
+            Init::Zeros => Ok(Value::filled(dtype, shape, 0.0)),
+            Init::Ones => Ok(Value::filled(dtype, shape, 1.0)),
+            Init::RandomNormal { mean, stddev } => {
+                if dtype == DType::I32 {
+                    return Err(not_for_int(name, "random_normal"));
+                }
+                Ok(sample(dtype, shape, || {
+                    let z: f64 = rng.sample(StandardNormal);
+                    z * stddev + mean
+                }))
+            }
+            Init::RandomUniform { min, max } => {
+                if dtype == DType::I32 {
+                    return uniform_int(name, shape, min, max, rng);
+                }
+                Ok(sample(dtype, shape, || rng.random::<f64>() * (max - min) + min))
+            }
+            Init::GlorotUniform => {
+                if dtype == DType::I32 {
+                    return Err(not_for_int(name, "glorot_uniform"));
+                }
+                let (fan_in, fan_out) = fans(shape);
+                let scale = 1.0 / f64::max(1.0, (fan_in + fan_out) / 2.0);
+                let limit = (3.0 * scale).sqrt();
+                Ok(sample(dtype, shape, || rng.random::<f64>() * 2.0 * limit - limit))
+            }
+        }
+    }
+}
+
+fn not_for_int(name: &str, init: &str) -> Error {
+    Error::invalid(format!(
+        "cannot initialise int32 variable `{name}` with {init}: it only makes floats; \
+         use zeros, ones, an integer constant or an integer random_uniform"
+    ))
+}
+
+fn uniform_int(name: &str, shape: &[usize], min: f64, max: f64, rng: &mut ChaCha8Rng) -> Result<Value> {
+    if min.fract() != 0.0 || max.fract() != 0.0 {
+        return Err(Error::invalid(format!(
+            "cannot initialise int32 variable `{name}` with random_uniform({min}, {max}): \
+             integer variables need integer bounds"
+        )));
+    }
+    let (lo, hi) = (min as i32, max as i32);
+    if lo >= hi {
+        return Err(Error::invalid(format!(
+            "cannot initialise int32 variable `{name}` with random_uniform({lo}, {hi}): \
+             integer bounds need min < max"
+        )));
+    }
+    let dist = Uniform::new(lo, hi).map_err(|e| Error::invalid(format!("variable `{name}`: {e}")))?;
+    Ok(Value::I32(ArcArray::from_shape_simple_fn(IxDyn(shape), || rng.sample(dist))))
+}
+
+/// Draws one `f64` per element, in row-major order, and stores it as `dtype`.
+fn sample(dtype: DType, shape: &[usize], mut draw: impl FnMut() -> f64) -> Value {
+    let dim = IxDyn(shape);
+    match dtype {
+        DType::F32 => Value::F32(ArcArray::from_shape_simple_fn(dim, || draw() as f32)),
+        DType::F64 => Value::F64(ArcArray::from_shape_simple_fn(dim, draw)),
+        DType::I32 => Value::I32(ArcArray::from_shape_simple_fn(dim, || draw() as i32)),
+    }
+}
+
+/// TensorFlow's `_compute_fans`.
+fn fans(shape: &[usize]) -> (f64, f64) {
+    match shape {
+        [] => (1.0, 1.0),
+        [n] => (*n as f64, *n as f64),
+        [a, b] => (*a as f64, *b as f64),
+        [rest @ .., i, o] => {
+            let receptive: usize = rest.iter().product();
+            ((i * receptive) as f64, (o * receptive) as f64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn conv_kernel_fans() {
+        assert_eq!(fans(&[5, 5, 32, 64]), (800.0, 1600.0));
+        assert_eq!(fans(&[]), (1.0, 1.0));
+    }
+
+    #[test]
+    fn glorot_stays_in_its_limit() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let v = Init::GlorotUniform.build("w", &[10, 20], DType::F32, &mut rng).unwrap();
+        let limit = (6.0f64 / 30.0).sqrt();
+        assert!(v.to_f64_vec().iter().all(|x| x.abs() <= limit));
+    }
+
+    #[test]
+    fn int_refuses_float_constant_unless_empty() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let err = Init::constant(1.5).build("s/i", &[2], DType::I32, &mut rng).unwrap_err();
+        assert!(err.to_string().contains("`s/i`"));
+        assert!(Init::constant(1.5).build("s/i", &[0], DType::I32, &mut rng).is_ok());
+        assert!(Init::constant(2).build("s/i", &[2], DType::I32, &mut rng).is_ok());
+    }
+}

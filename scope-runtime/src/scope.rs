@@ -1,0 +1,742 @@
+//! Variable scopes and name scopes: the per-thread part of the semantics.
+//!
+//! A [`Scope`] is what one thread holds: the current [`VariableScope`], the
+//! current name scope, and the counters behind `default_name`
+//! uniquification. It mirrors TensorFlow 1.x (`tf.compat.v1.variable_scope`,
+//! `name_scope`, `get_variable`):
+//!
+//! - variable scopes name variables made by [`Scope::get_variable`]; name
+//!   scopes name ops and plain [`Scope::variable`]s;
+//! - entering a variable scope by name also opens a name scope of that name,
+//!   uniquified graph-wide (`foo`, `foo_1`), unless
+//!   [`VarScope::auxiliary_name_scope`] is off;
+//! - reuse is inherited by sub-scopes and never switched back off;
+//! - re-entering a captured [`VariableScope`] jumps out of the current
+//!   variable scope to the captured one.
+//!
+//! Invariant: `frames` holds one entry per successful `push_*_scope`, and
+//! popping a frame restores exactly the state before its push.
+
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::graph::{Graph, GraphState};
+use crate::init::Init;
+use crate::tensor::Origin;
+use crate::variable::{VarSpec, Variable};
+
+/// Whether `get_variable` creates, reuses, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Reuse {
+    /// Create only: asking for an existing variable is an error (TF's
+    /// `reuse=False`). As a scope option it means "inherit".
+    #[default]
+    CreateOnly,
+    /// Reuse only: asking for a missing variable is an error (TF's `reuse=True`).
+    ReuseOnly,
+    /// Create the variable if it is missing, else reuse it (TF's `AUTO_REUSE`).
+    Auto,
+}
+
+impl Reuse {
+    /// TF's spelling of the flag: `false`, `true` or `auto`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reuse::CreateOnly => "false",
+            Reuse::ReuseOnly => "true",
+            Reuse::Auto => "auto",
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        self as u8
+    }
+
+    fn from_u8(x: u8) -> Reuse {
+        match x {
+            1 => Reuse::ReuseOnly,
+            2 => Reuse::Auto,
+            _ => Reuse::CreateOnly,
+        }
+    }
+}
+
+struct VariableScopeInner {
+    name: String,
+    reuse: AtomicU8,
+    initializer: Option<Init>,
+    dtype: DType,
+    name_scope: String,
+}
+
+/// A variable scope as a value (what `with tf.variable_scope(...) as vs` binds).
+///
+/// Capture it with [`Scope::current_variable_scope`] or from
+/// [`Scope::push_variable_scope`], and enter it again anywhere (also in another
+/// thread) with [`VarScope::reenter`]. Clones share the reuse flag, which
+/// [`Scope::reuse_variables`] sets.
+#[derive(Clone)]
+pub struct VariableScope {
+    inner: Arc<VariableScopeInner>,
+}
+
+impl std::fmt::Debug for VariableScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VariableScope")
+            .field("name", &self.name())
+            .field("reuse", &self.reuse())
+            .field("original_name_scope", &self.original_name_scope())
+            .finish()
+    }
+}
+
+impl VariableScope {
+    fn new(name: String, reuse: Reuse, initializer: Option<Init>, dtype: DType, name_scope: String) -> VariableScope {
+        VariableScope {
+            inner: Arc::new(VariableScopeInner {
+                name,
+                reuse: AtomicU8::new(reuse.to_u8()),
+                initializer,
+                dtype,
+                name_scope,
+            }),
+        }
+    }
+
+    fn root() -> VariableScope {
+        VariableScope::new(String::new(), Reuse::CreateOnly, None, DType::F32, String::new())
+    }
+
+    /// The full name (`foo/bar`; empty for the root).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The reuse flag.
+    pub fn reuse(&self) -> Reuse {
+        Reuse::from_u8(self.inner.reuse.load(Ordering::Acquire))
+    }
+
+    /// The name scope the scope was first opened in, with a trailing `/`
+    /// (`ns/vs/`; empty for the root).
+    pub fn original_name_scope(&self) -> &str {
+        &self.inner.name_scope
+    }
+
+    /// The default initializer of variables created inside.
+    pub fn initializer(&self) -> Option<Init> {
+        self.inner.initializer
+    }
+
+    /// The default dtype of variables created inside.
+    pub fn dtype(&self) -> DType {
+        self.inner.dtype
+    }
+
+    /// Whether both handles are the same scope object.
+    pub fn same(&self, other: &VariableScope) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Makes every later `get_variable` in this scope reuse (TF's
+    /// `scope.reuse_variables()`).
+    pub fn reuse_variables(&self) {
+        self.inner.reuse.store(Reuse::ReuseOnly.to_u8(), Ordering::Release);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    Name(String),
+    Captured(VariableScope),
+    Unnamed,
+}
+
+/// How to open a variable scope: by name, by a captured scope, or by a
+/// default name made unique, plus options.
+///
+/// ```
+/// use scope_runtime::{DType, Init, Reuse, VarScope};
+/// let by_name: VarScope = "conv1".into();
+/// let numbered = VarScope::default_name("layer"); // layer, layer_1, ...
+/// let shared = VarScope::new("tower").reuse(Reuse::Auto).initializer(Init::constant(0.5));
+/// # let _ = (by_name, numbered, shared);
+/// ```
+#[derive(Debug, Clone)]
+pub struct VarScope {
+    target: Target,
+    default_name: Option<String>,
+    reuse: Option<Reuse>,
+    initializer: Option<Init>,
+    dtype: Option<DType>,
+    auxiliary_name_scope: bool,
+}
+
+impl VarScope {
+    fn with_target(target: Target) -> VarScope {
+        VarScope { target, default_name: None, reuse: None, initializer: None, dtype: None, auxiliary_name_scope: true }
+    }
+
+    /// A scope with this name, relative to the current one (`""` is the
+    /// current scope itself at the root, and makes `foo/` inside `foo`).
+    pub fn new(name: impl Into<String>) -> VarScope {
+        VarScope::with_target(Target::Name(name.into()))
+    }
+
+    /// A scope named `prefix`, made unique among the current scope's
+    /// sub-scopes (`layer`, `layer_1`, ...).
+    pub fn default_name(prefix: impl Into<String>) -> VarScope {
+        VarScope { default_name: Some(prefix.into()), ..VarScope::with_target(Target::Unnamed) }
+    }
+
+    /// A captured scope, entered again: variables go to its name wherever it
+    /// is entered; its reuse flag, initializer and dtype come with it.
+    pub fn reenter(scope: &VariableScope) -> VarScope {
+        VarScope::with_target(Target::Captured(scope.clone()))
+    }
+
+    /// Also sets a default name; it is ignored when a name or scope is given,
+    /// as in TensorFlow.
+    pub fn with_default_name(mut self, prefix: impl Into<String>) -> VarScope {
+        self.default_name = Some(prefix.into());
+        self
+    }
+
+    /// Sets the reuse mode. `ReuseOnly` and `Auto` are inherited by
+    /// sub-scopes; `CreateOnly` means "inherit", so reuse is never switched off.
+    pub fn reuse(mut self, reuse: Reuse) -> VarScope {
+        self.reuse = Some(reuse);
+        self
+    }
+
+    /// Sets the default initializer inside (inherited by sub-scopes).
+    pub fn initializer(mut self, init: Init) -> VarScope {
+        self.initializer = Some(init);
+        self
+    }
+
+    /// Sets the default dtype inside (inherited by sub-scopes).
+    pub fn dtype(mut self, dtype: DType) -> VarScope {
+        self.dtype = Some(dtype);
+        self
+    }
+
+    /// Whether entering also opens a name scope (default `true`).
+    pub fn auxiliary_name_scope(mut self, open: bool) -> VarScope {
+        self.auxiliary_name_scope = open;
+        self
+    }
+}
+
+impl From<&str> for VarScope {
+    fn from(name: &str) -> VarScope {
+        VarScope::new(name)
+    }
+}
+
+impl From<String> for VarScope {
+    fn from(name: String) -> VarScope {
+        VarScope::new(name)
+    }
+}
+
+impl From<&String> for VarScope {
+    fn from(name: &String) -> VarScope {
+        VarScope::new(name.clone())
+    }
+}
+
+impl From<&VariableScope> for VarScope {
+    fn from(scope: &VariableScope) -> VarScope {
+        VarScope::reenter(scope)
+    }
+}
+
+impl From<VariableScope> for VarScope {
+    fn from(scope: VariableScope) -> VarScope {
+        VarScope::with_target(Target::Captured(scope))
+    }
+}
+
+/// What leaving a variable scope does to the `default_name` counters.
+enum CountsOnExit {
+    /// Entered by name: reset the counters of its sub-scopes.
+    CloseSubscopes(String),
+    /// Entered by a captured scope: restore the counters saved on entry.
+    Restore(HashMap<String, u64>),
+}
+
+enum Frame {
+    Name { old_stack: String },
+    Variable { old_stack: String, old_scope: VariableScope, counts: CountsOnExit },
+}
+
+/// One thread's view of a [`Graph`]: the current variable scope, the current
+/// name scope and the `default_name` counters.
+///
+/// Create one per thread with [`Graph::scope`]; a new one starts at the root.
+/// Scopes open either with an RAII guard ([`Scope::variable_scope`],
+/// [`Scope::name_scope`]) that derefs to the `Scope`, or with the low-level
+/// [`Scope::push_variable_scope`] / [`Scope::pop_scope`].
+///
+/// ```
+/// use scope_runtime::{Graph, Init, VarScope, VarSpec};
+///
+/// let graph = Graph::new();
+/// let mut cx = graph.scope();
+/// let mut foo = cx.variable_scope(VarScope::new("foo").initializer(Init::constant(0.4)))?;
+/// let v = foo.get_variable("v", [1])?;
+/// let w = foo.get_variable("w", VarSpec::new().shape([1]).init(Init::constant(0.5)))?;
+/// let one = foo.constant(1.0f32)?;
+/// let x = foo.add(&one, &v)?;
+/// assert_eq!((v.name(), w.name(), x.name()), ("foo/v:0", "foo/w:0", "foo/add:0"));
+/// assert_eq!(v.value().to_f64_vec(), vec![0.4f32 as f64]);
+/// # Ok::<(), scope_runtime::Error>(())
+/// ```
+pub struct Scope {
+    graph: Graph,
+    current: VariableScope,
+    name_stack: String,
+    counts: HashMap<String, u64>,
+    frames: Vec<Frame>,
+    pub(crate) next_name: Option<String>,
+}
+
+impl std::fmt::Debug for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope")
+            .field("variable_scope", &self.current.name())
+            .field("name_scope", &self.name_stack)
+            .field("depth", &self.frames.len())
+            .finish()
+    }
+}
+
+impl Scope {
+    pub(crate) fn new(graph: Graph) -> Scope {
+        Scope {
+            graph,
+            current: VariableScope::root(),
+            name_stack: String::new(),
+            counts: HashMap::new(),
+            frames: Vec::new(),
+            next_name: None,
+        }
+    }
+
+    /// The graph this scope works on.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The current variable scope object (TF's `get_variable_scope()`).
+    pub fn current_variable_scope(&self) -> VariableScope {
+        self.current.clone()
+    }
+
+    /// The current name scope without a trailing `/` (empty at the root).
+    pub fn current_name_scope(&self) -> &str {
+        &self.name_stack
+    }
+
+    /// How many scopes are open.
+    pub fn depth(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Makes every later `get_variable` in the current variable scope reuse.
+    /// It changes the scope object itself, so a captured copy of it reuses too.
+    pub fn reuse_variables(&mut self) {
+        self.current.reuse_variables();
+    }
+
+    /// Opens a variable scope until the returned guard is dropped.
+    pub fn variable_scope(&mut self, spec: impl Into<VarScope>) -> Result<ScopeGuard<'_>> {
+        let depth = self.frames.len();
+        self.push_variable_scope(spec)?;
+        Ok(ScopeGuard { scope: self, depth })
+    }
+
+    /// Opens a name scope until the returned guard is dropped (see
+    /// [`Scope::push_name_scope`] for the meaning of `name`).
+    pub fn name_scope(&mut self, name: &str) -> Result<ScopeGuard<'_>> {
+        let depth = self.frames.len();
+        self.push_name_scope(name)?;
+        Ok(ScopeGuard { scope: self, depth })
+    }
+
+    /// Opens a name scope and returns its string (`a_1/`). `name` is made
+    /// unique graph-wide; a name ending in `/` re-enters that exact scope; `""`
+    /// switches to the root. Close it with [`Scope::pop_scope`]. On error
+    /// nothing is opened.
+    pub fn push_name_scope(&mut self, name: &str) -> Result<String> {
+        let old_stack = self.name_stack.clone();
+        let returned = self.open_name_scope(name)?;
+        self.frames.push(Frame::Name { old_stack });
+        Ok(returned)
+    }
+
+    /// Opens a variable scope and returns it (what TF's `as` binds). Close it
+    /// with [`Scope::pop_scope`]. On error nothing is opened.
+    pub fn push_variable_scope(&mut self, spec: impl Into<VarScope>) -> Result<VariableScope> {
+        let spec = spec.into();
+        let old_stack = self.name_stack.clone();
+        let result = self.enter_variable_scope(spec, old_stack.clone());
+        if result.is_err() {
+            self.name_stack = old_stack;
+        }
+        result
+    }
+
+    /// Closes the innermost open scope of either kind.
+    pub fn pop_scope(&mut self) -> Result<()> {
+        match self.frames.pop() {
+            None => Err(Error::NoOpenScope),
+            Some(Frame::Name { old_stack }) => {
+                self.name_stack = old_stack;
+                Ok(())
+            }
+            Some(Frame::Variable { old_stack, old_scope, counts }) => {
+                match counts {
+                    CountsOnExit::CloseSubscopes(name) => {
+                        let prefix = format!("{name}/");
+                        for (key, count) in self.counts.iter_mut() {
+                            if key.starts_with(&prefix) {
+                                *count = 0;
+                            }
+                        }
+                    }
+                    CountsOnExit::Restore(saved) => self.counts = saved,
+                }
+                self.current = old_scope;
+                self.name_stack = old_stack;
+                Ok(())
+            }
+        }
+    }
+
+    fn enter_variable_scope(&mut self, spec: VarScope, old_stack: String) -> Result<VariableScope> {
+        let reuse = match spec.reuse {
+            None | Some(Reuse::CreateOnly) => None,
+            other => other,
+        };
+        match spec.target.clone() {
+            Target::Unnamed => {
+                let Some(prefix) = spec.default_name.clone() else {
+                    return Err(Error::invalid(
+                        "a variable scope needs a name or a default name: use `VarScope::new(name)` or \
+                         `VarScope::default_name(prefix)`",
+                    ));
+                };
+                if reuse.is_some() {
+                    return Err(Error::invalid(format!(
+                        "reuse cannot be set on a scope that only has the default name `{prefix}`: it gets a new \
+                         unique name, so there is nothing to reuse; give the scope a name instead"
+                    )));
+                }
+                let returned = self.open_or_keep_name_scope(&prefix, spec.auxiliary_name_scope)?;
+                let unique = self.unique_variable_scope_name(&prefix);
+                Ok(self.enter_by_name(&unique, None, &spec, Some(returned), old_stack))
+            }
+            Target::Name(name) => {
+                let returned = if !name.is_empty() || !spec.auxiliary_name_scope {
+                    Some(self.open_or_keep_name_scope(&name, spec.auxiliary_name_scope)?)
+                } else {
+                    None
+                };
+                Ok(self.enter_by_name(&name, reuse, &spec, returned, old_stack))
+            }
+            Target::Captured(captured) => {
+                let last = captured.name().rsplit('/').next().unwrap_or_default().to_string();
+                if !last.is_empty() || !spec.auxiliary_name_scope {
+                    self.open_or_keep_name_scope(&last, spec.auxiliary_name_scope)?;
+                }
+                let scope = VariableScope::new(
+                    captured.name().to_string(),
+                    reuse.unwrap_or(captured.reuse()),
+                    spec.initializer.or(captured.initializer()),
+                    spec.dtype.unwrap_or(captured.dtype()),
+                    captured.original_name_scope().to_string(),
+                );
+                *self.counts.entry(captured.name().to_string()).or_insert(0) += 1;
+                let saved = self.counts.clone();
+                Ok(self.enter(scope, old_stack, CountsOnExit::Restore(saved)))
+            }
+        }
+    }
+
+    /// TF's `_pure_variable_scope` entered with a string.
+    fn enter_by_name(
+        &mut self,
+        name: &str,
+        reuse: Option<Reuse>,
+        spec: &VarScope,
+        name_scope: Option<String>,
+        old_stack: String,
+    ) -> VariableScope {
+        let old = &self.current;
+        let full = if old.name().is_empty() { name.to_string() } else { format!("{}/{name}", old.name()) };
+        let scope = VariableScope::new(
+            full.clone(),
+            reuse.unwrap_or(old.reuse()),
+            spec.initializer.or(old.initializer()),
+            spec.dtype.unwrap_or(old.dtype()),
+            name_scope.unwrap_or_else(|| name.to_string()),
+        );
+        *self.counts.entry(full.clone()).or_insert(0) += 1;
+        self.enter(scope, old_stack, CountsOnExit::CloseSubscopes(full))
+    }
+
+    fn enter(&mut self, scope: VariableScope, old_stack: String, counts: CountsOnExit) -> VariableScope {
+        let old_scope = std::mem::replace(&mut self.current, scope.clone());
+        self.frames.push(Frame::Variable { old_stack, old_scope, counts });
+        scope
+    }
+
+    /// TF's `_get_unique_variable_scope`.
+    fn unique_variable_scope_name(&self, prefix: &str) -> String {
+        let base = if self.current.name().is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{}/{prefix}", self.current.name())
+        };
+        let count = |name: &str| self.counts.get(name).copied().unwrap_or(0);
+        if count(&base) == 0 {
+            return prefix.to_string();
+        }
+        let mut idx = 1;
+        while count(&format!("{base}_{idx}")) > 0 {
+            idx += 1;
+        }
+        format!("{prefix}_{idx}")
+    }
+
+    /// Opens a name scope without a frame (the caller's frame restores the
+    /// stack) and returns its string.
+    fn open_name_scope(&mut self, name: &str) -> Result<String> {
+        let (stack, returned) = self.graph.state().name_scope(&self.name_stack, name)?;
+        self.name_stack = stack;
+        Ok(returned)
+    }
+
+    /// With `open`, opens the name scope `name`; otherwise stays in the
+    /// current one. Returns the scope string either way.
+    fn open_or_keep_name_scope(&mut self, name: &str, open: bool) -> Result<String> {
+        if open {
+            self.open_name_scope(name)
+        } else if self.name_stack.is_empty() {
+            Ok(String::new())
+        } else {
+            Ok(format!("{}/", self.name_stack))
+        }
+    }
+
+    /// Gets the variable `name` of the current variable scope, or creates it
+    /// (TF's `tf.get_variable`).
+    ///
+    /// Whether it may create or reuse follows the scope's [`Reuse`]. Reusing
+    /// checks the shape (if one is given) and the dtype (the given one, else
+    /// the scope's). Creating needs a shape; the initializer is the given one,
+    /// else the scope's, else TF's default. Name scopes play no part in the
+    /// name.
+    pub fn get_variable(&mut self, name: &str, spec: impl Into<VarSpec>) -> Result<Variable> {
+        let spec = spec.into();
+        let scope = self.current.clone();
+        let full = if scope.name().is_empty() { name.to_string() } else { format!("{}/{name}", scope.name()) };
+        let dtype = spec.dtype.unwrap_or(scope.dtype());
+        let reuse = scope.reuse();
+        let graph = self.graph.clone();
+        let mut g = graph.state();
+        if let Some(found) = g.store.get(&full) {
+            if reuse == Reuse::CreateOnly {
+                return Err(Error::AlreadyExists { name: full });
+            }
+            if let Some(shape) = &spec.shape
+                && shape.as_slice() != found.shape()
+            {
+                return Err(Error::ShapeMismatch {
+                    name: full,
+                    requested: shape.clone(),
+                    found: found.shape().to_vec(),
+                });
+            }
+            if dtype != found.dtype() {
+                return Err(Error::DTypeMismatch { name: full, requested: dtype, found: found.dtype() });
+            }
+            return Ok(found.clone());
+        }
+        if reuse == Reuse::ReuseOnly {
+            let suggestion = g.suggest(&full);
+            return Err(Error::NotFound { name: full, suggestion });
+        }
+        let Some(shape) = spec.shape else {
+            return Err(Error::invalid(format!(
+                "variable `{full}` does not exist yet and needs a shape to be created: pass one \
+                 (`get_variable(\"{name}\", [..])`), or reuse an existing variable"
+            )));
+        };
+        let init = spec.init.or(scope.initializer()).unwrap_or(Init::default_for(dtype));
+        let var = create_variable(&mut g, graph.id(), "", &full, &shape, dtype, init, spec.trainable)?;
+        g.store.insert(full, var.clone());
+        Ok(var)
+    }
+
+    /// Creates a plain variable (TF's `tf.Variable`): named by the current
+    /// *name* scope, made unique instead of ever being refused, never shared
+    /// and not in the `get_variable` store. `None` names it `Variable`. The
+    /// spec needs a shape; the initializer defaults to zeros.
+    pub fn variable(&mut self, name: Option<&str>, spec: impl Into<VarSpec>) -> Result<Variable> {
+        let spec = spec.into();
+        let dtype = spec.dtype.unwrap_or_default();
+        let init = spec.init.unwrap_or(Init::Zeros);
+        let shape = spec.shape.ok_or_else(|| {
+            Error::invalid(format!(
+                "plain variable `{}` needs a shape: pass `VarSpec::new().shape(..)`",
+                name.unwrap_or("Variable")
+            ))
+        })?;
+        let graph = self.graph.clone();
+        let mut g = graph.state();
+        create_variable(
+            &mut g,
+            graph.id(),
+            &self.name_stack,
+            name.unwrap_or("Variable"),
+            &shape,
+            dtype,
+            init,
+            spec.trainable,
+        )
+    }
+
+    /// Like [`Scope::variable`], with the initial value computed by `initial`
+    /// once the name is taken (TF's callable `initial_value`). If it fails,
+    /// the name stays used, as in TensorFlow.
+    pub fn variable_with(
+        &mut self,
+        name: Option<&str>,
+        trainable: bool,
+        initial: impl FnOnce(&str) -> Result<crate::Value>,
+    ) -> Result<Variable> {
+        let graph = self.graph.clone();
+        let mut g = graph.state();
+        create_variable_with(&mut g, graph.id(), &self.name_stack, name.unwrap_or("Variable"), trainable, |n, _| {
+            initial(n)
+        })
+    }
+
+    /// Gives the next op this explicit name instead of its default one. It is
+    /// made unique like a name scope; a name ending in `/` is used exactly.
+    ///
+    /// ```
+    /// # let graph = scope_runtime::Graph::new();
+    /// # let mut cx = graph.scope();
+    /// let c = cx.named("c").constant(1.0f32)?;
+    /// let d = cx.identity(&c)?;
+    /// assert_eq!((c.name(), d.name()), ("c:0", "Identity:0"));
+    /// # Ok::<(), scope_runtime::Error>(())
+    /// ```
+    pub fn named(&mut self, name: &str) -> &mut Scope {
+        self.next_name = Some(name.to_string());
+        self
+    }
+
+    /// The node name of an op that TF names through `name_scope(name,
+    /// default)`: the explicit name if one was set with [`Scope::named`], else
+    /// `default`, made unique; `op_type` if that resets to the root.
+    pub(crate) fn scoped_op_name(&mut self, g: &mut GraphState, default: &str, op_type: &str) -> Result<String> {
+        let explicit = self.next_name.take();
+        let (stack, returned) = g.name_scope(&self.name_stack, explicit.as_deref().unwrap_or(default))?;
+        if returned.is_empty() {
+            let (stack, _) = g.name_scope("", op_type)?;
+            return Ok(stack);
+        }
+        Ok(stack)
+    }
+
+    /// The node name of an op that TF names directly (`Const`): made unique
+    /// in the current name scope, or exact when it ends in `/`.
+    pub(crate) fn direct_op_name(&mut self, g: &mut GraphState, default: &str) -> String {
+        let name = self.next_name.take().unwrap_or_else(|| default.to_string());
+        match name.strip_suffix('/') {
+            Some(exact) => exact.to_string(),
+            None => g.unique_name(&self.name_stack, &name),
+        }
+    }
+}
+
+/// Creates a variable named by the name scope `name` opened at `stack`.
+#[allow(clippy::too_many_arguments)]
+fn create_variable(
+    g: &mut GraphState,
+    graph_id: u64,
+    stack: &str,
+    name: &str,
+    shape: &[usize],
+    dtype: DType,
+    init: Init,
+    trainable: bool,
+) -> Result<Variable> {
+    create_variable_with(g, graph_id, stack, name, trainable, |full, rng| init.build(full, shape, dtype, rng))
+}
+
+/// TF's `RefVariable._init_from_args`: opens the name scope `name` (taken
+/// even if a later step fails), builds the initial value inside
+/// `<name>/Initializer`, then adds the variable node and its helper names.
+fn create_variable_with(
+    g: &mut GraphState,
+    graph_id: u64,
+    stack: &str,
+    name: &str,
+    trainable: bool,
+    initial: impl FnOnce(&str, &mut rand_chacha::ChaCha8Rng) -> Result<crate::Value>,
+) -> Result<Variable> {
+    let (var_stack, returned) = g.name_scope(stack, name)?;
+    g.name_scope(&var_stack, "Initializer")?;
+    let label = if var_stack.is_empty() { name } else { var_stack.as_str() };
+    let value = initial(label, &mut g.rng)?;
+    let node = if returned.is_empty() { g.name_scope("", "VariableV2")?.0 } else { var_stack };
+    g.check_new_node(&node)?;
+    let tensor = g.add_node(graph_id, node.clone(), "VariableV2", Vec::new(), Origin::Variable { trainable }, value);
+    g.mark_used(&format!("{node}/Assign"));
+    g.mark_used(&format!("{node}/read"));
+    let var = Variable { tensor };
+    g.globals.push(var.clone());
+    if trainable {
+        g.trainables.push(var.clone());
+    }
+    Ok(var)
+}
+
+/// An open scope; dropping it closes the scope (and anything opened inside
+/// it and left open). It derefs to the [`Scope`].
+pub struct ScopeGuard<'a> {
+    scope: &'a mut Scope,
+    depth: usize,
+}
+
+impl Deref for ScopeGuard<'_> {
+    type Target = Scope;
+    fn deref(&self) -> &Scope {
+        self.scope
+    }
+}
+
+impl DerefMut for ScopeGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Scope {
+        self.scope
+    }
+}
+
+impl Drop for ScopeGuard<'_> {
+    fn drop(&mut self) {
+        while self.scope.frames.len() > self.depth {
+            // Cannot fail: a frame is open.
+            let _ = self.scope.pop_scope();
+        }
+    }
+}
