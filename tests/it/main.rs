@@ -1,4 +1,5 @@
 //! Integration tests, in one binary (each `tests/*.rs` would relink the crate).
 
 mod conformance;
+mod macros;
 mod scopes;

@@ -69,10 +69,7 @@ pub struct ModelArgs {
 /// Records `value` in `slot`, or an error if the option was already given.
 fn set<T>(slot: &mut Option<T>, key: &Ident, value: T, errors: &mut Vec<syn::Error>) {
     if slot.is_some() {
-        errors.push(syn::Error::new(
-            key.span(),
-            format!("option `{key}` is set twice; keep only one"),
-        ));
+        errors.push(syn::Error::new(key.span(), format!("option `{key}` is set twice; keep only one")));
     } else {
         *slot = Some(value);
     }
@@ -108,21 +105,10 @@ fn parse_cx(input: ParseStream<'_>, mac: &str) -> syn::Result<Ident> {
 }
 
 /// Parses `var!` arguments, pushing recoverable errors to `errors`.
-pub fn parse_var(
-    tokens: TokenStream,
-    site: &TokenStream,
-    errors: &mut Vec<syn::Error>,
-) -> syn::Result<VarArgs> {
+pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<VarArgs> {
     let parser = |input: ParseStream<'_>| -> syn::Result<VarArgs> {
         let cx = parse_cx(input, symbol::VAR)?;
-        let mut args = VarArgs {
-            cx,
-            name: None,
-            shape: None,
-            init: None,
-            dtype: None,
-            trainable: None,
-        };
+        let mut args = VarArgs { cx, name: None, shape: None, init: None, dtype: None, trainable: None };
         let mut position = 0usize;
         while !input.is_empty() {
             if peek_option(input) {
@@ -136,10 +122,7 @@ pub fn parse_var(
                     symbol::TRAINABLE => set(&mut args.trainable, &key, value, errors),
                     _ => errors.push(syn::Error::new(
                         key.span(),
-                        format!(
-                            "unknown option `{key}` of `var!`; expected one of {}",
-                            symbol::VAR_OPTIONS
-                        ),
+                        format!("unknown option `{key}` of `var!`; expected one of {}", symbol::VAR_OPTIONS),
                     )),
                 }
                 position = 2;
@@ -149,10 +132,7 @@ pub fn parse_var(
                     0 => args.name = Some(value),
                     1 => {
                         if args.shape.is_some() {
-                            errors.push(syn::Error::new(
-                                value.span(),
-                                "the shape is given twice; keep only one",
-                            ));
+                            errors.push(syn::Error::new(value.span(), "the shape is given twice; keep only one"));
                         } else {
                             args.shape = Some(value);
                         }
@@ -174,20 +154,13 @@ pub fn parse_var(
     };
     let args = parser.parse2(tokens)?;
     if args.name.is_none() {
-        errors.push(syn::Error::new_spanned(
-            site,
-            "missing variable name: write `var!(cx, \"name\", shape, ..)`",
-        ));
+        errors.push(syn::Error::new_spanned(site, "missing variable name: write `var!(cx, \"name\", shape, ..)`"));
     }
     Ok(args)
 }
 
 /// Parses `scope!` arguments, pushing recoverable errors to `errors`.
-pub fn parse_scope(
-    tokens: TokenStream,
-    site: &TokenStream,
-    errors: &mut Vec<syn::Error>,
-) -> syn::Result<ScopeArgs> {
+pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<ScopeArgs> {
     let parser = |input: ParseStream<'_>| -> syn::Result<ScopeArgs> {
         let cx = parse_cx(input, symbol::SCOPE)?;
         let mut name: Option<Expr> = None;
@@ -215,22 +188,15 @@ pub fn parse_scope(
                     symbol::INITIALIZER => set(&mut initializer, &key, value, errors),
                     symbol::DTYPE => set(&mut dtype, &key, value, errors),
                     symbol::DEFAULT_NAME => set(&mut default_name, &key, value, errors),
-                    symbol::AUXILIARY_NAME_SCOPE => {
-                        set(&mut auxiliary_name_scope, &key, value, errors)
-                    }
+                    symbol::AUXILIARY_NAME_SCOPE => set(&mut auxiliary_name_scope, &key, value, errors),
                     _ => errors.push(syn::Error::new(
                         key.span(),
-                        format!(
-                            "unknown option `{key}` of `scope!`; expected one of {}",
-                            symbol::SCOPE_OPTIONS
-                        ),
+                        format!("unknown option `{key}` of `scope!`; expected one of {}", symbol::SCOPE_OPTIONS),
                     )),
                 }
             } else if flag && {
                 let fork = input.fork();
-                fork.parse::<Ident>()
-                    .map(|i| i == symbol::REUSE || i == symbol::AUTO_REUSE)
-                    .unwrap_or(false)
+                fork.parse::<Ident>().map(|i| i == symbol::REUSE || i == symbol::AUTO_REUSE).unwrap_or(false)
             } {
                 let key: Ident = input.parse()?;
                 if key == symbol::REUSE {
@@ -244,10 +210,7 @@ pub fn parse_scope(
                 let key: Ident = input.parse()?;
                 errors.push(syn::Error::new(
                     key.span(),
-                    format!(
-                        "unknown option `{key}` of `scope!`; expected one of {}",
-                        symbol::SCOPE_OPTIONS
-                    ),
+                    format!("unknown option `{key}` of `scope!`; expected one of {}", symbol::SCOPE_OPTIONS),
                 ));
             } else {
                 let value = Expr::parse_without_eager_brace(input)?;
@@ -265,10 +228,7 @@ pub fn parse_scope(
             }
         }
         if input.is_empty() {
-            return Err(syn::Error::new_spanned(
-                site,
-                "missing body: write `scope!(cx, \"name\" { .. })`",
-            ));
+            return Err(syn::Error::new_spanned(site, "missing body: write `scope!(cx, \"name\" { .. })`"));
         }
         let content;
         let brace_token = syn::braced!(content in input);
@@ -297,10 +257,8 @@ pub fn parse_scope(
             "missing scope name: write `scope!(cx, \"name\" { .. })` or \
              `scope!(cx, default_name = \"layer\" { .. })`",
         )),
-        (Some(name), Some(_)) => errors.push(syn::Error::new(
-            name.span(),
-            "a scope takes either a name or `default_name`, not both; remove one",
-        )),
+        (Some(name), Some(_)) => errors
+            .push(syn::Error::new(name.span(), "a scope takes either a name or `default_name`, not both; remove one")),
         _ => {}
     }
     Ok(args)
@@ -314,10 +272,7 @@ pub fn parse_model(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Re
     for ident in idents {
         let key = ident.to_string();
         if seen.contains(&key) {
-            errors.push(syn::Error::new(
-                ident.span(),
-                format!("option `{key}` is set twice; keep only one"),
-            ));
+            errors.push(syn::Error::new(ident.span(), format!("option `{key}` is set twice; keep only one")));
             continue;
         }
         seen.push(key.clone());
@@ -326,10 +281,7 @@ pub fn parse_model(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Re
             symbol::MODEL_METHOD => args.method = true,
             _ => errors.push(syn::Error::new(
                 ident.span(),
-                format!(
-                    "unknown option `{key}` of `#[model]`; expected one of {}",
-                    symbol::MODEL_OPTIONS
-                ),
+                format!("unknown option `{key}` of `#[model]`; expected one of {}", symbol::MODEL_OPTIONS),
             )),
         }
     }

@@ -137,11 +137,7 @@ impl Item {
     /// The key of a statically named variable, if this is one.
     pub fn var_key(&self) -> Option<String> {
         match &self.kind {
-            Kind::Var {
-                name,
-                dynamic_name: false,
-                ..
-            } => {
+            Kind::Var { name, dynamic_name: false, .. } => {
                 let mut key = String::new();
                 for seg in &self.segs {
                     key.push_str(&seg.key);
@@ -156,12 +152,7 @@ impl Item {
 
     /// Whether `self` and `other` sit in different arms of one `if`/`match`.
     pub fn exclusive_with(&self, other: &Item) -> bool {
-        self.branch.iter().any(|(site, arm)| {
-            other
-                .branch
-                .iter()
-                .any(|(osite, oarm)| site == osite && arm != oarm)
-        })
+        self.branch.iter().any(|(site, arm)| other.branch.iter().any(|(osite, oarm)| site == osite && arm != oarm))
     }
 
     /// Whether the item is a call into a model whose manifest is followed.

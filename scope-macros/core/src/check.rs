@@ -61,24 +61,17 @@ fn check_duplicates(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error
 
 /// A literal shape or dtype that differs from an earlier declaration of the same variable.
 fn conflict(first: &Item, second: &Item) -> Option<syn::Error> {
-    let (
-        Kind::Var {
-            shape: s1,
-            dtype: d1,
-            ..
-        },
-        Kind::Var {
-            shape: s2,
-            dtype: d2,
-            ..
-        },
-    ) = (&first.kind, &second.kind)
+    let (Kind::Var { shape: s1, dtype: d1, .. }, Kind::Var { shape: s2, dtype: d2, .. }) = (&first.kind, &second.kind)
     else {
         return None;
     };
     let what = match (s1, s2, d1, d2) {
-        (Some(a), Some(b), _, _) if a != b => format!("shape {b:?}, but line {} declares it with shape {a:?}", first.line),
-        (_, _, Some(a), Some(b)) if a != b => format!("dtype `{b}`, but line {} declares it with dtype `{a}`", first.line),
+        (Some(a), Some(b), _, _) if a != b => {
+            format!("shape {b:?}, but line {} declares it with shape {a:?}", first.line)
+        }
+        (_, _, Some(a), Some(b)) if a != b => {
+            format!("dtype `{b}`, but line {} declares it with dtype `{a}`", first.line)
+        }
         _ => return None,
     };
     let mut e = syn::Error::new_spanned(
@@ -89,10 +82,7 @@ fn conflict(first: &Item, second: &Item) -> Option<syn::Error> {
             second.path()
         ),
     );
-    e.combine(syn::Error::new_spanned(
-        &first.site_tokens,
-        format!("note: `{}` is first declared here", second.path()),
-    ));
+    e.combine(syn::Error::new_spanned(&first.site_tokens, format!("note: `{}` is first declared here", second.path())));
     Some(e)
 }
 

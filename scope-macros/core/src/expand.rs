@@ -27,11 +27,8 @@ pub fn var(a: &VarArgs) -> TokenStream {
     let Some(name) = &a.name else {
         return malformed_var();
     };
-    let name = if lit_str(name).is_some() {
-        quote!(#name)
-    } else {
-        quote!(::core::convert::AsRef::<str>::as_ref(&#name))
-    };
+    let name =
+        if lit_str(name).is_some() { quote!(#name) } else { quote!(::core::convert::AsRef::<str>::as_ref(&#name)) };
     let mut spec = quote!(::varscope::__private::VarSpec::new());
     if let Some(shape) = &a.shape {
         spec.extend(quote!(.shape(#shape)));
@@ -57,11 +54,7 @@ pub fn scope(a: &ScopeArgs) -> TokenStream {
     let guard = Ident::new("__varscope_guard", Span::mixed_site());
     let spec = match (&a.name, &a.default_name) {
         (Some(name), _) => {
-            if a.reuse.is_none()
-                && a.initializer.is_none()
-                && a.dtype.is_none()
-                && a.auxiliary_name_scope.is_none()
-            {
+            if a.reuse.is_none() && a.initializer.is_none() && a.dtype.is_none() && a.auxiliary_name_scope.is_none() {
                 if lit_str(name).is_some() {
                     quote!(#name)
                 } else {
@@ -101,9 +94,7 @@ fn options(a: &ScopeArgs, spec: &mut TokenStream) {
         Some(ReuseOpt::Reuse(k)) => {
             spec.extend(quote_spanned!(k.span()=> .reuse(::varscope::__private::Reuse::ReuseOnly)))
         }
-        Some(ReuseOpt::Auto(k)) => {
-            spec.extend(quote_spanned!(k.span()=> .reuse(::varscope::__private::Reuse::Auto)))
-        }
+        Some(ReuseOpt::Auto(k)) => spec.extend(quote_spanned!(k.span()=> .reuse(::varscope::__private::Reuse::Auto))),
         Some(ReuseOpt::Dynamic(e)) => spec.extend(quote!(.reuse(#e))),
     }
     if let Some(init) = &a.initializer {
@@ -123,29 +114,17 @@ fn item(item: &Item, index: usize, model: &str) -> TokenStream {
     let mut path = PathHash::EMPTY;
     let mut segs = Vec::new();
     for (k, seg) in item.segs.iter().enumerate() {
-        path = if seg.dynamic {
-            path.push(&format!("\u{0}{model}#{index}#{k}"))
-        } else {
-            path.push(&seg.name)
-        };
+        path = if seg.dynamic { path.push(&format!("\u{0}{model}#{index}#{k}")) } else { path.push(&seg.name) };
         let name = &seg.name;
         let dynamic = seg.dynamic;
         segs.push(quote!(#vs::Segment { name: #name, dynamic: #dynamic }));
     }
     let (hash, pow) = (path.hash, path.pow);
     let mode = Ident::new(item.mode.variant(), Span::call_site());
-    let (dynamic, cond, looped, line, site) =
-        (item.dynamic, item.cond, item.looped, item.line, &item.site);
+    let (dynamic, cond, looped, line, site) = (item.dynamic, item.cond, item.looped, item.line, &item.site);
     let branch = item.branch.iter().flat_map(|(s, a)| [*s, *a]);
     let kind = match &item.kind {
-        Kind::Var {
-            name,
-            shape,
-            dtype,
-            init,
-            trainable,
-            ..
-        } => {
+        Kind::Var { name, shape, dtype, init, trainable, .. } => {
             let leaf = crate::hash::segment(name);
             let shape = match shape {
                 Some(dims) => quote!(::core::option::Option::Some(&[#(#dims),*])),

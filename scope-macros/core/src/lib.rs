@@ -25,6 +25,19 @@ use syn::{FnArg, Pat};
 
 use crate::walk::{Root, Walker};
 
+/// The tokens after `@expanded`, if the input is an expansion handed back by the walk.
+fn pre_expanded(input: &TokenStream) -> Option<TokenStream> {
+    let mut iter = input.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(proc_macro2::TokenTree::Punct(p)), Some(proc_macro2::TokenTree::Ident(i)))
+            if p.as_char() == '@' && i == "expanded" =>
+        {
+            Some(iter.collect())
+        }
+        _ => None,
+    }
+}
+
 /// Folds errors into compile errors.
 fn errors_to_tokens(errors: Vec<syn::Error>) -> TokenStream {
     let mut out = TokenStream::new();
@@ -48,8 +61,7 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(f) => f,
         Err(e) => {
             let mut out =
-                syn::Error::new(e.span(), format!("`#[model]` applies to a function: {e}"))
-                    .to_compile_error();
+                syn::Error::new(e.span(), format!("`#[model]` applies to a function: {e}")).to_compile_error();
             out.extend(item);
             return out;
         }
@@ -72,20 +84,13 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     let Some(cx) = cx.filter(|_| first_typed_is_cx) else {
         errors.push(syn::Error::new_spanned(
             &func.sig,
-            format!(
-                "a `#[model]` fn takes its context first, e.g. `fn {name}(cx: &mut Scope, ..)`"
-            ),
+            format!("a `#[model]` fn takes its context first, e.g. `fn {name}(cx: &mut Scope, ..)`"),
         ));
         let mut out = errors_to_tokens(errors);
         out.extend(func.into_token_stream());
         return out;
     };
-    let type_params = func
-        .sig
-        .generics
-        .type_params()
-        .map(|t| t.ident.clone())
-        .collect();
+    let type_params = func.sig.generics.type_params().map(|t| t.ident.clone()).collect();
     let mut walker = Walker::new(cx, name.clone(), type_params, Root::Model);
     walker.visit_block_mut(&mut func.block);
     errors.append(&mut walker.errors);
@@ -128,6 +133,9 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `scope!(cx, name, options { body })`, used outside a `#[model]` body (inside one, the
 /// model's walk expands it).
 pub fn scope(input: TokenStream) -> TokenStream {
+    if let Some(done) = pre_expanded(&input) {
+        return done;
+    }
     let site = quote::quote_spanned!(Span::call_site()=> scope);
     let cx = syn::parse::Parser::parse2(
         |s: syn::parse::ParseStream<'_>| {
@@ -154,6 +162,9 @@ pub fn scope(input: TokenStream) -> TokenStream {
 
 /// `var!(cx, name, shape, options)`, used outside a `#[model]` body.
 pub fn var(input: TokenStream) -> TokenStream {
+    if let Some(done) = pre_expanded(&input) {
+        return done;
+    }
     let site = quote::quote_spanned!(Span::call_site()=> var);
     let mut errors = Vec::new();
     let expansion = match args::parse_var(input, &site, &mut errors) {
@@ -177,5 +188,8 @@ pub fn var(input: TokenStream) -> TokenStream {
 
 /// `opaque!(expr)`: the expression, which `#[model]` does not analyse.
 pub fn opaque(input: TokenStream) -> TokenStream {
+    if let Some(done) = pre_expanded(&input) {
+        return done;
+    }
     quote!((#input))
 }

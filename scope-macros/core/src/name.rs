@@ -19,9 +19,5 @@ pub fn invalid_char(name: &str) -> Option<char> {
 /// `a/`, `/a`): such names have special meanings at run time and are left to the runtime.
 pub fn segments(name: &str) -> Option<Vec<String>> {
     let segs: Vec<String> = name.split('/').map(str::to_owned).collect();
-    if segs.iter().any(String::is_empty) {
-        None
-    } else {
-        Some(segs)
-    }
+    if segs.iter().any(String::is_empty) { None } else { Some(segs) }
 }

@@ -22,8 +22,7 @@ pub const DEFAULT_NAME: &str = "default_name";
 /// `scope!` option: whether to open a name scope too.
 pub const AUXILIARY_NAME_SCOPE: &str = "auxiliary_name_scope";
 /// The options `scope!` accepts, for messages.
-pub const SCOPE_OPTIONS: &str =
-    "`reuse`, `auto_reuse`, `initializer`, `dtype`, `default_name`, `auxiliary_name_scope`";
+pub const SCOPE_OPTIONS: &str = "`reuse`, `auto_reuse`, `initializer`, `dtype`, `default_name`, `auxiliary_name_scope`";
 
 /// `var!` option: the shape (also accepted positionally).
 pub const SHAPE: &str = "shape";

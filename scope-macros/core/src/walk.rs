@@ -75,20 +75,12 @@ impl Walker {
             uses: Vec::new(),
             model,
             type_params,
-            frames: vec![Frame {
-                segs: Vec::new(),
-                mode: Mode::Create,
-                cx,
-            }],
+            frames: vec![Frame { segs: Vec::new(), mode: Mode::Create, cx }],
             branch: Vec::new(),
             next_branch: 0,
             next_dynamic: 0,
             cond: false,
-            loops: LoopState {
-                in_loop: false,
-                dynamic_since_loop: false,
-                loop_reuses: false,
-            },
+            loops: LoopState { in_loop: false, dynamic_since_loop: false, loop_reuses: false },
             root,
         }
     }
@@ -101,11 +93,7 @@ impl Walker {
 
     fn is_cx(&self, expr: &Expr) -> bool {
         match expr {
-            Expr::Path(p)
-                if p.qself.is_none()
-                    && p.path.segments.len() == 1
-                    && p.path.leading_colon.is_none() =>
-            {
+            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 && p.path.leading_colon.is_none() => {
                 let ident = &p.path.segments[0].ident;
                 self.frames.iter().any(|f| &f.cx == ident)
             }
@@ -115,11 +103,7 @@ impl Walker {
 
     fn dynamic_seg(&mut self, shown: String) -> Seg {
         self.next_dynamic += 1;
-        Seg {
-            key: format!("\u{0}dyn{}", self.next_dynamic),
-            name: shown,
-            dynamic: true,
-        }
+        Seg { key: format!("\u{0}dyn{}", self.next_dynamic), name: shown, dynamic: true }
     }
 
     fn record(&mut self, mut segs_extra: Vec<Seg>, kind: Kind, site_tokens: TokenStream, site: String) {
@@ -132,11 +116,7 @@ impl Walker {
         let looped = self.loops.in_loop && !self.loops.dynamic_since_loop && !self.loops.loop_reuses;
         let mut iter = site_tokens.clone().into_iter();
         let lo = iter.next().map_or_else(Span::call_site, |t| t.span());
-        let hi = site_tokens
-            .clone()
-            .into_iter()
-            .last()
-            .map_or(lo, |t| t.span());
+        let hi = site_tokens.clone().into_iter().last().map_or(lo, |t| t.span());
         let line = u32::try_from(lo.start().line).unwrap_or(0);
         self.items.push(Item {
             segs,
@@ -166,7 +146,10 @@ impl Walker {
             }
             _ => return None,
         };
-        Some(Expr::Verbatim(tokens))
+        // Hand the expansion back to the user's macro, which passes it through: the import of
+        // `var`/`scope` stays used, and nothing is checked twice.
+        let path = &mac.path;
+        Some(Expr::Verbatim(quote!(#path!(@expanded #tokens))))
     }
 
     fn handle_var(&mut self, mac: &Macro) -> TokenStream {
@@ -195,20 +178,10 @@ impl Walker {
             if let Some(c) = name::invalid_char(&value) {
                 self.errors.push(invalid_name(&lit, &value, c, "variable"));
             } else if value.is_empty() {
-                self.errors.push(syn::Error::new(
-                    lit.span(),
-                    "empty variable name: give the variable a name",
-                ));
+                self.errors.push(syn::Error::new(lit.span(), "empty variable name: give the variable a name"));
             } else if let Some(mut segs) = name::segments(&value) {
                 let leaf = segs.pop().unwrap_or_default();
-                let extra = segs
-                    .into_iter()
-                    .map(|s| Seg {
-                        key: s.clone(),
-                        name: s,
-                        dynamic: false,
-                    })
-                    .collect();
+                let extra = segs.into_iter().map(|s| Seg { key: s.clone(), name: s, dynamic: false }).collect();
                 return (extra, leaf, false);
             }
         }
@@ -228,11 +201,7 @@ impl Walker {
         let (segs, mode, dynamic) = self.scope_segments(&a, parent_mode);
         let mut all = self.frame().segs.clone();
         all.extend(segs);
-        self.frames.push(Frame {
-            segs: all,
-            mode,
-            cx: a.cx.clone(),
-        });
+        self.frames.push(Frame { segs: all, mode, cx: a.cx.clone() });
         let saved = self.loops;
         if dynamic {
             self.loops.dynamic_since_loop = true;
@@ -265,14 +234,7 @@ impl Walker {
                              `default_name = \"..\"` for an auto-numbered one",
                         ));
                     } else if let Some(segs) = name::segments(&value) {
-                        let segs = segs
-                            .into_iter()
-                            .map(|s| Seg {
-                                key: s.clone(),
-                                name: s,
-                                dynamic: false,
-                            })
-                            .collect();
+                        let segs = segs.into_iter().map(|s| Seg { key: s.clone(), name: s, dynamic: false }).collect();
                         return (segs, mode, false);
                     }
                 } else if !is_format(name) {
@@ -314,11 +276,7 @@ impl Walker {
         let kind = match &*call.func {
             Expr::Path(p) if p.qself.is_none() => {
                 let segments: Vec<&Ident> = p.path.segments.iter().map(|s| &s.ident).collect();
-                let callee = segments
-                    .iter()
-                    .map(|i| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join("::");
+                let callee = segments.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("::");
                 let through_param = p.path.leading_colon.is_none()
                     && segments.len() > 1
                     && (segments[0] == "Self" || self.type_params.iter().any(|t| t == segments[0]));
@@ -332,9 +290,7 @@ impl Walker {
                     Kind::Call { manifest, callee }
                 }
             }
-            other => Kind::Opaque {
-                callee: short(other),
-            },
+            other => Kind::Opaque { callee: short(other) },
         };
         let site = match &kind {
             Kind::Call { callee, .. } | Kind::Opaque { callee } => format!("{callee}(cx, ..)"),
@@ -371,11 +327,8 @@ impl Walker {
 
     fn enter_loop(&mut self, body: &syn::Block) -> LoopState {
         let saved = self.loops;
-        self.loops = LoopState {
-            in_loop: true,
-            dynamic_since_loop: false,
-            loop_reuses: mentions_reuse(body.to_token_stream()),
-        };
+        self.loops =
+            LoopState { in_loop: true, dynamic_since_loop: false, loop_reuses: mentions_reuse(body.to_token_stream()) };
         saved
     }
 }
@@ -483,11 +436,7 @@ fn var_kind(a: &VarArgs, name: String, dynamic_name: bool) -> Kind {
         dynamic_name,
         shape: a.shape.as_ref().and_then(literal_shape),
         dtype: a.dtype.as_ref().and_then(literal_dtype),
-        init: a
-            .init
-            .as_ref()
-            .map(|i| compact(&i.to_token_stream()))
-            .unwrap_or_default(),
+        init: a.init.as_ref().map(|i| compact(&i.to_token_stream())).unwrap_or_default(),
         trainable: match &a.trainable {
             Some(Expr::Lit(l)) => match &l.lit {
                 Lit::Bool(b) => Some(b.value),
