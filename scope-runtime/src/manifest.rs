@@ -7,7 +7,7 @@
 //! [`Manifest`]'s `Display` prints them as a table.
 //!
 //! A model that calls other models also gets one analysis const ([`analyze`]) and one small
-//! check const per item after its first call ([`report`]), emitted at that item's span so that
+//! check const per item after its first call ([`conflicts`]), emitted at that item's span so that
 //! a failure underlines the offending call. The analysis walks callees with an explicit stack
 //! (no recursion, so rustc's `recursion_limit` never applies), compares 64-bit path hashes that
 //! the macro precomputed in an open-addressing table (linear in the number of variables, not
@@ -721,15 +721,27 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
     None
 }
 
-/// Fails the compile with the message of the problem found at item `j`, if any. Called by the
-/// check consts that generated code spans at each item.
-pub const fn report(r: &Report, j: usize) {
+/// Whether [`analyze`] found a problem at item `j`. The check const that generated code
+/// spans at each item asserts that it did not, with [`conflict_message`] as the message.
+pub const fn conflicts(r: &Report, j: usize) -> bool {
     let mut k = 0;
     while k < r.len {
         if r.conflicts[k].item == j {
-            let s = r.conflicts[k].msg.as_str();
-            panic!("{}", s);
+            return true;
         }
         k += 1;
     }
+    false
+}
+
+/// The message of the problem found at item `j`, or `""`.
+pub const fn conflict_message(r: &Report, j: usize) -> &str {
+    let mut k = 0;
+    while k < r.len {
+        if r.conflicts[k].item == j {
+            return r.conflicts[k].msg.as_str();
+        }
+        k += 1;
+    }
+    ""
 }

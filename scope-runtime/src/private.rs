@@ -4,13 +4,22 @@
 /// Everything generated code names.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::manifest::{Item, ItemKind, Manifest, Mode, Report, Segment, VarItem, analyze, report};
+    pub use crate::manifest::{
+        Item, ItemKind, Manifest, Mode, Report, Segment, VarItem, analyze, conflict_message, conflicts,
+    };
     pub use crate::{DType, Error, Init, Result, Reuse, Scope, ScopeGuard, VarScope, VarSpec, Variable};
 
     /// What a `var!` that failed to parse expands to: it type-checks like a real one, so no
     /// follow-on errors appear, and never runs because the compile fails.
     pub fn malformed_var() -> Result<Variable> {
         Err(Error::InvalidArgument { message: "malformed `var!` invocation".to_owned() })
+    }
+
+    /// What a `var!` without a name expands to (it uses the context, so no "unused variable"
+    /// warning follows the error).
+    pub fn malformed_var_in(cx: &mut Scope) -> Result<Variable> {
+        let _ = cx;
+        malformed_var()
     }
 
     /// What a `scope!` whose arguments failed to parse expands to: it fits any type, so no

@@ -3,3 +3,4 @@
 mod conformance;
 mod macros;
 mod scopes;
+mod ui;

@@ -125,9 +125,21 @@ pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::
                         format!("unknown option `{key}` of `var!`; expected one of {}", symbol::VAR_OPTIONS),
                     )),
                 }
-                position = 2;
+                position = position.max(1);
             } else {
                 let value: Expr = input.parse()?;
+                if position >= 1 && args.shape.is_some() && position < 2 + usize::from(args.name.is_none()) {
+                    errors.push(syn::Error::new(
+                        value.span(),
+                        "the shape is given twice (positionally and as `shape = ..`); keep only one",
+                    ));
+                    position += 1;
+                    if input.is_empty() {
+                        break;
+                    }
+                    input.parse::<Token![,]>()?;
+                    continue;
+                }
                 match position {
                     0 => args.name = Some(value),
                     1 => {
@@ -199,10 +211,15 @@ pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn
                 fork.parse::<Ident>().map(|i| i == symbol::REUSE || i == symbol::AUTO_REUSE).unwrap_or(false)
             } {
                 let key: Ident = input.parse()?;
-                if key == symbol::REUSE {
-                    set(&mut reuse, &key.clone(), ReuseOpt::Reuse(key), errors);
+                if reuse.is_some() {
+                    errors.push(syn::Error::new(
+                        key.span(),
+                        format!("reuse is set twice (here by `{key}`); keep only one of `reuse`, `auto_reuse` and `reuse = ..`"),
+                    ));
+                } else if key == symbol::REUSE {
+                    reuse = Some(ReuseOpt::Reuse(key));
                 } else {
-                    set(&mut reuse, &key.clone(), ReuseOpt::Auto(key), errors);
+                    reuse = Some(ReuseOpt::Auto(key));
                 }
             } else if first {
                 name = Some(Expr::parse_without_eager_brace(input)?);

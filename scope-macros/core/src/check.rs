@@ -35,9 +35,9 @@ fn check_duplicates(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error
                     &item.site_tokens,
                     format!(
                         "duplicate variable `{path}` {root_desc}: `{first_site}` (line {line}) \
-                         already creates it in a non-reuse scope; wrap the second declaration in \
-                         `scope!(cx, .., reuse {{ .. }})`, call `cx.reuse_variables()` before it, \
-                         or rename it",
+                         already creates it, and this declaration is in a non-reuse scope; wrap it in \
+                         `scope!(cx, .., reuse {{ .. }})`, call `cx.reuse_variables()` before it, or \
+                         rename it",
                         path = item.path(),
                         first_site = first.site,
                         line = first.line,

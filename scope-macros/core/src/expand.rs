@@ -25,7 +25,7 @@ pub fn malformed_scope() -> TokenStream {
 pub fn var(a: &VarArgs) -> TokenStream {
     let cx = &a.cx;
     let Some(name) = &a.name else {
-        return malformed_var();
+        return quote!(::varscope::__private::malformed_var_in(#cx));
     };
     let name =
         if lit_str(name).is_some() { quote!(#name) } else { quote!(::core::convert::AsRef::<str>::as_ref(&#name)) };
@@ -191,9 +191,18 @@ pub fn checks(items_ident: &Ident, items: &[Item], model: &str) -> TokenStream {
         let args = Group::new(Delimiter::Parenthesis, quote!(&#check, #j));
         let mut args_tt = TokenTree::Group(args);
         args_tt.set_span(it.hi);
-        let head = quote_spanned!(it.lo=> const _: () = ::varscope::__private::report);
-        out.extend(head);
-        out.extend([args_tt]);
+        // `assert!(ok, "{}", message)` is the form const evaluation accepts for a computed
+        // message; rustc reports it as "evaluation panicked: <message>" on this item's span.
+        let ok = quote_spanned!(it.lo=> !::varscope::__private::conflicts);
+        let msg = quote_spanned!(it.lo=> ::varscope::__private::conflict_message);
+        let mut msg_args = args_tt.clone();
+        msg_args.set_span(it.hi);
+        // The assertion's parentheses carry the last span, so the error underlines the whole
+        // invocation or call.
+        let mut inner = Group::new(Delimiter::Parenthesis, quote_spanned!(it.lo=> #ok #args_tt, "{}", #msg #msg_args));
+        inner.set_span(it.hi);
+        out.extend(quote_spanned!(it.lo=> const _: () = ::core::assert!));
+        out.extend([TokenTree::Group(inner)]);
         out.extend(quote_spanned!(it.hi=> ;));
     }
     out

@@ -75,12 +75,10 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
         },
         FnArg::Receiver(_) => None,
     });
-    let first_typed_is_cx = func
-        .sig
-        .inputs
-        .iter()
-        .find(|a| matches!(a, FnArg::Typed(_)))
-        .is_some_and(|a| matches!(a, FnArg::Typed(t) if matches!(&*t.pat, Pat::Ident(_))));
+    let first_typed_is_cx = func.sig.inputs.iter().find(|a| matches!(a, FnArg::Typed(_))).is_some_and(|a| {
+        matches!(a, FnArg::Typed(t) if matches!(&*t.pat, Pat::Ident(_))
+                && matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_some()))
+    });
     let Some(cx) = cx.filter(|_| first_typed_is_cx) else {
         errors.push(syn::Error::new_spanned(
             &func.sig,
