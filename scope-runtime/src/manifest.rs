@@ -466,6 +466,10 @@ struct State {
     stack: [Frame; MAX_DEPTH],
     depth: usize,
     on_stack: [u16; STACK_BUCKETS],
+    /// One bit per table entry (the top six bits of its hash): most probes stop here.
+    bloom: u64,
+    /// Whether the current item's entries must be recorded (a later item may conflict).
+    insert: bool,
 }
 
 const fn exclusive(a: &Item, b: &Item) -> bool {
@@ -528,31 +532,42 @@ const fn site(buf: &mut Buf, item: &Item) {
 /// records `hash` if it defines the variable. Returns the earlier item, or `EMPTY`; returns
 /// `EMPTY - 1` when the table is full.
 const fn entry(st: &mut State, items: &[Item], hash: u64, mode: Mode, j: usize) -> u32 {
+    let bit = 1u64 << (hash >> 58);
+    if st.bloom & bit == 0 && !st.insert {
+        return EMPTY;
+    }
     let mask = SLOTS - 1;
     let mut slot = ((hash >> 32) as usize ^ hash as usize) & mask;
-    loop {
-        let owner = st.owner[slot];
-        if owner == EMPTY {
-            break;
-        }
-        if st.table[slot] == hash && owner as usize != j {
-            let i = owner as usize;
-            if matches!(mode, Mode::Create)
-                && (is_call(&items[i]) || is_call(&items[j]))
-                && !exclusive(&items[i], &items[j])
-            {
-                return owner;
+    if st.bloom & bit != 0 {
+        loop {
+            let owner = st.owner[slot];
+            if owner == EMPTY {
+                break;
             }
+            if st.table[slot] == hash && owner as usize != j {
+                let i = owner as usize;
+                if matches!(mode, Mode::Create)
+                    && (is_call(&items[i]) || is_call(&items[j]))
+                    && !exclusive(&items[i], &items[j])
+                {
+                    return owner;
+                }
+            }
+            slot = (slot + 1) & mask;
         }
-        slot = (slot + 1) & mask;
+    } else {
+        while st.owner[slot] != EMPTY {
+            slot = (slot + 1) & mask;
+        }
     }
-    if mode.defines() {
+    if st.insert && matches!(mode, Mode::Create | Mode::Auto) {
         if st.count >= MAX_ENTRIES {
             return EMPTY - 1;
         }
         st.table[slot] = hash;
         st.owner[slot] = j as u32;
         st.count += 1;
+        st.bloom |= bit;
     }
     EMPTY
 }
@@ -591,10 +606,22 @@ pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
         stack: [NO_FRAME; MAX_DEPTH],
         depth: 0,
         on_stack: [0; STACK_BUCKETS],
+        bloom: 0,
+        insert: true,
     };
+    // Entries of the last item that can conflict need not be recorded.
+    let mut last = 0;
+    let mut k = 0;
+    while k < items.len() {
+        if !items[k].dynamic && matches!(items[k].mode, Mode::Create | Mode::Auto) {
+            last = k;
+        }
+        k += 1;
+    }
     let mut j = 0;
     while j < items.len() {
         let it = &items[j];
+        st.insert = j < last;
         if it.dynamic || matches!(it.mode, Mode::Reuse | Mode::Unknown) {
             j += 1;
             continue;
@@ -658,23 +685,28 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
     let looped = items[j].looped && matches!(items[j].mode, Mode::Create);
     while st.depth > 0 {
         let top = st.depth - 1;
-        let f = st.stack[top];
+        let f = &mut st.stack[top];
         if f.next >= f.items.len() {
+            let id = f.id;
             st.depth -= 1;
-            st.on_stack[(f.id as usize) % STACK_BUCKETS] -= 1;
+            st.on_stack[(id as usize) % STACK_BUCKETS] -= 1;
             continue;
         }
-        st.stack[top].next += 1;
-        let ci = &f.items[f.next];
+        let items_here: &'static [Item] = f.items;
+        let ci = &items_here[f.next];
+        f.next += 1;
+        let f = *f;
         if ci.dynamic || ci.cond {
             continue;
         }
-        let mode = f.mode.inherit(ci.mode);
-        if !mode.defines() {
+        let mode = match ci.mode {
+            Mode::Create => f.mode,
+            other => other,
+        };
+        if !matches!(mode, Mode::Create | Mode::Auto) {
             continue;
         }
         let hash = f.hash.wrapping_mul(ci.scope_pow).wrapping_add(ci.scope_hash);
-        let pow = f.pow.wrapping_mul(ci.scope_pow);
         match ci.kind {
             ItemKind::Var(v) => {
                 if looped && matches!(mode, Mode::Create) {
@@ -711,6 +743,7 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
                     buf.push("`, too deep for the compile-time check; flatten the nesting, or mark the call with `opaque!(..)` to leave it to the runtime");
                     return Some(buf);
                 }
+                let pow = f.pow.wrapping_mul(ci.scope_pow);
                 st.stack[st.depth] = Frame { items: m.items, next: 0, hash, pow, mode, id: m.id };
                 st.depth += 1;
                 st.on_stack[(m.id as usize) % STACK_BUCKETS] += 1;

@@ -136,3 +136,213 @@ fn manifest_prints_as_a_table() {
     assert!(table.contains("conv2/biases"), "{table}");
     assert!(table.contains("calls `dense_relu` in `conv1`"), "{table}");
 }
+
+/// Fuzzing of the macro functions on `proc_macro2`: thousands of generated and mutated
+/// invocations must give tokens (expansions or compile errors), never a panic.
+mod fuzz {
+    use proc_macro2::TokenStream;
+
+    /// A small seeded generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.below(xs.len())]
+        }
+    }
+
+    const NAMES: &[&str] = &[
+        "\"w\"",
+        "\"weights\"",
+        "\"a b\"",
+        "\"\"",
+        "\"a//b\"",
+        "\"/\"",
+        "\"x/y\"",
+        "\"é\"",
+        "name",
+        "format!(\"l{i}\")",
+        "&captured",
+        "1",
+        "\"w:0\"",
+    ];
+    const SHAPES: &[&str] = &["[1, 2]", "[3]", "[]", "shape", "[n, 4]", "vec![1]", "[1, \"x\"]"];
+    const VAR_OPTS: &[&str] = &[
+        "init = Init::Zeros",
+        "dtype = DType::F32",
+        "dtype = DType::F64",
+        "trainable = false",
+        "shape = [2]",
+        "colour = 1",
+        "init = ",
+        "init",
+    ];
+    const SCOPE_OPTS: &[&str] = &[
+        "reuse",
+        "auto_reuse",
+        "reuse = flag",
+        "initializer = Init::Ones",
+        "dtype = DType::I32",
+        "default_name = \"layer\"",
+        "auxiliary_name_scope = false",
+        "regularizer = 1",
+        "reuse_all",
+    ];
+    const STMTS: &[&str] = &[
+        "cx.reuse_variables();",
+        "f(cx)?;",
+        "layers::dense(cx)?;",
+        "L::forward(cx)?;",
+        "self.layer(cx)?;",
+        "opaque!(helper(cx))?;",
+        "let z = |c: &mut Scope| var!(c, \"w\", [1]);",
+        "use layers::dense;",
+        "return Ok(());",
+        "x;",
+    ];
+
+    fn var(rng: &mut Rng) -> String {
+        let mut parts = vec!["cx".to_owned()];
+        if rng.below(8) != 0 {
+            parts.push(rng.pick(NAMES).to_owned());
+        }
+        if rng.below(2) == 0 {
+            parts.push(rng.pick(SHAPES).to_owned());
+        }
+        for _ in 0..rng.below(3) {
+            parts.push(rng.pick(VAR_OPTS).to_owned());
+        }
+        format!("var!({})", parts.join(", "))
+    }
+
+    fn block(rng: &mut Rng, depth: usize) -> String {
+        let mut out = String::new();
+        for _ in 0..rng.below(5) {
+            let stmt = match rng.below(if depth > 3 { 3 } else { 8 }) {
+                0 | 1 => format!("{}?;", var(rng)),
+                2 => rng.pick(STMTS).to_owned(),
+                3 => format!("{}?;", scope(rng, depth + 1)),
+                4 => format!("for i in 0..3 {{ {} }}", block(rng, depth + 1)),
+                5 => format!("if flag {{ {} }} else {{ {} }}", block(rng, depth + 1), block(rng, depth + 1)),
+                6 => format!("match k {{ 0 => {{ {} }} _ => {{ {} }} }}", block(rng, depth + 1), block(rng, depth + 1)),
+                _ => format!("loop {{ {} break; }}", block(rng, depth + 1)),
+            };
+            out.push_str(&stmt);
+            out.push(' ');
+        }
+        out
+    }
+
+    fn scope(rng: &mut Rng, depth: usize) -> String {
+        let mut parts = vec!["cx".to_owned()];
+        if rng.below(6) != 0 {
+            parts.push(rng.pick(NAMES).to_owned());
+        }
+        for _ in 0..rng.below(3) {
+            parts.push(rng.pick(SCOPE_OPTS).to_owned());
+        }
+        format!("scope!({} {{ {} Ok(()) }})", parts.join(", "), block(rng, depth))
+    }
+
+    fn model(rng: &mut Rng) -> (String, String) {
+        let attr = ["", "opaque", "method", "opaque, opaque", "inline", "1"][rng.below(6)];
+        let sig = [
+            "fn net(cx: &mut Scope, flag: bool, k: u8) -> Result<()>",
+            "pub fn net<L: Layer>(ctx: &mut Scope) -> Result<()>",
+            "fn net(&self, cx: &mut Scope) -> Result<()>",
+            "fn net() -> Result<()>",
+            "fn net(x: u8)",
+            "struct Net",
+        ][rng.below(6)];
+        (attr.to_owned(), format!("{sig} {{ {} Ok(()) }}", block(rng, 0)))
+    }
+
+    /// Deletes, duplicates or swaps characters, or cuts the text short.
+    fn mutate(rng: &mut Rng, text: &str) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for _ in 0..=rng.below(3) {
+            if chars.is_empty() {
+                break;
+            }
+            let at = rng.below(chars.len());
+            match rng.below(4) {
+                0 => {
+                    chars.remove(at);
+                }
+                1 => {
+                    let c = chars[at];
+                    chars.insert(at, c);
+                }
+                2 => {
+                    let other = rng.below(chars.len());
+                    chars.swap(at, other);
+                }
+                _ => chars.truncate(at),
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    fn tokens(text: &str) -> Option<TokenStream> {
+        text.parse().ok()
+    }
+
+    #[test]
+    fn macro_functions_never_panic() {
+        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        let mut ran = 0usize;
+        for round in 0..2000 {
+            let (attr, item) = model(&mut rng);
+            let (attr, item) =
+                if round % 2 == 1 { (mutate(&mut rng, &attr), mutate(&mut rng, &item)) } else { (attr, item) };
+            if let (Some(a), Some(i)) = (tokens(&attr), tokens(&item)) {
+                let out = scope_macros_core::model(a, i);
+                assert!(!out.is_empty(), "no output for #[model({attr})] {item}");
+                ran += 1;
+            }
+            let mut s = scope(&mut rng, 0);
+            let mut v = var(&mut rng);
+            if round % 3 != 0 {
+                s = mutate(&mut rng, &s);
+                v = mutate(&mut rng, &v);
+            }
+            let inner = |m: &str| {
+                let k = m.find('(')?;
+                m.get(k + 1..m.len().saturating_sub(1)).map(str::to_owned)
+            };
+            if let Some(t) = inner(&s).as_deref().and_then(tokens) {
+                assert!(!scope_macros_core::scope(t).is_empty());
+                ran += 1;
+            }
+            if let Some(t) = inner(&v).as_deref().and_then(tokens) {
+                assert!(!scope_macros_core::var(t).is_empty());
+                ran += 1;
+            }
+        }
+        assert!(ran > 3500, "only {ran} invocations parsed as token streams");
+    }
+
+    #[test]
+    fn macro_errors_are_reported_not_panicked() {
+        // A few inputs that used to be tricky: each yields a `compile_error!`.
+        for input in ["", "cx", "cx,", "cx, reuse", "1, \"a\" {}", "cx, \"a\" { } trailing"] {
+            let out = scope_macros_core::scope(input.parse().unwrap_or_default()).to_string();
+            assert!(out.contains("compile_error"), "{input}: {out}");
+        }
+        for input in ["", "cx", "cx, , ", "cx, \"a b\"", "cx, \"w\", [1], init = "] {
+            let out = scope_macros_core::var(input.parse().unwrap_or_default()).to_string();
+            assert!(out.contains("compile_error"), "{input}: {out}");
+        }
+    }
+}
