@@ -576,9 +576,9 @@ const fn duplicate(items: &[Item], i: usize, j: usize, st: &State, model: &str) 
     let mut buf = Buf::new();
     buf.push("duplicate variable `");
     push_path(&mut buf, items, j, st);
-    buf.push("` in model `");
+    buf.push("` in ");
     buf.push(model);
-    buf.push("`: declared by ");
+    buf.push(": declared by ");
     site(&mut buf, &items[i]);
     buf.push(" and again by ");
     site(&mut buf, &items[j]);
@@ -588,15 +588,16 @@ const fn duplicate(items: &[Item], i: usize, j: usize, st: &State, model: &str) 
 
 const fn too_many(items: &[Item], j: usize, model: &str) -> Buf {
     let mut buf = Buf::new();
-    buf.push("more than 6144 variables reach model `");
+    buf.push("more than 6144 variables reach ");
     buf.push(model);
-    buf.push("` by ");
+    buf.push(" by ");
     site(&mut buf, &items[j]);
     buf.push(", too many for the compile-time check; split the model, or mark calls with `opaque!(..)` to leave them to the runtime");
     buf
 }
 
-/// Finds duplicate creations across the model calls of one body. Called by generated code.
+/// Finds duplicate creations across the model calls of one body; `model` describes the body
+/// for messages (``model `net` `` or `` `scope!` ``). Called by generated code.
 pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
     let mut report = Report { conflicts: [Conflict { item: usize::MAX, msg: Buf::new() }; MAX_CONFLICTS], len: 0 };
     let mut st = State {
@@ -713,9 +714,9 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
                     let mut buf = Buf::new();
                     buf.push("model call ");
                     site(&mut buf, &items[j]);
-                    buf.push(" in model `");
+                    buf.push(" in ");
                     buf.push(model);
-                    buf.push("` repeats in a loop in a non-reuse scope, but it creates `");
+                    buf.push(" repeats in a loop in a non-reuse scope, but it creates `");
                     push_path(&mut buf, items, j, st);
                     buf.push("`: the second iteration fails with `already exists`; open a scope per iteration (`scope!(cx, format!(\"layer{i}\") { .. })`) or use `auto_reuse`");
                     return Some(buf);
@@ -738,9 +739,9 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
                     let mut buf = Buf::new();
                     buf.push("model calls nest more than 512 deep below ");
                     site(&mut buf, &items[j]);
-                    buf.push(" in model `");
+                    buf.push(" in ");
                     buf.push(model);
-                    buf.push("`, too deep for the compile-time check; flatten the nesting, or mark the call with `opaque!(..)` to leave it to the runtime");
+                    buf.push(", too deep for the compile-time check; flatten the nesting, or mark the call with `opaque!(..)` to leave it to the runtime");
                     return Some(buf);
                 }
                 let pow = f.pow.wrapping_mul(ci.scope_pow);

@@ -96,7 +96,7 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
 
     let items_ident = format_ident!("__varscope_items_{}", name);
     let statics = expand::items_static(&items_ident, &walker.items, &walker.uses, &name);
-    let checks = expand::checks(&items_ident, &walker.items, &name);
+    let checks = expand::checks(&items_ident, &walker.items, &format!("model `{name}`"));
     let errors = errors_to_tokens(errors);
     if method {
         let stmts = &func.block.stmts;
@@ -154,7 +154,7 @@ pub fn scope(input: TokenStream) -> TokenStream {
     }
     let items_ident = syn::Ident::new("__varscope_scope_items", Span::mixed_site());
     let statics = expand::items_static(&items_ident, &walker.items, &walker.uses, "scope!");
-    let checks = expand::checks(&items_ident, &walker.items, "scope!");
+    let checks = expand::checks(&items_ident, &walker.items, "this `scope!`");
     quote!({ #errors #statics #checks #expansion })
 }
 

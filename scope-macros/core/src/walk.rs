@@ -532,13 +532,14 @@ pub fn compact(tokens: &TokenStream) -> String {
             other => other.to_string(),
         };
         let word = matches!(tt, TokenTree::Ident(_) | TokenTree::Literal(_));
-        if word && prev_word {
+        let brace = matches!(&tt, TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace);
+        if (word || brace) && prev_word {
             out.push(' ');
         }
         prev_word = word;
         out.push_str(&text);
     }
-    out.trim_end().to_owned()
+    out.trim_end().replace(":: ", "::")
 }
 
 /// A short rendering of an expression for messages: long ones are cut.
