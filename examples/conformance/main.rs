@@ -1,5 +1,6 @@
 //! Conformance runner: replays the oracle cases of `shared/conformance/` on
-//! varscope and compares the printed lines.
+//! varscope and compares the printed lines. Files named `gluon_*.json` use the
+//! Gluon step language (`gluon.rs`), all others TensorFlow's (`tf.rs`).
 //!
 //! ```text
 //! cargo run --release --example conformance -- [--emit] FILE...
@@ -11,6 +12,7 @@
 //! case could be run.
 
 mod case;
+mod gluon;
 mod tf;
 
 use std::path::PathBuf;
@@ -18,8 +20,8 @@ use std::process::ExitCode;
 
 /// Runs one case with the step language its file uses.
 fn run(file: &std::path::Path, steps: &[serde_json::Value]) -> Result<Vec<String>, String> {
-    let _ = file;
-    tf::run_case(steps)
+    let gluon = file.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("gluon_"));
+    if gluon { gluon::run_case(steps) } else { tf::run_case(steps) }
 }
 
 fn main() -> ExitCode {

@@ -123,6 +123,46 @@ pub enum Error {
     /// `pop_scope` was called with no scope open.
     #[error("no scope is open: every `pop_scope` must match a successful `push_*_scope`")]
     NoOpenScope,
+    /// A Gluon parameter was asked for with a shape that does not fit its stored one.
+    #[error(
+        "cannot retrieve Gluon parameter `{name}`: desired shape {} does not match stored shape {}; \
+         ask for the stored shape, or use 0 for the dimensions not known yet",
+        fmt_shape(.desired), fmt_shape(.stored)
+    )]
+    GluonShapeMismatch {
+        /// Full Gluon name of the parameter, such as `dense0_weight`.
+        name: String,
+        /// The shape asked for (0 = unknown dimension).
+        desired: Vec<usize>,
+        /// The shape the parameter has.
+        stored: Vec<usize>,
+    },
+    /// Collecting Gluon parameters met two different parameters with the same full name.
+    #[error(
+        "two different Gluon parameters are named `{name}`: give one of their blocks another prefix, \
+         or make it share the other's parameters (`BlockSpec::share`)"
+    )]
+    DuplicateName {
+        /// The full name both parameters have.
+        name: String,
+    },
+    /// A `select` regex of `collect_params` does not compile.
+    #[error("`{pattern}` is not a valid regex for `collect_params`: {reason}; fix the pattern or pass `None`")]
+    InvalidRegex {
+        /// The pattern as given.
+        pattern: String,
+        /// What the regex parser reported.
+        reason: String,
+    },
+    /// A Gluon block scope was ended after an inner entry of the same block already ended it.
+    #[error(
+        "the scope of block `{prefix}` was entered again before this `end`, and that inner entry \
+         already ended it: enter a block's scope only once at a time"
+    )]
+    ReenteredScope {
+        /// Prefix of the block, such as `model0_`.
+        prefix: String,
+    },
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -148,6 +188,12 @@ pub enum ErrorKind {
     InvalidName,
     /// Any other refused call.
     InvalidArgument,
+    /// Two different Gluon parameters have the same name.
+    DuplicateName,
+    /// A regex does not compile.
+    InvalidRegex,
+    /// A Gluon block scope was ended twice (it was entered again while open).
+    ReenteredScope,
 }
 
 impl ErrorKind {
@@ -160,6 +206,9 @@ impl ErrorKind {
             ErrorKind::DTypeMismatch => "dtype_mismatch",
             ErrorKind::InvalidName => "invalid_name",
             ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::DuplicateName => "duplicate_name",
+            ErrorKind::InvalidRegex => "invalid_regex",
+            ErrorKind::ReenteredScope => "reentered_scope",
         }
     }
 }
@@ -183,6 +232,10 @@ impl Error {
             | Error::IncompatibleShapes { .. }
             | Error::IncompatibleDTypes { .. }
             | Error::NoOpenScope => ErrorKind::InvalidArgument,
+            Error::GluonShapeMismatch { .. } => ErrorKind::ShapeMismatch,
+            Error::DuplicateName { .. } => ErrorKind::DuplicateName,
+            Error::InvalidRegex { .. } => ErrorKind::InvalidRegex,
+            Error::ReenteredScope { .. } => ErrorKind::ReenteredScope,
         }
     }
 

@@ -28,6 +28,7 @@
 
 mod dtype;
 mod error;
+pub mod gluon;
 mod graph;
 mod init;
 pub mod manifest;

@@ -416,7 +416,7 @@ struct Conflict {
     msg: Buf,
 }
 
-/// What [`analyze`] found in one model body; generated code passes it to [`report`].
+/// What [`analyze`] found in one model body; generated code asks [`conflicts`] about it.
 pub struct Report {
     conflicts: [Conflict; MAX_CONFLICTS],
     len: usize,

@@ -1,6 +1,6 @@
 //! Ops: computed eagerly on `ndarray` and recorded in the graph.
 //!
-//! Every op goes through [`Scope::record_op`], which follows TensorFlow's
+//! Every op goes through `Scope::record_op`, which follows TensorFlow's
 //! order of events: the name is taken first (so a refused op still uses up
 //! its name), then the inputs' dtypes are validated, then the node name is
 //! checked (valid, not a duplicate), then the value is computed (shape errors),
