@@ -77,7 +77,12 @@ fn run_by_hand(graph: &Graph) -> Result<(Tensor, Tensor)> {
     Ok((r1, r2))
 }
 
-fn summary(graph: &Graph) -> (Vec<(String, Vec<usize>, Vec<f64>)>, Vec<(String, String, Vec<String>)>) {
+/// Name, shape and values of each variable.
+type VarRows = Vec<(String, Vec<usize>, Vec<f64>)>;
+/// Name, op type and inputs of each node.
+type NodeRows = Vec<(String, String, Vec<String>)>;
+
+fn summary(graph: &Graph) -> (VarRows, NodeRows) {
     let vars = graph
         .global_variables()
         .iter()
