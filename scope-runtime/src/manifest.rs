@@ -27,6 +27,52 @@ const STACK_BUCKETS: usize = 4096;
 const MSG_LEN: usize = 480;
 const MAX_CONFLICTS: usize = 8;
 const EMPTY: u32 = u32::MAX;
+/// Words of a [`Summary`].
+pub const SUMMARY_WORDS: usize = 256;
+/// Calls per body up to which [`analyze`] uses summaries to skip walks.
+const SUMMARY_CALLS: usize = 16;
+
+/// A Bloom filter (16,384 bits, two bits per name) of the leaf names of every variable a model
+/// declares, itself or through its calls. Leaf names do not depend on the scope a model is
+/// called in, so a caller's check can skip walking a call whose summary shares no bit with the
+/// other declarations of the body. Each model's summary is a static computed from its own names
+/// and its callees' summaries (a self-call is left out by the macro); mutual recursion between
+/// models makes those statics a cycle, which rustc reports naming the summary static, whose
+/// name says to mark one of the calls `opaque!(..)`.
+pub type Summary = [u64; SUMMARY_WORDS];
+
+const fn summary_bits(h: u64) -> [(usize, u64); 2] {
+    let a = ((h >> 50) & 0x3fff) as usize;
+    let b = ((h >> 22) & 0x3fff) as usize;
+    [(a / 64, 1u64 << (a % 64)), (b / 64, 1u64 << (b % 64))]
+}
+
+/// The summary of a model from the hashes of its own leaf names and its callees' summaries.
+/// Called by generated code.
+pub const fn summarize(own: &[u64], callees: &[&Summary]) -> Summary {
+    let mut s = [0u64; SUMMARY_WORDS];
+    let mut k = 0;
+    while k < own.len() {
+        let bits = summary_bits(own[k]);
+        s[bits[0].0] |= bits[0].1;
+        s[bits[1].0] |= bits[1].1;
+        k += 1;
+    }
+    let mut c = 0;
+    while c < callees.len() {
+        let other = callees[c];
+        let mut w = 0;
+        while w < SUMMARY_WORDS {
+            s[w] |= other[w];
+            w += 1;
+        }
+        c += 1;
+    }
+    s
+}
+
+/// The summary of a model whose summary is not computed (an opaque helper): every bit set.
+pub const FULL_SUMMARY: Summary = [u64::MAX; SUMMARY_WORDS];
 
 /// How a declaration treats existing variables, relative to its model's entry scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +188,8 @@ pub struct Manifest {
     pub items: &'static [Item],
     /// `#[model(opaque)]`: callers do not follow this model.
     pub opaque: bool,
+    /// The Bloom filter of every leaf name below the model.
+    pub summary: &'static Summary,
 }
 
 /// FNV-1a, in const.
@@ -164,8 +212,14 @@ pub const fn segment_hash(name: &str) -> u64 {
 
 impl Manifest {
     /// A manifest; called by generated code.
-    pub const fn new(model: &'static str, module: &'static str, items: &'static [Item], opaque: bool) -> Manifest {
-        Manifest { model, module, id: fnv(module), items, opaque }
+    pub const fn new(
+        model: &'static str,
+        module: &'static str,
+        items: &'static [Item],
+        opaque: bool,
+        summary: &'static Summary,
+    ) -> Manifest {
+        Manifest { model, module, id: fnv(module), items, opaque, summary }
     }
 
     /// Every variable declared by the model and, through its calls, its sub-models, with names
@@ -600,6 +654,23 @@ const fn too_many(items: &[Item], j: usize, model: &str) -> Buf {
 /// for messages (``model `net` `` or `` `scope!` ``). Called by generated code.
 pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
     let mut report = Report { conflicts: [Conflict { item: usize::MAX, msg: Buf::new() }; MAX_CONFLICTS], len: 0 };
+    // Variables against variables are the macro's job; if every call is skipped, nothing is
+    // left to do here.
+    let skip = skippable_calls(items);
+    let mut pending = false;
+    let mut k = 0;
+    while k < items.len() {
+        if let ItemKind::Call(m) = items[k].kind {
+            let skipped = k < 64 && skip & (1u64 << k) != 0 && !items[k].looped;
+            if !m.opaque && !skipped {
+                pending = true;
+            }
+        }
+        k += 1;
+    }
+    if !pending {
+        return report;
+    }
     let mut st = State {
         table: [0; SLOTS],
         owner: [EMPTY; SLOTS],
@@ -612,7 +683,7 @@ pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
     };
     // Entries of the last item that can conflict need not be recorded.
     let mut last = 0;
-    let mut k = 0;
+    k = 0;
     while k < items.len() {
         if !items[k].dynamic && matches!(items[k].mode, Mode::Create | Mode::Auto) {
             last = k;
@@ -638,7 +709,8 @@ pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
                 }
             }
             ItemKind::Call(m) => {
-                if !m.opaque {
+                let skipped = j < 64 && skip & (1u64 << j) != 0 && !it.looped;
+                if !m.opaque && !skipped {
                     st.stack[0] = Frame {
                         items: m.items,
                         next: 0,
@@ -665,6 +737,86 @@ pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
         j += 1;
     }
     report
+}
+
+/// The calls (as a bit set over the first 64 items) whose summary shares no bit with the
+/// other declarations of the body: no conflict can involve them, so they are not walked. Only
+/// bodies with at most `SUMMARY_CALLS` calls are prefiltered (the test is quadratic in calls).
+const fn skippable_calls(items: &[Item]) -> u64 {
+    let mut calls = 0;
+    let mut k = 0;
+    while k < items.len() {
+        if is_call(&items[k]) {
+            calls += 1;
+        }
+        k += 1;
+    }
+    if calls == 0 || calls > SUMMARY_CALLS {
+        return 0;
+    }
+    if calls == 1 {
+        // The common case (and the long chain): test the call's summary at the bits of the
+        // body's own names only.
+        let mut j = 0;
+        while j < items.len() {
+            if let ItemKind::Call(m) = items[j].kind {
+                if j >= 64 {
+                    return 0;
+                }
+                let mut k = 0;
+                while k < items.len() {
+                    if let ItemKind::Var(v) = items[k].kind {
+                        let bits = summary_bits(v.hash);
+                        if m.summary[bits[0].0] & bits[0].1 != 0 && m.summary[bits[1].0] & bits[1].1 != 0 {
+                            return 0;
+                        }
+                    }
+                    k += 1;
+                }
+                return 1u64 << j;
+            }
+            j += 1;
+        }
+        return 0;
+    }
+    // The names the body declares itself.
+    let mut own = [0u64; SUMMARY_WORDS];
+    k = 0;
+    while k < items.len() {
+        if let ItemKind::Var(v) = items[k].kind {
+            let bits = summary_bits(v.hash);
+            own[bits[0].0] |= bits[0].1;
+            own[bits[1].0] |= bits[1].1;
+        }
+        k += 1;
+    }
+    let mut skip = 0u64;
+    let mut j = 0;
+    while j < items.len() && j < 64 {
+        if let ItemKind::Call(m) = items[j].kind {
+            let mut clash = false;
+            let mut w = 0;
+            while w < SUMMARY_WORDS && !clash {
+                let mut others = own[w];
+                let mut c = 0;
+                while c < items.len() {
+                    if c != j {
+                        if let ItemKind::Call(o) = items[c].kind {
+                            others |= o.summary[w];
+                        }
+                    }
+                    c += 1;
+                }
+                clash = m.summary[w] & others != 0;
+                w += 1;
+            }
+            if !clash {
+                skip |= 1u64 << j;
+            }
+        }
+        j += 1;
+    }
+    skip
 }
 
 const fn on_stack(st: &State, id: u64) -> bool {

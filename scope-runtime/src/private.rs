@@ -5,7 +5,8 @@
 #[doc(hidden)]
 pub mod __private {
     pub use crate::manifest::{
-        Item, ItemKind, Manifest, Mode, Report, Segment, VarItem, analyze, conflict_message, conflicts,
+        FULL_SUMMARY, Item, ItemKind, Manifest, Mode, Report, Segment, Summary, VarItem, analyze, conflict_message,
+        conflicts, summarize,
     };
     pub use crate::{DType, Error, Init, Result, Reuse, Scope, ScopeGuard, VarScope, VarSpec, Variable};
 

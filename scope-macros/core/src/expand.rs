@@ -171,6 +171,34 @@ pub fn items_static(ident: &Ident, items: &[Item], uses: &[syn::ItemUse], model:
     )
 }
 
+/// The summary static of a model: the hashes of its own leaf names and its callees' summaries
+/// (self-calls left out, since a static cannot read itself). Its name carries the fix for the
+/// one way it fails: mutual recursion between models, which rustc reports as a cycle through it.
+pub fn summary_static(ident: &Ident, items: &[Item], uses: &[syn::ItemUse], model: &str) -> TokenStream {
+    let vs = Ident::new("__vs", Span::mixed_site());
+    let mut own = Vec::new();
+    let mut callees = Vec::new();
+    for item in items {
+        match &item.kind {
+            Kind::Var { name, dynamic_name: false, .. } => own.push(crate::hash::segment(name)),
+            Kind::Call { manifest, callee } if callee != model => {
+                callees.push(quote!(#manifest.summary));
+            }
+            _ => {}
+        }
+    }
+    quote!(
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #ident: ::varscope::__private::Summary = {
+            #[allow(unused_imports)]
+            use ::varscope::__private as #vs;
+            #(#[allow(unused_imports)] #uses)*
+            #vs::summarize(&[#(#own),*], &[#(#callees),*])
+        };
+    )
+}
+
 /// The cross-model checks: one analysis const per body, then one small const per item that
 /// follows a call, spanned at that item so that a failure underlines it.
 pub fn checks(items_ident: &Ident, items: &[Item], model: &str) -> TokenStream {

@@ -111,17 +111,22 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     let vis = &func.vis;
     let ident = &func.sig.ident;
     let opaque = opts.opaque;
+    let summary_ident =
+        format_ident!("__varscope_summary_of_{}__a_cycle_here_means_mutual_recursion_mark_one_call_opaque", name);
+    let summary = expand::summary_static(&summary_ident, &walker.items, &walker.uses, &name);
     let doc = format!("The manifest of `#[model] fn {name}`: its variables and sub-model calls.");
     quote!(
         #errors
         #func
         #statics
+        #summary
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code)]
         #vis mod #ident {
             #[doc = #doc]
             pub static MANIFEST: ::varscope::__private::Manifest = ::varscope::__private::Manifest::new(
                 #name, ::core::module_path!(), &super::#items_ident, #opaque,
+                &super::#summary_ident,
             );
         }
         #checks
