@@ -60,8 +60,11 @@ gen_macros() {
             for ((k = 0; k < 5; k++)); do
                 echo "    var!(cx, \"v$k\", [$((k + 1)), 4], init = Init::Zeros)?;"
             done
-            if ((i % 10 != 0)); then
+            if ((i % 10 != 0)) && [[ -n $attr ]]; then
                 echo "    scope!(cx, \"sub\" { m$((i - 1))(cx) })?;"
+            elif ((i % 10 != 0)); then
+                # Without #[model] the callee has no manifest: mark the call as not followed.
+                echo "    scope!(cx, \"sub\" { varscope::opaque!(m$((i - 1))(cx)) })?;"
             else
                 echo "    scope!(cx, \"sub\" { Ok::<(), Error>(()) })?;"
             fi
