@@ -351,3 +351,86 @@ mod fuzz {
         }
     }
 }
+
+/// The const checker, run as a plain function on manifests built at run time.
+mod checker {
+    use varscope::manifest::{FULL_SUMMARY, Item, ItemKind, Manifest, Mode, PATH_MUL, VarItem, analyze, segment_hash};
+
+    fn var(name: &'static str) -> Item {
+        Item {
+            scope: &[],
+            scope_hash: 0,
+            scope_pow: 1,
+            mode: Mode::Create,
+            dynamic: false,
+            cond: false,
+            looped: false,
+            branch: &[],
+            kind: ItemKind::Var(VarItem {
+                name,
+                hash: segment_hash(name),
+                shape: None,
+                dtype: None,
+                init: "",
+                trainable: None,
+            }),
+            line: 1,
+            site: "var!(cx, ..)",
+        }
+    }
+
+    fn call(m: &'static Manifest) -> Item {
+        Item { kind: ItemKind::Call(m), site: "m(cx, ..)", ..var("unused") }
+    }
+
+    fn manifest(name: &'static str, items: Vec<Item>) -> &'static Manifest {
+        let items: &'static [Item] = Box::leak(items.into_boxed_slice());
+        Box::leak(Box::new(Manifest::new(name, name, items, false, &FULL_SUMMARY)))
+    }
+
+    /// A chain of `depth` models, each declaring `leaf` and calling the next.
+    fn chain(depth: usize, leaf: impl Fn(usize) -> &'static str) -> &'static Manifest {
+        let mut next: Option<&'static Manifest> = None;
+        for k in (0..depth).rev() {
+            let name: &'static str = Box::leak(format!("m{k}").into_boxed_str());
+            let mut items = vec![var(leaf(k))];
+            if let Some(n) = next {
+                items.push(call(n));
+            }
+            next = Some(manifest(name, items));
+        }
+        next.unwrap_or_else(|| manifest("empty", Vec::new()))
+    }
+
+    #[test]
+    fn macro_and_runtime_hash_names_alike() {
+        for name in ["conv1", "weights", "a.b-c", ""] {
+            assert_eq!(scope_macros_core::hash::segment(name), segment_hash(name));
+        }
+        assert_eq!(scope_macros_core::hash::PATH_MUL, PATH_MUL);
+    }
+
+    #[test]
+    fn a_duplicate_deep_in_a_chain_is_found() {
+        // Every model declares `w`, and all sit in one scope: the second declaration of `w`
+        // (the call to `m1`, which creates it again) is the conflict.
+        let top = chain(300, |_| "w");
+        let report = analyze(top.items, "model `m0`");
+        assert_eq!(report.len(), 1);
+        assert!(report.message(0).contains("duplicate variable `w` in model `m0`"), "{}", report.message(0));
+    }
+
+    #[test]
+    fn distinct_names_through_a_deep_chain_pass() {
+        let top = chain(400, |k| Box::leak(format!("v{k}").into_boxed_str()));
+        assert!(analyze(top.items, "model `m0`").is_empty());
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_an_error_not_a_skip() {
+        let top = chain(600, |k| Box::leak(format!("v{k}").into_boxed_str()));
+        let report = analyze(top.items, "model `m0`");
+        assert_eq!(report.len(), 1);
+        assert!(report.message(0).contains("nest more than 512 deep"), "{}", report.message(0));
+    }
+}
