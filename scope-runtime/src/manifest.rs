@@ -11,7 +11,8 @@
 //! a failure underlines the offending call. The analysis walks callees with an explicit stack
 //! (no recursion, so rustc's `recursion_limit` never applies), compares 64-bit path hashes that
 //! the macro precomputed in an open-addressing table (linear in the number of variables, not
-//! pairwise), and never skips anything silently: nesting deeper than [`MAX_DEPTH`] or more than
+//! pairwise; a small state first, the largest only when it runs out of room), and never skips
+//! anything silently: nesting deeper than [`MAX_DEPTH`] or more than
 //! [`MAX_ENTRIES`] variables is reported as a compile error.
 
 use std::fmt;
@@ -515,13 +516,19 @@ struct Frame {
 const NO_FRAME: Frame = Frame { items: &[], next: 0, hash: 0, pow: 1, mode: Mode::Create, id: 0 };
 
 /// The state of one analysis.
-struct State {
-    table: [u64; SLOTS],
-    owner: [u32; SLOTS],
+struct State<const S: usize, const D: usize, const B: usize> {
+    table: [u64; S],
+    owner: [u32; S],
     count: usize,
-    stack: [Frame; MAX_DEPTH],
+    stack: [Frame; D],
     depth: usize,
-    on_stack: [u16; STACK_BUCKETS],
+    on_stack: [u16; B],
+    /// Most entries this state holds.
+    max_entries: usize,
+    /// Whether this is the largest state: running out of room is then an error to report.
+    big: bool,
+    /// Whether a smaller state ran out of room (the analysis is redone with the largest).
+    overflow: bool,
     /// One bit per table entry (the top six bits of its hash): most probes stop here.
     bloom: u64,
     /// Whether the current item's entries must be recorded (a later item may conflict).
@@ -558,7 +565,12 @@ const fn push_segments(buf: &mut Buf, item: &Item) {
 
 /// Writes the path of the variable the analysis is at: item `j`'s scope, then each frame's
 /// current item.
-const fn push_path(buf: &mut Buf, items: &[Item], j: usize, st: &State) {
+const fn push_path<const S: usize, const D: usize, const B: usize>(
+    buf: &mut Buf,
+    items: &[Item],
+    j: usize,
+    st: &State<S, D, B>,
+) {
     push_segments(buf, &items[j]);
     if let ItemKind::Var(v) = items[j].kind {
         buf.push(v.name);
@@ -587,12 +599,18 @@ const fn site(buf: &mut Buf, item: &Item) {
 /// Probes the table for an earlier definition of `hash` that item `j` conflicts with, then
 /// records `hash` if it defines the variable. Returns the earlier item, or `EMPTY`; returns
 /// `EMPTY - 1` when the table is full.
-const fn entry(st: &mut State, items: &[Item], hash: u64, mode: Mode, j: usize) -> u32 {
+const fn entry<const S: usize, const D: usize, const B: usize>(
+    st: &mut State<S, D, B>,
+    items: &[Item],
+    hash: u64,
+    mode: Mode,
+    j: usize,
+) -> u32 {
     let bit = 1u64 << (hash >> 58);
     if st.bloom & bit == 0 && !st.insert {
         return EMPTY;
     }
-    let mask = SLOTS - 1;
+    let mask = S - 1;
     let mut slot = ((hash >> 32) as usize ^ hash as usize) & mask;
     if st.bloom & bit != 0 {
         loop {
@@ -617,7 +635,11 @@ const fn entry(st: &mut State, items: &[Item], hash: u64, mode: Mode, j: usize) 
         }
     }
     if st.insert && matches!(mode, Mode::Create | Mode::Auto) {
-        if st.count >= MAX_ENTRIES {
+        if st.count >= st.max_entries {
+            if !st.big {
+                st.overflow = true;
+                return EMPTY;
+            }
             return EMPTY - 1;
         }
         st.table[slot] = hash;
@@ -628,7 +650,13 @@ const fn entry(st: &mut State, items: &[Item], hash: u64, mode: Mode, j: usize) 
     EMPTY
 }
 
-const fn duplicate(items: &[Item], i: usize, j: usize, st: &State, model: &str) -> Buf {
+const fn duplicate<const S: usize, const D: usize, const B: usize>(
+    items: &[Item],
+    i: usize,
+    j: usize,
+    st: &State<S, D, B>,
+    model: &str,
+) -> Buf {
     let mut buf = Buf::new();
     buf.push("duplicate variable `");
     push_path(&mut buf, items, j, st);
@@ -655,7 +683,7 @@ const fn too_many(items: &[Item], j: usize, model: &str) -> Buf {
 /// Finds duplicate creations across the model calls of one body; `model` describes the body
 /// for messages (``model `net` `` or `` `scope!` ``). Called by generated code.
 pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
-    let mut report = Report { conflicts: [Conflict { item: usize::MAX, msg: Buf::new() }; MAX_CONFLICTS], len: 0 };
+    let report = Report { conflicts: [Conflict { item: usize::MAX, msg: Buf::new() }; MAX_CONFLICTS], len: 0 };
     // Variables against variables are the macro's job; if every call is skipped, nothing is
     // left to do here.
     let skip = skippable_calls(items);
@@ -673,19 +701,43 @@ pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
     if !pending {
         return report;
     }
-    let mut st = State {
-        table: [0; SLOTS],
-        owner: [EMPTY; SLOTS],
+    // Most bodies need a few dozen entries: a small state is much cheaper to set up in const
+    // evaluation; only when it runs out of room is the analysis redone with the largest.
+    match analyze_in::<128, 16, 64>(items, model, skip, 96, false) {
+        Some(r) => r,
+        None => match analyze_in::<SLOTS, MAX_DEPTH, STACK_BUCKETS>(items, model, skip, MAX_ENTRIES, true) {
+            Some(r) => r,
+            None => report,
+        },
+    }
+}
+
+/// [`analyze`] with a state of `S` table slots, `D` frames and `B` recursion buckets; `None`
+/// when the state is too small.
+const fn analyze_in<const S: usize, const D: usize, const B: usize>(
+    items: &'static [Item],
+    model: &'static str,
+    skip: u64,
+    max_entries: usize,
+    big: bool,
+) -> Option<Report> {
+    let mut report = Report { conflicts: [Conflict { item: usize::MAX, msg: Buf::new() }; MAX_CONFLICTS], len: 0 };
+    let mut st = State::<S, D, B> {
+        table: [0; S],
+        owner: [EMPTY; S],
         count: 0,
-        stack: [NO_FRAME; MAX_DEPTH],
+        stack: [NO_FRAME; D],
         depth: 0,
-        on_stack: [0; STACK_BUCKETS],
+        on_stack: [0; B],
+        max_entries,
+        big,
+        overflow: false,
         bloom: 0,
         insert: true,
     };
     // Entries of the last item that can conflict need not be recorded.
     let mut last = 0;
-    k = 0;
+    let mut k = 0;
     while k < items.len() {
         if !items[k].dynamic && matches!(items[k].mode, Mode::Create | Mode::Auto) {
             last = k;
@@ -722,7 +774,7 @@ pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
                         id: m.id,
                     };
                     st.depth = 1;
-                    st.on_stack[(m.id as usize) % STACK_BUCKETS] += 1;
+                    st.on_stack[(m.id as usize) % B] += 1;
                     if let Some(msg) = walk_call(&mut st, items, j, model) {
                         report.add(j, msg);
                     }
@@ -730,15 +782,18 @@ pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
                     while st.depth > 0 {
                         st.depth -= 1;
                         let id = st.stack[st.depth].id;
-                        st.on_stack[(id as usize) % STACK_BUCKETS] -= 1;
+                        st.on_stack[(id as usize) % B] -= 1;
                     }
                 }
             }
             ItemKind::Opaque(_) => {}
         }
+        if st.overflow {
+            return None;
+        }
         j += 1;
     }
-    report
+    Some(report)
 }
 
 /// The calls (as a bit set over the first 64 items) whose summary shares no bit with the
@@ -802,10 +857,10 @@ const fn skippable_calls(items: &[Item]) -> u64 {
                 let mut others = own[w];
                 let mut c = 0;
                 while c < items.len() {
-                    if c != j {
-                        if let ItemKind::Call(o) = items[c].kind {
-                            others |= o.summary[w];
-                        }
+                    if let ItemKind::Call(o) = items[c].kind
+                        && c != j
+                    {
+                        others |= o.summary[w];
                     }
                     c += 1;
                 }
@@ -821,8 +876,8 @@ const fn skippable_calls(items: &[Item]) -> u64 {
     skip
 }
 
-const fn on_stack(st: &State, id: u64) -> bool {
-    if st.on_stack[(id as usize) % STACK_BUCKETS] == 0 {
+const fn on_stack<const S: usize, const D: usize, const B: usize>(st: &State<S, D, B>, id: u64) -> bool {
+    if st.on_stack[(id as usize) % B] == 0 {
         return false;
     }
     let mut k = 0;
@@ -836,7 +891,12 @@ const fn on_stack(st: &State, id: u64) -> bool {
 }
 
 /// Walks the variables that call item `j` creates; returns the first problem.
-const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Option<Buf> {
+const fn walk_call<const S: usize, const D: usize, const B: usize>(
+    st: &mut State<S, D, B>,
+    items: &[Item],
+    j: usize,
+    model: &str,
+) -> Option<Buf> {
     let looped = items[j].looped && matches!(items[j].mode, Mode::Create);
     while st.depth > 0 {
         let top = st.depth - 1;
@@ -844,7 +904,7 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
         if f.next >= f.items.len() {
             let id = f.id;
             st.depth -= 1;
-            st.on_stack[(id as usize) % STACK_BUCKETS] -= 1;
+            st.on_stack[(id as usize) % B] -= 1;
             continue;
         }
         let items_here: &'static [Item] = f.items;
@@ -877,6 +937,9 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
                 }
                 let full = hash.wrapping_mul(PATH_MUL).wrapping_add(v.hash);
                 let i = entry(st, items, full, mode, j);
+                if st.overflow {
+                    return None;
+                }
                 if i == EMPTY - 1 {
                     return Some(too_many(items, j, model));
                 } else if i != EMPTY {
@@ -889,7 +952,11 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
                     // the runtime checks; following it would never end.
                     continue;
                 }
-                if st.depth == MAX_DEPTH {
+                if st.depth == D {
+                    if !st.big {
+                        st.overflow = true;
+                        return None;
+                    }
                     let mut buf = Buf::new();
                     buf.push("model calls nest more than 512 deep below ");
                     site(&mut buf, &items[j]);
@@ -901,7 +968,7 @@ const fn walk_call(st: &mut State, items: &[Item], j: usize, model: &str) -> Opt
                 let pow = f.pow.wrapping_mul(ci.scope_pow);
                 st.stack[st.depth] = Frame { items: m.items, next: 0, hash, pow, mode, id: m.id };
                 st.depth += 1;
-                st.on_stack[(m.id as usize) % STACK_BUCKETS] += 1;
+                st.on_stack[(m.id as usize) % B] += 1;
             }
             ItemKind::Opaque(_) => {}
         }
