@@ -32,16 +32,21 @@ pub mod gluon;
 mod graph;
 mod init;
 pub mod kernels;
+pub mod manifest;
 mod name;
 pub mod ops;
+mod private;
 mod scope;
 mod tensor;
 mod variable;
+#[doc(hidden)]
+pub use private::__private;
 
 pub use dtype::DType;
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{Graph, NodeInfo};
 pub use init::{Init, Scalar};
+pub use manifest::Manifest;
 pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
 pub use tensor::{Tensor, Value};
 pub use variable::{VarSpec, Variable};

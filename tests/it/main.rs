@@ -3,4 +3,6 @@
 mod conformance;
 mod fuzz;
 mod gluon;
+mod macros;
 mod scopes;
+mod ui;
