@@ -6,6 +6,8 @@
 
 pub use scope_runtime::*;
 
+pub use scope_macros::{model, opaque, scope, var};
+
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;

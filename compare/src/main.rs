@@ -1,7 +1,8 @@
 //! varscope kernels vs candle-core 0.11 (CPU) on the same shapes, measured in one run.
 //!
 //! Run: `cargo run --release --manifest-path compare/Cargo.toml` (prints a Markdown table).
-//! Each figure is the median of repeated runs after a warm-up. candle uses NCHW / OIHW, so the
+//! Each figure is the median (and best) of repeated runs after a warm-up; the workloads of one
+//! comparison run round-robin so they all see the same load on a shared machine. candle uses NCHW / OIHW, so the
 //! same data is transposed once up front; its symmetric padding of 2 equals TF SAME for a 5x5
 //! kernel at stride 1. Outputs of both libraries are compared before timing.
 
@@ -25,17 +26,37 @@ struct T2 {
     best: f64,
 }
 
-fn time<T>(budget: f64, mut f: impl FnMut() -> Res<T>) -> Res<T2> {
-    f()?; // warm-up (grows scratch buffers, faults pages in, spins up threads)
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while samples.len() < 5 || (start.elapsed().as_secs_f64() < budget && samples.len() < 2000) {
-        let t = Instant::now();
-        std::hint::black_box(f()?);
-        samples.push(t.elapsed().as_secs_f64());
+/// Times several workloads round-robin (one run of each per round), so that all of them see the
+/// same machine load and their ratios stay meaningful on a shared machine.
+fn time_set(budget: f64, fs: &mut [&mut dyn FnMut() -> Res<()>]) -> Res<Vec<T2>> {
+    for f in fs.iter_mut() {
+        f()?; // warm-up (grows scratch buffers, faults pages in, spins up threads)
     }
-    samples.sort_by(|a, b| a.total_cmp(b));
-    Ok(T2 { median: samples[samples.len() / 2], best: samples[0] })
+    let mut samples = vec![Vec::new(); fs.len()];
+    let start = Instant::now();
+    let total = budget * fs.len() as f64;
+    while samples[0].len() < 5 || (start.elapsed().as_secs_f64() < total && samples[0].len() < 2000) {
+        for (f, s) in fs.iter_mut().zip(samples.iter_mut()) {
+            let t = Instant::now();
+            f()?;
+            s.push(t.elapsed().as_secs_f64());
+        }
+    }
+    Ok(samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(|a, b| a.total_cmp(b));
+            T2 { median: s[s.len() / 2], best: s[0] }
+        })
+        .collect())
+}
+
+/// Wraps a workload for [`time_set`], keeping its result alive until timing stops.
+fn run<T>(mut f: impl FnMut() -> Res<T>) -> impl FnMut() -> Res<()> {
+    move || {
+        std::hint::black_box(f()?);
+        Ok(())
+    }
 }
 
 fn nhwc_to_nchw(a: &Array4<f32>, dev: &Device) -> Res<Tensor> {
@@ -124,8 +145,14 @@ fn main() -> Res<()> {
         let theirs = ca.matmul(&cb)?.flatten_all()?.to_vec1::<f32>()?;
         let ours = kernels::matmul(a.view(), b.view(), false, false)?;
         let diff = theirs.iter().zip(ours.iter()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-        let tv = time(budget, || Ok(kernels::matmul_into(a.view(), b.view(), false, false, 0.0, out.view_mut())?))?;
-        let tc = time(budget, || Ok(ca.matmul(&cb)?))?;
+        let t = time_set(
+            budget,
+            &mut [
+                &mut run(|| Ok(kernels::matmul_into(a.view(), b.view(), false, false, 0.0, out.view_mut())?)),
+                &mut run(|| Ok(ca.matmul(&cb)?)),
+            ],
+        )?;
+        let (tv, tc) = (t[0], t[1]);
         let gf = |t: f64| workload::matmul_flops(n) / t / 1e9;
         let target = if n >= 512 {
             format!(">= 300 GFLOP/s: median {}, best {}", met(gf(tv.median) >= 300.0), met(gf(tv.best) >= 300.0))
@@ -153,25 +180,51 @@ fn main() -> Res<()> {
     let theirs = c.forward()?.permute((0, 2, 3, 1))?.flatten_all()?.to_vec1::<f32>()?;
     let diff = out.iter().zip(&theirs).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
 
-    let conv_fwd = time(budget, || {
-        Ok(kernels::conv2d_into(m.x.view(), m.w1.view(), [1, 1], Padding::Same, Epilogue::None, &mut scratch, hidden.view_mut())?)
-    })?;
-    let conv_fwd_c = time(budget, || c.conv(&c.x, &c.w1))?;
     let dy = Array4::<f32>::ones(ImageFilter::shape());
-    let conv_bwd = time(budget, || Ok(m.conv_backward(&dy)?))?;
-    let conv_fb = time(budget, || {
-        let y = kernels::conv2d(m.x.view(), m.w1.view(), [1, 1], Padding::Same)?;
-        Ok((y, m.conv_backward(&dy)?))
-    })?;
-    let conv_fb_c = time(budget, || c.conv_forward_backward())?;
-    let fused = time(budget, || Ok(m.forward_fused(&mut scratch, &mut hidden, &mut out)?))?;
-    let ops = time(budget, || Ok(m.forward_ops()?))?;
-    let fwd_c = time(budget, || c.forward())?;
-    let fb = time(budget, || {
-        let tape = m.forward_ops()?;
-        Ok(m.backward(&tape)?)
-    })?;
-    let fb_c = time(budget, || c.forward_backward())?;
+    let t = time_set(
+        budget,
+        &mut [
+            &mut run(|| {
+                Ok(kernels::conv2d_into(
+                    m.x.view(),
+                    m.w1.view(),
+                    [1, 1],
+                    Padding::Same,
+                    Epilogue::None,
+                    &mut scratch,
+                    hidden.view_mut(),
+                )?)
+            }),
+            &mut run(|| Ok(m.conv_backward(&dy)?)),
+            &mut run(|| {
+                let y = kernels::conv2d(m.x.view(), m.w1.view(), [1, 1], Padding::Same)?;
+                Ok((y, m.conv_backward(&dy)?))
+            }),
+            &mut run(|| c.conv(&c.x, &c.w1)),
+            &mut run(|| c.conv_forward_backward()),
+        ],
+    )?;
+    let (conv_fwd, conv_bwd, conv_fb, conv_fwd_c, conv_fb_c) = (t[0], t[1], t[2], t[3], t[4]);
+    let t = time_set(
+        budget,
+        &mut [
+            &mut run(|| Ok(m.forward_fused(&mut scratch, &mut hidden, &mut out)?)),
+            &mut run(|| Ok(m.forward_ops()?)),
+            &mut run(|| c.forward()),
+        ],
+    )?;
+    let (fused, ops, fwd_c) = (t[0], t[1], t[2]);
+    let t = time_set(
+        budget,
+        &mut [
+            &mut run(|| {
+                let tape = m.forward_ops()?;
+                Ok(m.backward(&tape)?)
+            }),
+            &mut run(|| c.forward_backward()),
+        ],
+    )?;
+    let (fb, fb_c) = (t[0], t[1]);
 
     let cf = workload::conv_flops();
     let gfl = |flops: f64, t: T2| format!("{:.0} / {:.0}", flops / t.median / 1e9, flops / t.best / 1e9);

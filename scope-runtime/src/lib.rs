@@ -36,11 +36,15 @@ pub mod gluon;
 mod graph;
 mod init;
 pub mod kernels;
+pub mod manifest;
 mod name;
 pub mod ops;
+mod private;
 mod scope;
 mod tensor;
 mod variable;
+#[doc(hidden)]
+pub use private::__private;
 
 /// The `ndarray` crate that [`Value`] is built on, re-exported so callers
 /// build values with the same version.
@@ -50,6 +54,7 @@ pub use dtype::DType;
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{Graph, NodeInfo};
 pub use init::{Init, Scalar};
+pub use manifest::Manifest;
 pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
 pub use tensor::{Tensor, Value};
 pub use variable::{VarSpec, Variable};

@@ -4,5 +4,7 @@ mod conformance;
 mod fuzz;
 mod gluon;
 mod grad;
+mod macros;
 mod ops;
 mod scopes;
+mod ui;

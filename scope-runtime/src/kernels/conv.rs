@@ -171,74 +171,121 @@ fn pad_nhwc<T: Float>(
     });
 }
 
-/// VALID stride-1 correlation of padded samples `xp` (`[n, hp, wp, c]`) with a contiguous HWIO
-/// filter, into virtual rows `yv` (`[n, (oh - 1) * wp + ow, o]`).
-#[allow(clippy::too_many_arguments)]
-fn implicit_forward<T: Float>(
-    kernel: &'static str,
-    xp: &[T],
-    [n, hp, wp, c]: [usize; 4],
-    f: &[T],
-    [kh, kw, o]: [usize; 3],
-    (oh, ow): (usize, usize),
-    yv: &mut Vec<T>,
-) -> KResult<usize> {
-    let mv = if oh == 0 || ow == 0 { 0 } else { (oh - 1) * wp + ow };
-    yv.clear();
-    yv.resize(n * mv * o, T::zero());
-    if mv == 0 || o == 0 || n == 0 {
-        return Ok(mv);
-    }
-    let sample = hp * wp * c;
-    let one = |img: usize, y: &mut [T], par: Parallelism| -> KResult<()> {
-        for i in 0..kh {
-            let lhs = MatRef::new(xp, img * sample + i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(kernel))?;
-            let rhs = MatRef::new(f, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(kernel))?;
-            let dst = MatMut::row_major(y, mv, o).map_err(gemm_err(kernel))?;
-            let beta = if i == 0 { None } else { Some(T::one()) };
-            scope_gemm::gemm(dst, lhs, rhs, T::one(), beta, par).map_err(gemm_err(kernel))?;
-        }
-        Ok(())
-    };
-    if n >= 2 {
-        yv.par_chunks_mut(mv * o).enumerate().try_for_each(|(img, y)| one(img, y, Parallelism::Sequential))?;
-    } else {
-        one(0, yv, parallelism_for(mv, o, kh * kw * c))?;
-    }
-    Ok(mv)
+/// One stride-1 "implicit im2col" convolution: NHWC input `[n, h, w, c]`, zero-padded by
+/// `pads = ((top, bottom), (left, right))`, correlated with a contiguous HWIO filter
+/// `[kh, kw, c, o]`. Output `[n, hp - kh + 1, wp - kw + 1, o]`.
+#[derive(Debug, Clone, Copy)]
+struct Implicit {
+    input: [usize; 4],
+    pads: ((usize, usize), (usize, usize)),
+    filter: [usize; 3],
 }
 
-/// Copies virtual rows (`oh * wp + ow`) into a dense `[n, oh, ow, o]` slice, applying the bias
-/// and relu.
-#[allow(clippy::too_many_arguments)]
-fn gather_virtual<T: Float>(
-    yv: &[T],
-    mv: usize,
-    wp: usize,
-    [n, oh, ow, o]: [usize; 4],
-    bias: Option<(&[T], bool)>,
-    out: &mut [T],
-) {
-    if n == 0 || oh * ow * o == 0 {
-        return;
+impl Implicit {
+    fn padded(&self) -> (usize, usize) {
+        let [_, h, w, _] = self.input;
+        let ((pt, pb), (pl, pr)) = self.pads;
+        (pt + h + pb, pl + w + pr)
     }
-    out.par_chunks_mut(oh * ow * o).zip(yv.par_chunks(mv * o)).for_each(|(dst, src)| {
-        for y in 0..oh {
-            let s = &src[y * wp * o..(y * wp + ow) * o];
-            let d = &mut dst[y * ow * o..(y + 1) * ow * o];
-            match bias {
-                None => d.copy_from_slice(s),
-                Some((b, relu)) => {
-                    for (dp, sp) in d.chunks_exact_mut(o).zip(s.chunks_exact(o)) {
-                        for ((dv, &sv), &bv) in dp.iter_mut().zip(sp).zip(b) {
-                            let v = sv + bv;
-                            *dv = if relu { relu1(v) } else { v };
+
+    fn output(&self) -> (usize, usize) {
+        let (hp, wp) = self.padded();
+        let [kh, kw, _] = self.filter;
+        ((hp + 1).saturating_sub(kh), (wp + 1).saturating_sub(kw))
+    }
+
+    /// Each sample is padded, multiplied and written out (with the bias / relu) by one task, so
+    /// a convolution has a single fork-join however many passes it makes.
+    #[allow(clippy::too_many_arguments)]
+    fn run<T: Float>(
+        &self,
+        kernel: &'static str,
+        x: &[T],
+        f: &[T],
+        bias: Option<(&[T], bool)>,
+        padded: &mut Vec<T>,
+        virtual_out: &mut Vec<T>,
+        out: &mut [T],
+    ) -> KResult<()> {
+        let [n, h, w, c] = self.input;
+        let [kh, kw, o] = self.filter;
+        let ((pt, _), (pl, _)) = self.pads;
+        let (hp, wp) = self.padded();
+        let (oh, ow) = self.output();
+        if n == 0 || oh == 0 || ow == 0 || o == 0 {
+            return Ok(());
+        }
+        // Virtual row `y * wp + x` is output pixel (y, x); rows with x >= ow are dropped.
+        let mv = (oh - 1) * wp + ow;
+        let (sample_in, sample_pad, sample_out) = (h * w * c, hp * wp * c, oh * ow * o);
+        if sample_pad == 0 {
+            // No input channels: every output is the epilogue applied to an empty sum.
+            for px in out.chunks_exact_mut(o) {
+                for (k, v) in px.iter_mut().enumerate() {
+                    *v = match bias {
+                        None => T::zero(),
+                        Some((b, relu)) => {
+                            if relu {
+                                relu1(b[k])
+                            } else {
+                                b[k]
+                            }
+                        }
+                    };
+                }
+            }
+            return Ok(());
+        }
+        // Every element of both buffers is written before it is read, so stale contents are fine.
+        for (buf, len) in [(&mut *padded, n * sample_pad), (&mut *virtual_out, n * mv * o)] {
+            if buf.len() != len {
+                buf.clear();
+                buf.resize(len, T::zero());
+            }
+        }
+        let one = |img: usize, xp: &mut [T], yv: &mut [T], dst: &mut [T], par: Parallelism| -> KResult<()> {
+            xp.fill(T::zero());
+            if sample_in > 0 {
+                for (y, row) in x[img * sample_in..][..sample_in].chunks(w * c).enumerate() {
+                    xp[((y + pt) * wp + pl) * c..][..w * c].copy_from_slice(row);
+                }
+            }
+            for i in 0..kh {
+                let lhs = MatRef::new(xp, i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(kernel))?;
+                let rhs = MatRef::new(f, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(kernel))?;
+                let out_v = MatMut::row_major(yv, mv, o).map_err(gemm_err(kernel))?;
+                let beta = if i == 0 { None } else { Some(T::one()) };
+                scope_gemm::gemm(out_v, lhs, rhs, T::one(), beta, par).map_err(gemm_err(kernel))?;
+            }
+            for y in 0..oh {
+                let s = &yv[y * wp * o..(y * wp + ow) * o];
+                let d = &mut dst[y * ow * o..(y + 1) * ow * o];
+                match bias {
+                    None => d.copy_from_slice(s),
+                    Some((b, relu)) => {
+                        for (dp, sp) in d.chunks_exact_mut(o).zip(s.chunks_exact(o)) {
+                            for ((dv, &sv), &bv) in dp.iter_mut().zip(sp).zip(b) {
+                                let v = sv + bv;
+                                *dv = if relu { relu1(v) } else { v };
+                            }
                         }
                     }
                 }
             }
+            Ok(())
+        };
+        if n == 1 {
+            return one(0, padded, virtual_out, out, parallelism_for(mv, o, kh * kw * c));
         }
-    });
+        // Samples run in parallel with one single-threaded GEMM each; a sample's padded image and
+        // virtual output stay in that core's L2.
+        padded
+            .par_chunks_mut(sample_pad)
+            .zip(virtual_out.par_chunks_mut(mv * o))
+            .zip(out.par_chunks_mut(sample_out))
+            .enumerate()
+            .try_for_each(|(img, ((xp, yv), dst))| one(img, xp, yv, dst, Parallelism::Sequential))
+    }
 }
 
 #[inline]
@@ -433,31 +480,13 @@ fn forward_slices<T: Float>(
     let (hw, ww) = (g.height, g.width);
     let (n, c, o) = (g.batch, g.in_channels, g.out_channels);
     if g.unit_stride() {
-        let (hp, wp) = (hw.padded(), ww.padded());
-        let no_pad = hp == hw.input && wp == ww.input;
-        let xp: &[T] = if no_pad {
-            x
-        } else {
-            pad_nhwc(
-                x,
-                g.input_shape(),
-                (hw.pad_before, hw.pad_after),
-                (ww.pad_before, ww.pad_after),
-                &mut scratch.padded,
-            );
-            &scratch.padded
+        let plan = Implicit {
+            input: g.input_shape(),
+            pads: ((hw.pad_before, hw.pad_after), (ww.pad_before, ww.pad_after)),
+            filter: [hw.kernel, ww.kernel, o],
         };
-        let mv = implicit_forward(
-            FWD,
-            xp,
-            [n, hp, wp, c],
-            f,
-            [hw.kernel, ww.kernel, o],
-            (hw.output, ww.output),
-            &mut scratch.virtual_out,
-        )?;
-        gather_virtual(&scratch.virtual_out, mv, wp, g.output_shape(), bias, out);
-        return Ok(());
+        let Conv2dScratch { padded, virtual_out, .. } = scratch;
+        return plan.run(FWD, x, f, bias, padded, virtual_out, out);
     }
     // Strided: explicit im2col per sample, one GEMM each.
     let rows = hw.output * ww.output;
@@ -517,8 +546,9 @@ pub fn conv2d_backward_input<T: Float>(
     let mut dx = Array4::<T>::zeros(input_shape);
     let dxs = dx.as_slice_mut().ok_or_else(|| KernelError::shape(BWD_IN, "gradient is not contiguous"))?;
     if g.unit_stride() {
-        // dx = VALID correlation of dy padded by (k - 1 - pad_before, pad_before + in - out ... )
-        // with the spatially flipped, channel-swapped filter.
+        // dx = VALID correlation of dy, zero-padded by `k - 1 - pad_before` in front and whatever
+        // makes the output the input's size behind, with the spatially flipped, channel-swapped
+        // filter.
         let (hp, wp) = (hw.input + kh - 1, ww.input + kw - 1);
         // With stride 1 TF pads at most `k - 1` in total, so none of these can underflow.
         let sub =
@@ -526,8 +556,7 @@ pub fn conv2d_backward_input<T: Float>(
         let front = (sub(kh - 1, hw.pad_before)?, sub(kw - 1, ww.pad_before)?);
         let back = (sub(hp, front.0 + hw.output)?, sub(wp, front.1 + ww.output)?);
         with_scratch(|scratch: &mut Conv2dScratch<T>| {
-            let Conv2dScratch { padded: dyp, virtual_out: yv, flipped } = scratch;
-            pad_nhwc(dys, g.output_shape(), (front.0, back.0), (front.1, back.1), dyp);
+            let Conv2dScratch { padded, virtual_out, flipped } = scratch;
             flipped.clear();
             flipped.resize(fs.len(), T::zero());
             for i in 0..kh {
@@ -541,9 +570,9 @@ pub fn conv2d_backward_input<T: Float>(
                     }
                 }
             }
-            let mv = implicit_forward(BWD_IN, dyp, [n, hp, wp, o], flipped, [kh, kw, c], (hw.input, ww.input), yv)?;
-            gather_virtual(yv, mv, wp, input_shape, None, dxs);
-            Ok::<_, KernelError>(())
+            let plan =
+                Implicit { input: g.output_shape(), pads: ((front.0, back.0), (front.1, back.1)), filter: [kh, kw, c] };
+            plan.run(BWD_IN, dys, flipped, None, padded, virtual_out, dxs)
         })?;
         return Ok(dx);
     }

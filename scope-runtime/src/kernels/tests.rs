@@ -127,14 +127,15 @@ fn conv2d_matches_naive_reference() -> KResult<()> {
 #[test]
 fn conv2d_fused_bias_relu_matches_unfused() -> KResult<()> {
     let mut rng = Rng(2);
+    let mut scratch = Conv2dScratch::new();
     for (xs, fs, s, p) in conv_cases() {
         let x = rng.array4(xs);
         let f = rng.array4(fs);
         let b = Array1::from_shape_simple_fn(fs[3], || rng.next());
         let plain = conv2d(x.view(), f.view(), s, p)?;
         let want = relu(bias_add(plain.view().into_dyn(), b.view())?.view());
-        let mut out = Array4::zeros(plain.raw_dim());
-        let mut scratch = Conv2dScratch::new();
+        // Stale scratch from the previous case and a NaN-filled output must not leak through.
+        let mut out = Array4::from_elem(plain.raw_dim(), f64::NAN);
         conv2d_into(x.view(), f.view(), s, p, Epilogue::BiasRelu(b.view()), &mut scratch, out.view_mut())?;
         assert_close(&out.into_dyn(), &want, 1e-12);
     }
@@ -499,6 +500,23 @@ fn empty_dimensions_give_empty_results_not_panics() -> KResult<()> {
             &xs
         );
     }
+    // No input channels: the output is the epilogue of an empty sum.
+    let b = ndarray::array![-1.0f32, 2.0];
+    let mut out = Array4::from_elem((2, 4, 4, 2), f32::NAN);
+    let (x, f) = (Array4::<f32>::zeros((2, 4, 4, 0)), Array4::<f32>::zeros((3, 3, 0, 2)));
+    conv2d_into(
+        x.view(),
+        f.view(),
+        [1, 1],
+        Padding::Same,
+        Epilogue::BiasRelu(b.view()),
+        &mut Conv2dScratch::new(),
+        out.view_mut(),
+    )?;
+    assert!(
+        out.outer_iter()
+            .all(|s| s.iter().step_by(2).all(|&v| v == 0.0) && s.iter().skip(1).step_by(2).all(|&v| v == 2.0))
+    );
     let e = Array2::<f32>::zeros((0, 3));
     assert_eq!(matmul(e.view(), Array2::zeros((3, 4)).view(), false, false)?.shape(), &[0, 4]);
     assert_eq!(

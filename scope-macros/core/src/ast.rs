@@ -1,0 +1,162 @@
+//! What the walker records about a body: one [`Item`] per variable declaration or model call,
+//! in source order, with the scope path and reuse mode that the static checks need.
+
+use proc_macro2::{Span, TokenStream};
+
+/// How a scope treats existing variables, relative to the model's entry scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Create only (TF `reuse=None`): a second creation of a name fails.
+    Create,
+    /// Reuse only (TF `reuse=True`).
+    Reuse,
+    /// Create or reuse (TF `AUTO_REUSE`).
+    Auto,
+    /// Chosen at run time (`reuse = expr`, a re-entered captured scope): not checked statically.
+    Unknown,
+}
+
+impl Mode {
+    /// The mode of a scope opened with `inner` inside a scope in mode `self`: reuse is
+    /// inherited and never switched off, so the innermost setting other than `Create` wins.
+    pub fn inherit(self, inner: Mode) -> Mode {
+        match inner {
+            Mode::Create => self,
+            other => other,
+        }
+    }
+
+    /// The variant name of the runtime's `Mode`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Mode::Create => "Create",
+            Mode::Reuse => "Reuse",
+            Mode::Auto => "Auto",
+            Mode::Unknown => "Unknown",
+        }
+    }
+
+    /// Whether an earlier declaration in this mode leaves the variable existing.
+    pub fn defines(self) -> bool {
+        matches!(self, Mode::Create | Mode::Auto)
+    }
+}
+
+/// One segment of a scope path.
+#[derive(Clone, Debug)]
+pub struct Seg {
+    /// The literal name, or how a dynamic segment is shown (`{format!(..)}`).
+    pub name: String,
+    /// Whether the name is only known at run time.
+    pub dynamic: bool,
+    /// The key that identifies the segment in the in-body checks: the name, or a per-site
+    /// token for a dynamic segment (one execution of that scope).
+    pub key: String,
+}
+
+/// A declaration or a call.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// `var!(cx, name, ..)`.
+    Var {
+        /// The leaf name, or how a dynamic name is shown.
+        name: String,
+        /// Whether the name is only known at run time.
+        dynamic_name: bool,
+        /// A literal shape.
+        shape: Option<Vec<usize>>,
+        /// A literal dtype (`f32`, `f64`, `i32`).
+        dtype: Option<String>,
+        /// The initializer as written, or empty for the default.
+        init: String,
+        /// A literal `trainable`.
+        trainable: Option<bool>,
+    },
+    /// `path(cx, ..)`: a call into another `#[model]` fn.
+    Call {
+        /// The path of the callee's manifest static, e.g. `layers::conv_relu::MANIFEST`.
+        manifest: TokenStream,
+        /// The callee as written, without generic arguments.
+        callee: String,
+    },
+    /// A call that takes the context but cannot be followed statically (a call through a type
+    /// parameter, a method, a closure): the runtime checks it.
+    Opaque {
+        /// The callee as written.
+        callee: String,
+    },
+}
+
+/// One recorded declaration or call.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// The scope path relative to the root of the walk.
+    pub segs: Vec<Seg>,
+    /// The reuse mode in force.
+    pub mode: Mode,
+    /// Whether the scope path or the name is only known at run time.
+    pub dynamic: bool,
+    /// Whether the item sits in an `if`/`match` arm (it may not run).
+    pub cond: bool,
+    /// Whether the item runs repeatedly in a loop, under a path fixed across iterations.
+    pub looped: bool,
+    /// The `if`/`match` arms the item sits in: `(branch site, arm)` pairs.
+    pub branch: Vec<(u32, u32)>,
+    /// What the item is.
+    pub kind: Kind,
+    /// The invocation's tokens, to underline it whole in errors.
+    pub site_tokens: TokenStream,
+    /// The first span of the invocation.
+    pub lo: Span,
+    /// The last span of the invocation.
+    pub hi: Span,
+    /// The source line.
+    pub line: u32,
+    /// Short source text for messages, e.g. `conv_relu(cx, ..)`.
+    pub site: String,
+}
+
+impl Item {
+    /// The path relative to the root of the walk, for messages.
+    pub fn path(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.segs {
+            out.push_str(&seg.name);
+            out.push('/');
+        }
+        match &self.kind {
+            Kind::Var { name, .. } => out.push_str(name),
+            Kind::Call { callee, .. } | Kind::Opaque { callee } => {
+                out.push_str(callee);
+                out.push_str("(..)");
+            }
+        }
+        out
+    }
+
+    /// The key of a statically named variable, if this is one.
+    pub fn var_key(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Var { name, dynamic_name: false, .. } => {
+                let mut key = String::new();
+                for seg in &self.segs {
+                    key.push_str(&seg.key);
+                    key.push('/');
+                }
+                key.push_str(name);
+                Some(key)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `self` and `other` sit in different arms of one `if`/`match`.
+    pub fn exclusive_with(&self, other: &Item) -> bool {
+        self.branch.iter().any(|(site, arm)| other.branch.iter().any(|(osite, oarm)| site == osite && arm != oarm))
+    }
+
+    /// Whether the item is a call into a model whose manifest is followed.
+    pub fn is_call(&self) -> bool {
+        matches!(self.kind, Kind::Call { .. })
+    }
+}

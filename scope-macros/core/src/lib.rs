@@ -1,0 +1,198 @@
+//! Implementation of varscope's procedural macros on `proc_macro2`, so that tests (and the
+//! fuzz test) can call them directly; the `scope-macros` crate is a thin `proc_macro` wrapper.
+//!
+//! One stage per module: [`args`] parses invocations, [`walk`] records items and rewrites the
+//! body, [`check`] runs the in-body checks, [`expand`] generates code. No function here panics
+//! on any input: every problem becomes a spanned `syn::Error`, all of them are reported
+//! together, and the item is still expanded so that no follow-on errors appear.
+//!
+//! This crate never depends on the runtime: generated code names it through
+//! `::varscope::__private`.
+
+pub mod args;
+pub mod ast;
+pub mod check;
+pub mod expand;
+pub mod hash;
+pub mod name;
+pub mod symbol;
+pub mod walk;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote};
+use syn::visit_mut::VisitMut;
+use syn::{FnArg, Pat};
+
+use crate::walk::{Root, Walker};
+
+/// The tokens after `@expanded`, if the input is an expansion handed back by the walk.
+fn pre_expanded(input: &TokenStream) -> Option<TokenStream> {
+    let mut iter = input.clone().into_iter();
+    match (iter.next(), iter.next()) {
+        (Some(proc_macro2::TokenTree::Punct(p)), Some(proc_macro2::TokenTree::Ident(i)))
+            if p.as_char() == '@' && i == "expanded" =>
+        {
+            Some(iter.collect())
+        }
+        _ => None,
+    }
+}
+
+/// Folds errors into compile errors.
+fn errors_to_tokens(errors: Vec<syn::Error>) -> TokenStream {
+    let mut out = TokenStream::new();
+    for e in errors {
+        out.extend(e.to_compile_error());
+    }
+    out
+}
+
+/// `#[model]` on a function.
+pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Vec::new();
+    let opts = match args::parse_model(attr, &mut errors) {
+        Ok(o) => o,
+        Err(e) => {
+            errors.push(e);
+            args::ModelArgs::default()
+        }
+    };
+    let mut func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let mut out =
+                syn::Error::new(e.span(), format!("`#[model]` applies to a function: {e}")).to_compile_error();
+            out.extend(item);
+            return out;
+        }
+    };
+    let name = func.sig.ident.to_string();
+    let method = opts.method || matches!(func.sig.inputs.first(), Some(FnArg::Receiver(_)));
+    let cx = func.sig.inputs.iter().find_map(|arg| match arg {
+        FnArg::Typed(t) => match &*t.pat {
+            Pat::Ident(p) => Some(p.ident.clone()),
+            _ => None,
+        },
+        FnArg::Receiver(_) => None,
+    });
+    let first_typed_is_cx = func.sig.inputs.iter().find(|a| matches!(a, FnArg::Typed(_))).is_some_and(|a| {
+        matches!(a, FnArg::Typed(t) if matches!(&*t.pat, Pat::Ident(_))
+                && matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_some()))
+    });
+    let Some(cx) = cx.filter(|_| first_typed_is_cx) else {
+        errors.push(syn::Error::new_spanned(
+            &func.sig,
+            format!("a `#[model]` fn takes its context first, e.g. `fn {name}(cx: &mut Scope, ..)`"),
+        ));
+        let mut out = errors_to_tokens(errors);
+        out.extend(func.into_token_stream());
+        return out;
+    };
+    let type_params = func.sig.generics.type_params().map(|t| t.ident.clone()).collect();
+    let mut walker = Walker::new(cx, name.clone(), type_params, Root::Model);
+    walker.visit_block_mut(&mut func.block);
+    errors.append(&mut walker.errors);
+    errors.extend(check::check(&walker.items, &format!("in model `{name}`")));
+
+    let items_ident = format_ident!("__varscope_items_{}", name);
+    let statics = expand::items_static(&items_ident, &walker.items, &walker.uses, &name);
+    let checks = expand::checks(&items_ident, &walker.items, &format!("model `{name}`"));
+    let errors = errors_to_tokens(errors);
+    if method {
+        let stmts = &func.block.stmts;
+        let block: syn::Block = syn::parse_quote!({
+            #statics
+            #checks
+            #(#stmts)*
+        });
+        *func.block = block;
+        return quote!(#errors #func);
+    }
+    let vis = &func.vis;
+    let ident = &func.sig.ident;
+    let opaque = opts.opaque;
+    let summary_ident =
+        format_ident!("__varscope_summary_of_{}__a_cycle_here_means_mutual_recursion_mark_one_call_opaque", name);
+    let summary = expand::summary_static(&summary_ident, &walker.items, &walker.uses, &name);
+    let doc = format!("The manifest of `#[model] fn {name}`: its variables and sub-model calls.");
+    quote!(
+        #errors
+        #func
+        #statics
+        #summary
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code)]
+        #vis mod #ident {
+            #[doc = #doc]
+            pub static MANIFEST: ::varscope::__private::Manifest = ::varscope::__private::Manifest::new(
+                #name, ::core::module_path!(), &super::#items_ident, #opaque,
+                &super::#summary_ident,
+            );
+        }
+        #checks
+    )
+}
+
+/// `scope!(cx, name, options { body })`, used outside a `#[model]` body (inside one, the
+/// model's walk expands it).
+pub fn scope(input: TokenStream) -> TokenStream {
+    if let Some(done) = pre_expanded(&input) {
+        return done;
+    }
+    let site = quote::quote_spanned!(Span::call_site()=> scope);
+    let cx = syn::parse::Parser::parse2(
+        |s: syn::parse::ParseStream<'_>| {
+            let cx: syn::Ident = s.parse()?;
+            let _rest: TokenStream = s.parse()?;
+            Ok(cx)
+        },
+        input.clone(),
+    )
+    .unwrap_or_else(|_| syn::Ident::new("cx", Span::call_site()));
+    let mut walker = Walker::new(cx, "scope!".to_owned(), Vec::new(), Root::Scope);
+    let expansion = walker.handle_scope(input, &site);
+    let mut errors = std::mem::take(&mut walker.errors);
+    errors.extend(check::check(&walker.items, "in this `scope!`"));
+    let errors = errors_to_tokens(errors);
+    if !walker.items.iter().any(ast::Item::is_call) {
+        return quote!({ #errors #expansion });
+    }
+    let items_ident = syn::Ident::new("__varscope_scope_items", Span::mixed_site());
+    let statics = expand::items_static(&items_ident, &walker.items, &walker.uses, "scope!");
+    let checks = expand::checks(&items_ident, &walker.items, "this `scope!`");
+    quote!({ #errors #statics #checks #expansion })
+}
+
+/// `var!(cx, name, shape, options)`, used outside a `#[model]` body.
+pub fn var(input: TokenStream) -> TokenStream {
+    if let Some(done) = pre_expanded(&input) {
+        return done;
+    }
+    let site = quote::quote_spanned!(Span::call_site()=> var);
+    let mut errors = Vec::new();
+    let expansion = match args::parse_var(input, &site, &mut errors) {
+        Ok(a) => {
+            if let Some(lit) = a.name.as_ref().and_then(walk::lit_str) {
+                let value = lit.value();
+                if let Some(c) = name::invalid_char(&value) {
+                    errors.push(walk::invalid_name(&lit, &value, c, "variable"));
+                }
+            }
+            expand::var(&a)
+        }
+        Err(e) => {
+            errors.push(e);
+            expand::malformed_var()
+        }
+    };
+    let errors = errors_to_tokens(errors);
+    quote!({ #errors #expansion })
+}
+
+/// `opaque!(expr)`: the expression, which `#[model]` does not analyse.
+pub fn opaque(input: TokenStream) -> TokenStream {
+    if let Some(done) = pre_expanded(&input) {
+        return done;
+    }
+    quote!((#input))
+}

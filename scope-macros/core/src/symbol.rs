@@ -1,0 +1,41 @@
+//! Names of macros, options and methods that the macros recognise, in one place.
+
+/// The `var!` macro.
+pub const VAR: &str = "var";
+/// The `scope!` macro.
+pub const SCOPE: &str = "scope";
+/// The `opaque!` marker macro.
+pub const OPAQUE: &str = "opaque";
+/// The method that switches the rest of the current scope to reuse.
+pub const REUSE_VARIABLES: &str = "reuse_variables";
+
+/// `scope!` flag: reuse existing variables only.
+pub const REUSE: &str = "reuse";
+/// `scope!` flag: create or reuse.
+pub const AUTO_REUSE: &str = "auto_reuse";
+/// `scope!` option: default initializer.
+pub const INITIALIZER: &str = "initializer";
+/// `scope!` option: default dtype, and `var!` option: the variable's dtype.
+pub const DTYPE: &str = "dtype";
+/// `scope!` option: auto-numbered scope name.
+pub const DEFAULT_NAME: &str = "default_name";
+/// `scope!` option: whether to open a name scope too.
+pub const AUXILIARY_NAME_SCOPE: &str = "auxiliary_name_scope";
+/// The options `scope!` accepts, for messages.
+pub const SCOPE_OPTIONS: &str = "`reuse`, `auto_reuse`, `initializer`, `dtype`, `default_name`, `auxiliary_name_scope`";
+
+/// `var!` option: the shape (also accepted positionally).
+pub const SHAPE: &str = "shape";
+/// `var!` option: the initializer.
+pub const INIT: &str = "init";
+/// `var!` option: whether the variable is trainable.
+pub const TRAINABLE: &str = "trainable";
+/// The options `var!` accepts, for messages.
+pub const VAR_OPTIONS: &str = "`shape`, `init`, `dtype`, `trainable`";
+
+/// `#[model]` option: a plain helper with an empty, opaque manifest.
+pub const MODEL_OPAQUE: &str = "opaque";
+/// `#[model]` option: a method in an `impl` block (no manifest).
+pub const MODEL_METHOD: &str = "method";
+/// The options `#[model]` accepts, for messages.
+pub const MODEL_OPTIONS: &str = "`opaque`, `method`";

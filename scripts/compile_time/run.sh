@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Compile-time benchmark of the DSL (a script, not a test). Generates the crates described in
+# generate.sh under target/compile_time, builds their dependencies once, then times
+# `cargo check` of each generated crate alone (best of $RUNS, CARGO_INCREMENTAL=0).
+# Targets: model/ <= 2x var_only/ (the attribute's cost), chain/ <= 2 s.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-$root/target/compile_time}
+runs=${RUNS:-3}
+export CARGO_INCREMENTAL=0
+export CARGO_TARGET_DIR=$out/target
+rm -rf "$out/plain" "$out/var_only" "$out/model" "$out/chain"
+bash "$(dirname "$0")/generate.sh" "$out"
+
+best() {
+    local crate=$1 best_ms=
+    (cd "$out/$crate" && cargo check -q 2>/dev/null) || (cd "$out/$crate" && cargo check)
+    for ((r = 0; r < runs; r++)); do
+        touch "$out/$crate/src/lib.rs"
+        local t0 t1 ms
+        t0=$(date +%s%N)
+        (cd "$out/$crate" && cargo check -q)
+        t1=$(date +%s%N)
+        ms=$(((t1 - t0) / 1000000))
+        if [[ -z $best_ms || $ms -lt $best_ms ]]; then best_ms=$ms; fi
+    done
+    echo "$best_ms"
+}
+
+plain=$(best plain)
+var_only=$(best var_only)
+model=$(best model)
+chain=$(best chain)
+echo "cargo check, best of $runs, CARGO_INCREMENTAL=0 (ms):"
+echo "  plain runtime calls, 200 fns x 5 vars      $plain"
+echo "  var!/scope! without #[model]               $var_only"
+echo "  #[model] (manifests + checks)              $model"
+echo "  chain: 1,000 vars in one scope, 200 deep   $chain"
+awk -v m="$model" -v v="$var_only" -v p="$plain" 'BEGIN {
+    printf "  #[model] / without attribute: %.2fx (target <= 2x); / plain: %.2fx\n", m / v, m / p }'

@@ -1,0 +1,436 @@
+//! The DSL (`#[model]`, `scope!`, `var!`) against the runtime: the same model written by hand
+//! and through the macros builds the same graph, and a model's manifest lists exactly the
+//! variables a run creates.
+
+use varscope::prelude::*;
+use varscope::{model, scope};
+
+mod layers {
+    use varscope::prelude::*;
+    use varscope::{model, var};
+
+    /// A dense layer with a ReLU: two variables, three ops.
+    #[model]
+    pub fn dense_relu(cx: &mut Scope, input: &Tensor, units: usize) -> Result<Tensor> {
+        let weights =
+            var!(cx, "weights", [input.shape()[1], units], init = Init::RandomNormal { mean: 0.0, stddev: 1.0 })?;
+        let biases = var!(cx, "biases", [units], init = Init::constant(0.1))?;
+        let y = cx.matmul(input, &weights)?;
+        let y = cx.add(&y, &biases)?;
+        cx.relu(&y)
+    }
+
+    /// The same layer by hand, against the runtime API.
+    pub fn dense_relu_by_hand(cx: &mut Scope, input: &Tensor, units: usize) -> Result<Tensor> {
+        let weights = cx.get_variable(
+            "weights",
+            VarSpec::new().shape([input.shape()[1], units]).init(Init::RandomNormal { mean: 0.0, stddev: 1.0 }),
+        )?;
+        let biases = cx.get_variable("biases", VarSpec::new().shape([units]).init(Init::constant(0.1)))?;
+        let y = cx.matmul(input, &weights)?;
+        let y = cx.add(&y, &biases)?;
+        cx.relu(&y)
+    }
+}
+
+/// Two layers in two scopes.
+#[model]
+fn image_filter(cx: &mut Scope, input: &Tensor) -> Result<Tensor> {
+    let h = scope!(cx, "conv1" { layers::dense_relu(cx, input, 4) })?;
+    scope!(cx, "conv2" { layers::dense_relu(cx, &h, 3) })
+}
+
+fn image_filter_by_hand(cx: &mut Scope, input: &Tensor) -> Result<Tensor> {
+    let h = {
+        let mut g = cx.variable_scope("conv1")?;
+        layers::dense_relu_by_hand(&mut g, input, 4)?
+    };
+    let mut g = cx.variable_scope("conv2")?;
+    layers::dense_relu_by_hand(&mut g, &h, 3)
+}
+
+fn inputs(cx: &mut Scope) -> Result<(Tensor, Tensor)> {
+    let a = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5))?;
+    let b = cx.constant(Value::filled(DType::F32, &[2, 5], -0.25))?;
+    Ok((a, b))
+}
+
+fn run_with_macros(graph: &Graph) -> Result<(Tensor, Tensor)> {
+    let mut cx = graph.scope();
+    let cx = &mut cx;
+    let (a, b) = inputs(cx)?;
+    scope!(cx, "image_filters" {
+        let r1 = image_filter(cx, &a)?;
+        cx.reuse_variables();
+        let r2 = image_filter(cx, &b)?;
+        Ok((r1, r2))
+    })
+}
+
+fn run_by_hand(graph: &Graph) -> Result<(Tensor, Tensor)> {
+    let mut cx = graph.scope();
+    let (a, b) = inputs(&mut cx)?;
+    let mut g = cx.variable_scope("image_filters")?;
+    let r1 = image_filter_by_hand(&mut g, &a)?;
+    g.reuse_variables();
+    let r2 = image_filter_by_hand(&mut g, &b)?;
+    Ok((r1, r2))
+}
+
+/// Name, shape and values of each variable.
+type VarRows = Vec<(String, Vec<usize>, Vec<f64>)>;
+/// Name, op type and inputs of each node.
+type NodeRows = Vec<(String, String, Vec<String>)>;
+
+fn summary(graph: &Graph) -> (VarRows, NodeRows) {
+    let vars = graph
+        .global_variables()
+        .iter()
+        .map(|v| (v.name().to_owned(), v.shape().to_vec(), v.value().to_f64_vec()))
+        .collect();
+    let nodes = graph.nodes().into_iter().map(|n| (n.name, n.op_type, n.inputs)).collect();
+    (vars, nodes)
+}
+
+#[test]
+fn macros_build_the_same_graph_as_the_runtime_api() -> Result<()> {
+    let by_macros = Graph::with_seed(7);
+    let (m1, m2) = run_with_macros(&by_macros)?;
+    let by_hand = Graph::with_seed(7);
+    let (h1, h2) = run_by_hand(&by_hand)?;
+    let (macro_vars, macro_nodes) = summary(&by_macros);
+    let (hand_vars, hand_nodes) = summary(&by_hand);
+    assert_eq!(macro_vars.len(), 4);
+    assert_eq!(macro_vars, hand_vars);
+    assert_eq!(macro_nodes, hand_nodes);
+    assert_eq!((m1.name(), m2.name()), (h1.name(), h2.name()));
+    assert_eq!(m1.value().to_f64_vec(), h1.value().to_f64_vec());
+    assert_eq!(m2.value().to_f64_vec(), h2.value().to_f64_vec());
+    let names: Vec<&str> = macro_vars.iter().map(|v| v.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "image_filters/conv1/weights:0",
+            "image_filters/conv1/biases:0",
+            "image_filters/conv2/weights:0",
+            "image_filters/conv2/biases:0"
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn manifest_lists_the_variables_a_run_creates() -> Result<()> {
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let (a, _) = inputs(&mut cx)?;
+    image_filter(&mut cx, &a)?;
+    let mut created: Vec<String> = graph.global_variables().iter().map(|v| v.op_name().to_owned()).collect();
+    let mut listed: Vec<String> =
+        image_filter::MANIFEST.variables().into_iter().filter(|v| v.created()).map(|v| v.name).collect();
+    created.sort();
+    listed.sort();
+    assert_eq!(listed, created);
+    Ok(())
+}
+
+#[test]
+fn manifest_prints_as_a_table() {
+    let table = image_filter::MANIFEST.to_string();
+    assert!(table.contains("conv1/weights | dynamic"), "{table}");
+    assert!(table.contains("conv2/biases"), "{table}");
+    assert!(table.contains("calls `dense_relu` in `conv1`"), "{table}");
+}
+
+/// Fuzzing of the macro functions on `proc_macro2`: thousands of generated and mutated
+/// invocations must give tokens (expansions or compile errors), never a panic.
+mod fuzz {
+    use proc_macro2::TokenStream;
+
+    /// A small seeded generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.below(xs.len())]
+        }
+    }
+
+    const NAMES: &[&str] = &[
+        "\"w\"",
+        "\"weights\"",
+        "\"a b\"",
+        "\"\"",
+        "\"a//b\"",
+        "\"/\"",
+        "\"x/y\"",
+        "\"é\"",
+        "name",
+        "format!(\"l{i}\")",
+        "&captured",
+        "1",
+        "\"w:0\"",
+    ];
+    const SHAPES: &[&str] = &["[1, 2]", "[3]", "[]", "shape", "[n, 4]", "vec![1]", "[1, \"x\"]"];
+    const VAR_OPTS: &[&str] = &[
+        "init = Init::Zeros",
+        "dtype = DType::F32",
+        "dtype = DType::F64",
+        "trainable = false",
+        "shape = [2]",
+        "colour = 1",
+        "init = ",
+        "init",
+    ];
+    const SCOPE_OPTS: &[&str] = &[
+        "reuse",
+        "auto_reuse",
+        "reuse = flag",
+        "initializer = Init::Ones",
+        "dtype = DType::I32",
+        "default_name = \"layer\"",
+        "auxiliary_name_scope = false",
+        "regularizer = 1",
+        "reuse_all",
+    ];
+    const STMTS: &[&str] = &[
+        "cx.reuse_variables();",
+        "f(cx)?;",
+        "layers::dense(cx)?;",
+        "L::forward(cx)?;",
+        "self.layer(cx)?;",
+        "opaque!(helper(cx))?;",
+        "let z = |c: &mut Scope| var!(c, \"w\", [1]);",
+        "use layers::dense;",
+        "return Ok(());",
+        "x;",
+    ];
+
+    fn var(rng: &mut Rng) -> String {
+        let mut parts = vec!["cx".to_owned()];
+        if rng.below(8) != 0 {
+            parts.push(rng.pick(NAMES).to_owned());
+        }
+        if rng.below(2) == 0 {
+            parts.push(rng.pick(SHAPES).to_owned());
+        }
+        for _ in 0..rng.below(3) {
+            parts.push(rng.pick(VAR_OPTS).to_owned());
+        }
+        format!("var!({})", parts.join(", "))
+    }
+
+    fn block(rng: &mut Rng, depth: usize) -> String {
+        let mut out = String::new();
+        for _ in 0..rng.below(5) {
+            let stmt = match rng.below(if depth > 3 { 3 } else { 8 }) {
+                0 | 1 => format!("{}?;", var(rng)),
+                2 => rng.pick(STMTS).to_owned(),
+                3 => format!("{}?;", scope(rng, depth + 1)),
+                4 => format!("for i in 0..3 {{ {} }}", block(rng, depth + 1)),
+                5 => format!("if flag {{ {} }} else {{ {} }}", block(rng, depth + 1), block(rng, depth + 1)),
+                6 => format!("match k {{ 0 => {{ {} }} _ => {{ {} }} }}", block(rng, depth + 1), block(rng, depth + 1)),
+                _ => format!("loop {{ {} break; }}", block(rng, depth + 1)),
+            };
+            out.push_str(&stmt);
+            out.push(' ');
+        }
+        out
+    }
+
+    fn scope(rng: &mut Rng, depth: usize) -> String {
+        let mut parts = vec!["cx".to_owned()];
+        if rng.below(6) != 0 {
+            parts.push(rng.pick(NAMES).to_owned());
+        }
+        for _ in 0..rng.below(3) {
+            parts.push(rng.pick(SCOPE_OPTS).to_owned());
+        }
+        format!("scope!({} {{ {} Ok(()) }})", parts.join(", "), block(rng, depth))
+    }
+
+    fn model(rng: &mut Rng) -> (String, String) {
+        let attr = ["", "opaque", "method", "opaque, opaque", "inline", "1"][rng.below(6)];
+        let sig = [
+            "fn net(cx: &mut Scope, flag: bool, k: u8) -> Result<()>",
+            "pub fn net<L: Layer>(ctx: &mut Scope) -> Result<()>",
+            "fn net(&self, cx: &mut Scope) -> Result<()>",
+            "fn net() -> Result<()>",
+            "fn net(x: u8)",
+            "struct Net",
+        ][rng.below(6)];
+        (attr.to_owned(), format!("{sig} {{ {} Ok(()) }}", block(rng, 0)))
+    }
+
+    /// Deletes, duplicates or swaps characters, or cuts the text short.
+    fn mutate(rng: &mut Rng, text: &str) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for _ in 0..=rng.below(3) {
+            if chars.is_empty() {
+                break;
+            }
+            let at = rng.below(chars.len());
+            match rng.below(4) {
+                0 => {
+                    chars.remove(at);
+                }
+                1 => {
+                    let c = chars[at];
+                    chars.insert(at, c);
+                }
+                2 => {
+                    let other = rng.below(chars.len());
+                    chars.swap(at, other);
+                }
+                _ => chars.truncate(at),
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    fn tokens(text: &str) -> Option<TokenStream> {
+        text.parse().ok()
+    }
+
+    #[test]
+    fn macro_functions_never_panic() {
+        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        let mut ran = 0usize;
+        for round in 0..2000 {
+            let (attr, item) = model(&mut rng);
+            let (attr, item) =
+                if round % 2 == 1 { (mutate(&mut rng, &attr), mutate(&mut rng, &item)) } else { (attr, item) };
+            if let (Some(a), Some(i)) = (tokens(&attr), tokens(&item)) {
+                let out = scope_macros_core::model(a, i);
+                assert!(!out.is_empty(), "no output for #[model({attr})] {item}");
+                ran += 1;
+            }
+            let mut s = scope(&mut rng, 0);
+            let mut v = var(&mut rng);
+            if round % 3 != 0 {
+                s = mutate(&mut rng, &s);
+                v = mutate(&mut rng, &v);
+            }
+            let inner = |m: &str| {
+                let k = m.find('(')?;
+                m.get(k + 1..m.len().saturating_sub(1)).map(str::to_owned)
+            };
+            if let Some(t) = inner(&s).as_deref().and_then(tokens) {
+                assert!(!scope_macros_core::scope(t).is_empty());
+                ran += 1;
+            }
+            if let Some(t) = inner(&v).as_deref().and_then(tokens) {
+                assert!(!scope_macros_core::var(t).is_empty());
+                ran += 1;
+            }
+        }
+        assert!(ran > 3500, "only {ran} invocations parsed as token streams");
+    }
+
+    #[test]
+    fn macro_errors_are_reported_not_panicked() {
+        // A few inputs that used to be tricky: each yields a `compile_error!`.
+        for input in ["", "cx", "cx,", "cx, reuse", "1, \"a\" {}", "cx, \"a\" { } trailing"] {
+            let out = scope_macros_core::scope(input.parse().unwrap_or_default()).to_string();
+            assert!(out.contains("compile_error"), "{input}: {out}");
+        }
+        for input in ["", "cx", "cx, , ", "cx, \"a b\"", "cx, \"w\", [1], init = "] {
+            let out = scope_macros_core::var(input.parse().unwrap_or_default()).to_string();
+            assert!(out.contains("compile_error"), "{input}: {out}");
+        }
+    }
+}
+
+/// The const checker, run as a plain function on manifests built at run time.
+mod checker {
+    use varscope::manifest::{FULL_SUMMARY, Item, ItemKind, Manifest, Mode, PATH_MUL, VarItem, analyze, segment_hash};
+
+    fn var(name: &'static str) -> Item {
+        Item {
+            scope: &[],
+            scope_hash: 0,
+            scope_pow: 1,
+            mode: Mode::Create,
+            dynamic: false,
+            cond: false,
+            looped: false,
+            branch: &[],
+            kind: ItemKind::Var(VarItem {
+                name,
+                hash: segment_hash(name),
+                shape: None,
+                dtype: None,
+                init: "",
+                trainable: None,
+            }),
+            line: 1,
+            site: "var!(cx, ..)",
+        }
+    }
+
+    fn call(m: &'static Manifest) -> Item {
+        Item { kind: ItemKind::Call(m), site: "m(cx, ..)", ..var("unused") }
+    }
+
+    fn manifest(name: &'static str, items: Vec<Item>) -> &'static Manifest {
+        let items: &'static [Item] = Box::leak(items.into_boxed_slice());
+        Box::leak(Box::new(Manifest::new(name, name, items, false, &FULL_SUMMARY)))
+    }
+
+    /// A chain of `depth` models, each declaring `leaf` and calling the next.
+    fn chain(depth: usize, leaf: impl Fn(usize) -> &'static str) -> &'static Manifest {
+        let mut next: Option<&'static Manifest> = None;
+        for k in (0..depth).rev() {
+            let name: &'static str = Box::leak(format!("m{k}").into_boxed_str());
+            let mut items = vec![var(leaf(k))];
+            if let Some(n) = next {
+                items.push(call(n));
+            }
+            next = Some(manifest(name, items));
+        }
+        next.unwrap_or_else(|| manifest("empty", Vec::new()))
+    }
+
+    #[test]
+    fn macro_and_runtime_hash_names_alike() {
+        for name in ["conv1", "weights", "a.b-c", ""] {
+            assert_eq!(scope_macros_core::hash::segment(name), segment_hash(name));
+        }
+        assert_eq!(scope_macros_core::hash::PATH_MUL, PATH_MUL);
+    }
+
+    #[test]
+    fn a_duplicate_deep_in_a_chain_is_found() {
+        // Every model declares `w`, and all sit in one scope: the second declaration of `w`
+        // (the call to `m1`, which creates it again) is the conflict.
+        let top = chain(300, |_| "w");
+        let report = analyze(top.items, "model `m0`");
+        assert_eq!(report.len(), 1);
+        assert!(report.message(0).contains("duplicate variable `w` in model `m0`"), "{}", report.message(0));
+    }
+
+    #[test]
+    fn distinct_names_through_a_deep_chain_pass() {
+        let top = chain(400, |k| Box::leak(format!("v{k}").into_boxed_str()));
+        assert!(analyze(top.items, "model `m0`").is_empty());
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_an_error_not_a_skip() {
+        let top = chain(600, |k| Box::leak(format!("v{k}").into_boxed_str()));
+        let report = analyze(top.items, "model `m0`");
+        assert_eq!(report.len(), 1);
+        assert!(report.message(0).contains("nest more than 512 deep"), "{}", report.message(0));
+    }
+}
