@@ -645,12 +645,25 @@ impl Scope {
         self
     }
 
-    /// The node name of an op that TF names through `name_scope(name,
-    /// default)`: the explicit name if one was set with [`Scope::named`], else
-    /// `default`, made unique; `op_type` if that resets to the root.
-    pub(crate) fn scoped_op_name(&mut self, g: &mut GraphState, default: &str, op_type: &str) -> Result<String> {
+    /// The node name of an op that TF names through `name_scope(name)`: the
+    /// explicit name if one was set with [`Scope::named`], else `default`, made
+    /// unique. An explicit `""` gives `op_type`: at the root when the op has a
+    /// Python `wrapper` scope (which `""` resets), else in the current scope
+    /// (`_apply_op_helper`'s `name if name else op_type`).
+    pub(crate) fn scoped_op_name(
+        &mut self,
+        g: &mut GraphState,
+        default: &str,
+        op_type: &str,
+        wrapper: bool,
+    ) -> Result<String> {
         let explicit = self.next_name.take();
-        let (stack, returned) = g.name_scope(&self.name_stack, explicit.as_deref().unwrap_or(default))?;
+        let name = match explicit.as_deref() {
+            Some("") if !wrapper => op_type,
+            Some(name) => name,
+            None => default,
+        };
+        let (stack, returned) = g.name_scope(&self.name_stack, name)?;
         if returned.is_empty() {
             let (stack, _) = g.name_scope("", op_type)?;
             return Ok(stack);

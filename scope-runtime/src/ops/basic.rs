@@ -35,7 +35,7 @@ impl Scope {
     /// The same value under a new name (op and default name `Identity`).
     pub fn identity(&mut self, x: &Tensor) -> Result<Tensor> {
         self.record_op(
-            Naming::Scoped { default: "Identity" },
+            Naming::Helper { default: "Identity" },
             "Identity",
             Op::Identity,
             &[x],

@@ -79,16 +79,21 @@ fn batch_shape(op: &'static str, node: &str, a: &[usize], ta: bool, b: &[usize],
 }
 
 impl Scope {
-    /// Matrix product of two rank-2 tensors (op and default name `MatMul`).
+    /// Matrix product (TF's `tf.matmul`; op and default name `MatMul`). As in
+    /// TensorFlow, inputs of rank > 2 make it a batched product
+    /// ([`Scope::batch_matmul`], op `BatchMatMulV2`, still named `MatMul`).
     pub fn matmul(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.matmul_t(a, b, false, false)
     }
 
-    /// `op(a) · op(b)` of two rank-2 tensors, `op` transposing when
-    /// `transpose_a` / `transpose_b` say so (TF's `tf.matmul(a, b,
-    /// transpose_a, transpose_b)`; op and default name `MatMul`).
+    /// `op(a) · op(b)`, `op` transposing when `transpose_a` / `transpose_b`
+    /// say so (TF's `tf.matmul(a, b, transpose_a, transpose_b)`; op and
+    /// default name `MatMul`; batched for inputs of rank > 2).
     pub fn matmul_t(&mut self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
         const OP: &str = "MatMul";
+        if a.shape().len() > 2 || b.shape().len() > 2 {
+            return self.batch_matmul(a, b, transpose_a, transpose_b);
+        }
         self.record_op(
             Naming::Scoped { default: OP },
             OP,

@@ -70,10 +70,19 @@ pub use reduce::Axes;
 /// How TensorFlow names an op.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Naming {
-    /// Through `name_scope(name, default)` and `_apply_op_helper`, as almost
-    /// every op: `op_type` is the name used if that scope resets to the root.
+    /// Through a Python wrapper's `name_scope(name, default)` and then
+    /// `_apply_op_helper` (`tf.add`, `tf.matmul`, `tf.transpose`, ...): an
+    /// explicit `""` resets that scope to the root, where the op is named by
+    /// its type.
     Scoped {
         /// The default name (`add`, `MatMul`, ...).
+        default: &'static str,
+    },
+    /// By `_apply_op_helper` alone, with no wrapper scope (`tf.nn.relu`,
+    /// `tf.identity`, `tf.multiply`, `tf.nn.conv2d`, ...): an explicit `""`
+    /// names the op by its type in the current name scope.
+    Helper {
+        /// The default name (`mul`, `Relu`, ...).
         default: &'static str,
     },
     /// Directly by `Graph.unique_name`, as `tf.constant`.
@@ -162,7 +171,8 @@ impl Scope {
                 )));
             }
             let node = match naming {
-                Naming::Scoped { default } => self.scoped_op_name(&mut g, default, op_type)?,
+                Naming::Scoped { default } => self.scoped_op_name(&mut g, default, op_type, true)?,
+                Naming::Helper { default } => self.scoped_op_name(&mut g, default, op_type, false)?,
                 Naming::Direct { default } => self.direct_op_name(&mut g, default),
             };
             drop(g);

@@ -242,7 +242,7 @@ impl Scope {
         let k = if fs.len() == 4 { [fs[0], fs[1]] } else { [1, 1] };
         let win = Window { k, stride: strides, padding };
         self.record_op(
-            Naming::Scoped { default: OP },
+            Naming::Helper { default: OP },
             OP,
             Op::Conv2D(win),
             &[input, filter],
@@ -311,7 +311,7 @@ impl Scope {
     fn softmax_like(&mut self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
         let log = op == Op::LogSoftmax;
         self.record_op(
-            Naming::Scoped { default: op_type },
+            Naming::Helper { default: op_type },
             op_type,
             op,
             &[x],

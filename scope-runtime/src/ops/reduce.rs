@@ -125,7 +125,7 @@ impl Scope {
 
     fn reduce(&mut self, op_type: &'static str, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
         self.record_outputs(
-            Naming::Scoped { default: op_type },
+            Naming::Helper { default: op_type },
             op_type,
             &[x],
             |node| if op_type == "Mean" { float_only(op_type, node, x) } else { Ok(()) },

@@ -55,7 +55,7 @@ impl Scope {
     pub fn reshape(&mut self, x: &Tensor, shape: &[isize]) -> Result<Tensor> {
         const OP: &str = "Reshape";
         self.record_op(
-            Naming::Scoped { default: OP },
+            Naming::Helper { default: OP },
             OP,
             Op::Reshape,
             &[x],
@@ -101,7 +101,7 @@ impl Scope {
     pub fn concat(&mut self, xs: &[&Tensor], axis: isize) -> Result<Tensor> {
         const OP: &str = "ConcatV2";
         self.record_outputs(
-            Naming::Scoped { default: "concat" },
+            Naming::Helper { default: "concat" },
             OP,
             xs,
             |node| {
@@ -146,7 +146,7 @@ impl Scope {
     pub fn split(&mut self, x: &Tensor, num: usize, axis: isize) -> Result<Vec<Tensor>> {
         const OP: &str = "Split";
         self.record_outputs(
-            Naming::Scoped { default: "split" },
+            Naming::Helper { default: "split" },
             OP,
             &[x],
             |_| Ok(()),
@@ -173,7 +173,7 @@ impl Scope {
     pub fn slice(&mut self, x: &Tensor, begin: &[usize], size: &[isize]) -> Result<Tensor> {
         const OP: &str = "Slice";
         self.record_op(
-            Naming::Scoped { default: OP },
+            Naming::Helper { default: OP },
             OP,
             Op::Slice { begin: begin.to_vec() },
             &[x],
@@ -218,7 +218,7 @@ impl Scope {
     pub fn gather(&mut self, params: &Tensor, indices: &Tensor, axis: isize) -> Result<Tensor> {
         const OP: &str = "GatherV2";
         self.record_outputs(
-            Naming::Scoped { default: OP },
+            Naming::Helper { default: OP },
             OP,
             &[params, indices],
             |node| {
