@@ -26,7 +26,8 @@ TFVAR_NAMES = [None, "v", "w", "V", "foo", "Variable", "v_1", "a b", "_v", "x-y"
                "v/", "c", "Foo", "variable", "foo/v", "foo/v/", "", "Const", "v\\x"]
 OP_NAMES = [None, None, "c", "C", "foo", "Foo", "v", "add", "Add", "Const", "x/", "foo/",
             "foo/c/", "c_1", "a b", "_c", "-c", ".c", "a\\c", "a>c", "bar", "Relu", "foo/c",
-            "a/b", "C/", "Foo/", "v_1", "", "MatMul", "dense", "mul", "x.y", "c-1"]
+            "a/b", "C/", "Foo/", "v_1", "", "MatMul", "dense", "mul", "x.y", "c-1", "read",
+            "Assign", "Initializer", "Variable", "AddV2", "v/", "foo_1", "relu", "IDENTITY"]
 SHAPES = [[1], [1], [2], [], [2, 3], [1, 1], [3], [-1], [2, -1], [0], [2, 0], [1, 2, 2]]
 DTYPES = ["float32", "float64", "int32"]
 
@@ -46,6 +47,11 @@ class Gen:
         return f"{kind}{self.n}"
 
     def pick(self, pool):
+        if self.profile == COLLIDE:
+            for full, small in COLLIDE_POOLS:
+                if pool is full or pool == full[:len(pool)]:  # the list or a prefix slice
+                    pool = small
+                    break
         return self.rng.choice(pool)
 
     def init(self, dtype, deterministic_bias=0.75):
@@ -195,6 +201,45 @@ class Gen:
             self.tensors.append((st["as"], dtype, shape))
         return st
 
+    def share(self):
+        """A create-then-share pattern: the same scope entered twice, the second
+        time reusing (by name or captured object), with the shape or dtype
+        sometimes changed, then `same`."""
+        r = self.rng
+        name = self.pick(SCOPE_NAMES[:8])
+        var = self.pick(VAR_NAMES[:6])
+        shape = self.pick(SHAPES[:7])
+        dtype = r.choice(DTYPES)
+        a, b, vs = self.fresh("v"), self.fresh("v"), self.fresh("vs")
+        first = {"do": "get_variable", "name": var, "shape": shape, "as": a}
+        if dtype != "float32" or r.random() < 0.2:
+            first["dtype"] = dtype
+        second = {"do": "get_variable", "name": var, "as": b}
+        k = r.random()
+        if k < 0.45:
+            second["shape"] = shape
+        elif k < 0.65:
+            second["shape"] = self.pick(SHAPES[:7])
+        if r.random() < 0.3:
+            second["dtype"] = r.choice(DTYPES)
+        elif "dtype" in first and r.random() < 0.7:
+            second["dtype"] = first["dtype"]
+        again = {"do": "variable_scope", "reuse": r.choice([True, True, "auto", None, False])}
+        if r.random() < 0.5:
+            again["scope"] = vs
+        else:
+            again["name"] = name
+        out = [{"do": "variable_scope", "name": name, "as": vs}, first, {"do": "end"}, again, second]
+        if r.random() < 0.3:
+            out.append({"do": "reuse"})
+        out.append({"do": "end"})
+        out.append({"do": "same", "a": a, "b": b})
+        self.vscopes.append(vs)
+        for ref, sh in ((a, shape), (b, second.get("shape"))):
+            self.vars.append((ref, dtype, sh, dtype == "int32"))
+            self.tensors.append((ref, dtype, sh))
+        return out
+
     def query(self):
         r = self.rng
         k = r.random()
@@ -248,6 +293,8 @@ class Gen:
                 out.append(self.variable())
             elif k == "op":
                 out.append(self.op())
+            elif k == "share":
+                out.extend(self.share())
             elif k == "reuse_variables":
                 out.append({"do": "reuse_variables"})
             elif k == "gvs":
@@ -267,11 +314,27 @@ class Gen:
 # Step mixes: balanced, scope-heavy (counters, re-entry, threads), name-heavy (ops, variables).
 PROFILES = [
     {"vs": 17, "ns": 8, "end": 13, "gv": 18, "var": 6, "op": 11, "reuse_variables": 3, "gvs": 4,
-     "thread": 5, "query": 15},
+     "thread": 5, "query": 15, "share": 3},
     {"vs": 25, "ns": 12, "end": 20, "gv": 12, "var": 3, "op": 5, "reuse_variables": 4, "gvs": 6,
      "thread": 9, "query": 16},
     {"vs": 10, "ns": 10, "end": 10, "gv": 15, "var": 15, "op": 25, "reuse_variables": 1, "gvs": 2,
      "thread": 3, "query": 9},
+    {"vs": 20, "ns": 6, "end": 16, "gv": 22, "var": 4, "op": 4, "reuse_variables": 5, "gvs": 8,
+     "thread": 12, "query": 14, "share": 6},
+    {"vs": 18, "ns": 10, "end": 15, "gv": 16, "var": 10, "op": 14, "reuse_variables": 2, "gvs": 4,
+     "thread": 6, "query": 10, "share": 3},
+]
+
+# The last profile draws names from tiny pools, so that almost every name collides
+# (also case-insensitively, and with the `_1` suffixes TF makes).
+COLLIDE = len(PROFILES) - 1
+COLLIDE_POOLS = [
+    (SCOPE_NAMES, ["foo", "Foo", "foo_1", "v", "FOO_1", "foo_2"]),
+    (DEFAULT_NAMES, ["foo", "Foo", "v"]),
+    (NS_NAMES, ["foo", "Foo", "foo/", "foo_1/", "v", "v/", "foo_1", None, ""]),
+    (VAR_NAMES, ["v", "V", "v_1", "foo", "foo_1", "Foo"]),
+    (TFVAR_NAMES, ["v", "V", "v_1", "foo", "foo/", "v/", None, "Variable"]),
+    (OP_NAMES, ["v", "V", "foo", "Foo", "foo_1", "v/", "foo/", None, "Const", "const"]),
 ]
 
 
@@ -281,7 +344,7 @@ def main():
     for i in range(count):
         rng = random.Random(seed * 1_000_003 + i)
         gen = Gen(rng, i % len(PROFILES))
-        steps = gen.steps(0, rng.randint(4, 22))
+        steps = gen.steps(0, rng.randint(4, 22) if rng.random() < 0.7 else rng.randint(25, 50))
         cases.append({"name": f"gen_{seed}_{i}", "steps": steps})
     json.dump({"cases": cases}, sys.stdout, indent=None)
     print()
