@@ -246,7 +246,8 @@ fn parse_init(step: &Json) -> Result<Option<Init>, String> {
     } else if let Some(p) = init.get("random_normal") {
         Ok(Some(Init::RandomNormal { mean: f(p, "mean")?, stddev: f(p, "stddev")? }))
     } else if let Some(p) = init.get("random_uniform") {
-        Ok(Some(Init::RandomUniform { min: f(p, "min")?, max: f(p, "max")? }))
+        let bound = |k: &str| number(p.get(k).ok_or(format!("random_uniform needs `{k}`"))?);
+        Ok(Some(Init::RandomUniform { min: bound("min")?, max: bound("max")? }))
     } else {
         Err(format!("unknown initializer {init}"))
     }

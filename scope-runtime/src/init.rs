@@ -75,12 +75,13 @@ pub enum Init {
         /// Standard deviation.
         stddev: f64,
     },
-    /// Uniform distribution on `[min, max)`.
+    /// Uniform distribution on `[min, max)`. For an `int32` variable both
+    /// bounds must be integers, as in TensorFlow.
     RandomUniform {
         /// Lower bound.
-        min: f64,
+        min: Scalar,
         /// Upper bound.
-        max: f64,
+        max: Scalar,
     },
     /// Glorot (Xavier) uniform: `U(-l, l)` with `l = sqrt(6 / (fan_in + fan_out))`.
     GlorotUniform,
@@ -96,6 +97,21 @@ impl Init {
     /// ```
     pub fn constant(x: impl Into<Scalar>) -> Init {
         Init::Constant(x.into())
+    }
+
+    /// A normal initializer.
+    pub fn random_normal(mean: f64, stddev: f64) -> Init {
+        Init::RandomNormal { mean, stddev }
+    }
+
+    /// A uniform initializer on `[min, max)`.
+    ///
+    /// ```
+    /// use scope_runtime::{Init, Scalar};
+    /// assert_eq!(Init::random_uniform(0, 5), Init::RandomUniform { min: Scalar::Int(0), max: Scalar::Int(5) });
+    /// ```
+    pub fn random_uniform(min: impl Into<Scalar>, max: impl Into<Scalar>) -> Init {
+        Init::RandomUniform { min: min.into(), max: max.into() }
     }
 
     /// TensorFlow's default for a dtype: Glorot uniform for floats, zeros otherwise.
@@ -129,6 +145,7 @@ impl Init {
                 if dtype == DType::I32 {
                     return uniform_int(name, shape, min, max, rng);
                 }
+                let (min, max) = (min.as_f64(), max.as_f64());
                 Ok(sample(dtype, shape, || rng.random::<f64>() * (max - min) + min))
             }
             Init::GlorotUniform => {
@@ -144,6 +161,25 @@ impl Init {
     }
 }
 
+/// The op names TensorFlow's initializer creates inside `<variable>/Initializer/`
+/// for `n` elements: a name scope (if any) and the ops inside it. They are
+/// reserved so that later names uniquify as they do in TensorFlow.
+pub(crate) fn helper_names(init: &Init, n: usize) -> (Option<&'static str>, &'static [&'static str]) {
+    // `array_ops.zeros`/`ones` make one constant below 1000 elements, else a fill.
+    const FILL: &[&str] = &["shape_as_tensor", "Const"];
+    match init {
+        Init::Constant(_) => (None, &["Const"]),
+        Init::Zeros => (Some("zeros"), if n < 1000 { &[] } else { FILL }),
+        Init::Ones => (Some("ones"), if n < 1000 { &[] } else { FILL }),
+        Init::RandomNormal { .. } => {
+            (Some("random_normal"), &["shape", "mean", "stddev", "RandomStandardNormal", "mul"])
+        }
+        Init::RandomUniform { .. } | Init::GlorotUniform => {
+            (Some("random_uniform"), &["shape", "min", "max", "RandomUniform", "sub", "mul"])
+        }
+    }
+}
+
 fn not_for_int(name: &str, init: &str) -> Error {
     Error::invalid(format!(
         "cannot initialise int32 variable `{name}` with {init}: it only makes floats; \
@@ -151,19 +187,26 @@ fn not_for_int(name: &str, init: &str) -> Error {
     ))
 }
 
-fn uniform_int(name: &str, shape: &[usize], min: f64, max: f64, rng: &mut ChaCha8Rng) -> Result<Value> {
-    if min.fract() != 0.0 || max.fract() != 0.0 {
+fn uniform_int(name: &str, shape: &[usize], min: Scalar, max: Scalar, rng: &mut ChaCha8Rng) -> Result<Value> {
+    // Like TF, which converts both bounds to int32 first: a float bound is
+    // refused even when it is integral, and even for an empty shape.
+    let (Scalar::Int(lo), Scalar::Int(hi)) = (min, max) else {
         return Err(Error::invalid(format!(
-            "cannot initialise int32 variable `{name}` with random_uniform({min}, {max}): \
-             integer variables need integer bounds"
+            "cannot initialise int32 variable `{name}` with random_uniform({}, {}): \
+             integer variables need integer bounds (`Init::random_uniform(0, 10)`)",
+            min.as_f64(),
+            max.as_f64()
         )));
-    }
-    let (lo, hi) = (min as i32, max as i32);
+    };
+    let bound = |x: i64| {
+        i32::try_from(x).map_err(|_| Error::invalid(format!("variable `{name}`: bound {x} does not fit in int32")))
+    };
+    let (lo, hi) = (bound(lo)?, bound(hi)?);
     if lo >= hi {
-        return Err(Error::invalid(format!(
-            "cannot initialise int32 variable `{name}` with random_uniform({lo}, {hi}): \
-             integer bounds need min < max"
-        )));
+        // TensorFlow accepts these bounds when the variable is created and
+        // only fails when the initializer runs. An eager runtime has no later
+        // moment, so it gives what the float rule gives for `min == max`.
+        return Ok(Value::filled(DType::I32, shape, f64::from(lo)));
     }
     let dist = Uniform::new(lo, hi).map_err(|e| Error::invalid(format!("variable `{name}`: {e}")))?;
     Ok(Value::I32(ArcArray::from_shape_simple_fn(IxDyn(shape), || rng.sample(dist))))

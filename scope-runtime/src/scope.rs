@@ -681,7 +681,19 @@ fn create_variable(
     init: Init,
     trainable: bool,
 ) -> Result<Variable> {
-    create_variable_with(g, graph_id, stack, name, trainable, |full, rng| init.build(full, shape, dtype, rng))
+    let var =
+        create_variable_with(g, graph_id, stack, name, trainable, |full, rng| init.build(full, shape, dtype, rng))?;
+    // The ops TF's initializer made inside `<variable>/Initializer/` take their names.
+    let init_stack = format!("{}/Initializer", var.op_name());
+    let (scope, inner) = crate::init::helper_names(&init, shape.iter().product());
+    let inner_stack = match scope {
+        Some(scope) => g.unique_name(&init_stack, scope),
+        None => init_stack,
+    };
+    for op in inner {
+        g.unique_name(&inner_stack, op);
+    }
+    Ok(var)
 }
 
 /// TF's `RefVariable._init_from_args`: opens the name scope `name` (taken

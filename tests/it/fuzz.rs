@@ -42,7 +42,7 @@ fn init(g: &mut Gen) -> Init {
         2 => Init::Zeros,
         3 => Init::Ones,
         4 => Init::RandomNormal { mean: 0.0, stddev: 1.0 },
-        5 => Init::RandomUniform { min: -1.0, max: 3.0 },
+        5 => Init::random_uniform(-1.0, 3.0),
         _ => Init::GlorotUniform,
     }
 }

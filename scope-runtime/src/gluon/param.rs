@@ -72,7 +72,7 @@ impl Parameter {
     /// Materialises the parameter as a variable of `graph`'s store, named by its full
     /// Gluon name (`model0_dense0_weight:0`), with a first value from `init` drawn from the
     /// graph's seeded RNG (Gluon's default initializer is
-    /// `Init::RandomUniform { min: -0.07, max: 0.07 }`). Initialising again in the same
+    /// `Init::random_uniform(-0.07, 0.07)`). Initialising again in the same
     /// graph returns the same variable.
     ///
     /// ```
