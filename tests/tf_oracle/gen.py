@@ -333,8 +333,9 @@ COLLIDE_POOLS = [
     (DEFAULT_NAMES, ["foo", "Foo", "v"]),
     (NS_NAMES, ["foo", "Foo", "foo/", "foo_1/", "v", "v/", "foo_1", None, ""]),
     (VAR_NAMES, ["v", "V", "v_1", "foo", "foo_1", "Foo"]),
-    (TFVAR_NAMES, ["v", "V", "v_1", "foo", "foo/", "v/", None, "Variable"]),
-    (OP_NAMES, ["v", "V", "foo", "Foo", "foo_1", "v/", "foo/", None, "Const", "const"]),
+    (TFVAR_NAMES, ["v", "V", "v_1", "foo", "foo/", "v/", None, "Variable", "", "read"]),
+    (OP_NAMES, ["v", "V", "foo", "Foo", "foo_1", "v/", "foo/", None, "Const", "const", "",
+                "read", "Assign", "VariableV2", "v/read", "Initializer"]),
 ]
 
 
