@@ -627,6 +627,7 @@ impl Scope {
         create_variable_with(&mut g, graph.id(), &self.name_stack, name.unwrap_or("Variable"), trainable, |n, _| {
             initial(n)
         })
+        .map(|(var, _)| var)
     }
 
     /// Gives the next op this explicit name instead of its default one. It is
@@ -694,10 +695,9 @@ fn create_variable(
     init: Init,
     trainable: bool,
 ) -> Result<Variable> {
-    let var =
+    let (var, init_stack) =
         create_variable_with(g, graph_id, stack, name, trainable, |full, rng| init.build(full, shape, dtype, rng))?;
     // The ops TF's initializer made inside `<variable>/Initializer/` take their names.
-    let init_stack = format!("{}/Initializer", var.op_name());
     let (scope, inner) = crate::init::helper_names(&init, shape.iter().product());
     let inner_stack = match scope {
         Some(scope) => g.unique_name(&init_stack, scope),
@@ -719,22 +719,26 @@ fn create_variable_with(
     name: &str,
     trainable: bool,
     initial: impl FnOnce(&str, &mut rand_chacha::ChaCha8Rng) -> Result<crate::Value>,
-) -> Result<Variable> {
+) -> Result<(Variable, String)> {
     let (var_stack, returned) = g.name_scope(stack, name)?;
-    g.name_scope(&var_stack, "Initializer")?;
+    let (init_stack, _) = g.name_scope(&var_stack, "Initializer")?;
     let label = if var_stack.is_empty() { name } else { var_stack.as_str() };
     let value = initial(label, &mut g.rng)?;
-    let node = if returned.is_empty() { g.name_scope("", "VariableV2")?.0 } else { var_stack };
+    // `variable_op_v2(name=returned)`: an empty scope (name `""`) names the
+    // node by its op type at the root.
+    let node = if returned.is_empty() { g.name_scope("", "VariableV2")?.0 } else { var_stack.clone() };
     g.check_new_node(&node)?;
-    let tensor = g.add_node(graph_id, node.clone(), "VariableV2", Vec::new(), Origin::Variable { trainable }, value);
-    g.mark_used(&format!("{node}/Assign"));
-    g.mark_used(&format!("{node}/read"));
+    let tensor = g.add_node(graph_id, node, "VariableV2", Vec::new(), Origin::Variable { trainable }, value);
+    // `Assign` and `read` are made in the variable's name scope (the root
+    // for name `""`), like any op there.
+    g.unique_name(&var_stack, "Assign");
+    g.unique_name(&var_stack, "read");
     let var = Variable { tensor };
     g.globals.push(var.clone());
     if trainable {
         g.trainables.push(var.clone());
     }
-    Ok(var)
+    Ok((var, init_stack))
 }
 
 /// An open scope; dropping it closes the scope (and anything opened inside
