@@ -75,11 +75,6 @@ impl GraphState {
         format!("{name}_{}", i - 1)
     }
 
-    /// Marks a full name as used without uniquifying it.
-    pub(crate) fn mark_used(&mut self, full: &str) {
-        *self.names_in_use.entry(full.to_lowercase()).or_insert(0) += 1;
-    }
-
     /// TF's `Graph.name_scope(name)` opened while the name stack is `stack`:
     /// returns the new stack and the scope string TF hands back (`a_1/`, or
     /// `""` for the root).
