@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use varscope::ndarray::{ArrayD, Dimension, IxDyn};
 use varscope::ops::{Axes, Padding};
-use varscope::{Graph, Init, Reuse, Scope, Tensor, VarScope, VarSpec};
+use varscope::{Graph, Init, Reuse, Scope, Tensor, Value, VarScope, VarSpec};
 
 type Build<'a> = &'a dyn Fn(&mut Scope, &[Tensor]) -> varscope::Result<Tensor>;
 
@@ -341,42 +341,28 @@ fn conv2d_same_odd_sizes_stride_two() -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Gradients of `mean(relu(conv2d(x, f)))` with respect to `x` and `f`, or
+/// to `f` only.
+fn conv_relu_mean_grads(x: Value, f: Value, filter_only: bool) -> varscope::Result<Vec<Value>> {
+    let g = Graph::new();
+    let mut cx = g.scope();
+    let x = cx.constant(x)?;
+    let f = cx.constant(f)?;
+    let y = cx.conv2d(&x, &f, [2, 2], Padding::Same)?;
+    let r = cx.relu(&y)?;
+    let loss = cx.reduce_mean(&r, Axes::All, false)?;
+    if filter_only { g.gradients(&loss, &[&f]) } else { g.gradients(&loss, &[&x, &f]) }
+}
+
 /// f32 gradients agree with f64 ones.
 #[test]
 fn f32_gradients_match_f64() -> varscope::Result<()> {
     let x64 = fill(&[2, 5, 5, 3], 1);
     let f64s = fill(&[3, 3, 3, 4], 2);
-    let run32 = {
-        let g = Graph::new();
-        let mut cx = g.scope();
-        let x = cx.constant(x64.mapv(|v| v as f32))?;
-        let f = cx.constant(f64s.mapv(|v| v as f32))?;
-        let y = cx.conv2d(&x, &f, [2, 2], Padding::Same)?;
-        let r = cx.relu(&y)?;
-        let loss = cx.reduce_mean(&r, Axes::All, false)?;
-        g.gradients(&loss, &[&x, &f])?
-    };
-    let run64 = {
-        let g = Graph::new();
-        let mut cx = g.scope();
-        let x = cx.constant(x64.clone())?;
-        let f = cx.constant(f64s.clone())?;
-        let y = cx.conv2d(&x, &f, [2, 2], Padding::Same)?;
-        let r = cx.relu(&y)?;
-        let loss = cx.reduce_mean(&r, Axes::All, false)?;
-        g.gradients(&loss, &[&x, &f])?
-    };
+    let run32 = conv_relu_mean_grads(x64.mapv(|v| v as f32).into(), f64s.mapv(|v| v as f32).into(), false)?;
+    let run64 = conv_relu_mean_grads(x64.clone().into(), f64s.clone().into(), false)?;
     // Asking for the filter only skips the input's gradient, not the filter's.
-    let filter_only = {
-        let g = Graph::new();
-        let mut cx = g.scope();
-        let x = cx.constant(x64.clone())?;
-        let f = cx.constant(f64s.clone())?;
-        let y = cx.conv2d(&x, &f, [2, 2], Padding::Same)?;
-        let r = cx.relu(&y)?;
-        let loss = cx.reduce_mean(&r, Axes::All, false)?;
-        g.gradients(&loss, &[&f])?
-    };
+    let filter_only = conv_relu_mean_grads(x64.into(), f64s.into(), true)?;
     assert_eq!(filter_only[0], run64[1]);
     for (a, b) in run32.iter().zip(&run64) {
         assert_eq!(a.dtype(), varscope::DType::F32);
