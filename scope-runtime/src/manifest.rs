@@ -4,15 +4,18 @@
 //! the scope `f` is called in, literal shape or dynamic, dtype, initializer, reuse mode and
 //! source line) and every call into another model. Manifests are statics that point at each
 //! other, so they work across modules and crates and are usable before any tensor exists;
-//! [`Manifest`]'s `Display` prints them as a table.
+//! [`Manifest`]'s `Display` prints them as a table, [`Manifest::variables`] lists them.
 //!
-//! A model that calls other models also gets one analysis const ([`analyze`]) and one small
-//! check const per item after its first call ([`conflicts`]), emitted at that item's span so that
-//! a failure underlines the offending call. The analysis walks callees with an explicit stack
-//! (no recursion, so rustc's `recursion_limit` never applies), compares 64-bit path hashes that
-//! the macro precomputed in an open-addressing table (linear in the number of variables, not
-//! pairwise; a small state first, the largest only when it runs out of room), and never skips
-//! anything silently: nesting deeper than [`MAX_DEPTH`] or more than
+//! The macro packs a body's declarations into one array of integers and one string (see
+//! [`layout`]): a manifest is a single small static, which keeps `cargo check` fast for crates
+//! with hundreds of models. A model that calls other models also gets one analysis const
+//! ([`analyze`]) and one small check const per item after its first call ([`conflicts`]),
+//! emitted at that item's span so that a failure underlines the offending call; only a failing
+//! check builds its message ([`conflict_message`]). The analysis walks callees with an explicit
+//! stack (no recursion, so rustc's `recursion_limit` never applies), compares 64-bit path
+//! hashes that the macro precomputed in an open-addressing table (linear in the number of
+//! variables, not pairwise; a small state first, the largest only when it runs out of room),
+//! and never skips anything silently: nesting deeper than [`MAX_DEPTH`] or more than
 //! [`MAX_ENTRIES`] variables is reported as a compile error.
 
 use std::fmt;
@@ -33,13 +36,65 @@ pub const SUMMARY_WORDS: usize = 256;
 /// Calls per body up to which [`analyze`] uses summaries to skip walks.
 const SUMMARY_CALLS: usize = 16;
 
+/// How the macro packs a body into a manifest's `data` words and `text`; `scope-macros`
+/// mirrors these constants (a test encodes with the macro and decodes here).
+///
+/// `data` holds [`ITEM_WORDS`](layout::ITEM_WORDS) words per item, in source order, then the
+/// items' variable-length parts. A text reference is `offset << 32 | length` into `text`.
+/// Per item:
+/// - word 0, flags: bits 0-1 the kind ([`VAR`](layout::VAR), [`CALL`](layout::CALL),
+///   [`OPAQUE`](layout::OPAQUE)), bits 2-3 the [`Mode`] (create, reuse, auto, unknown), then one
+///   bit each for the flags below; bits 16-31 the number of scope segments, 32-47 the number of
+///   `if`/`match` arms, 48-63 the rank of a literal shape;
+/// - words 1 and 2: the hash of the scope path and `PATH_MUL` to the power of its length;
+/// - word 3: a variable's leaf-name hash, a call's index into `calls`, an opaque call's callee
+///   (a text reference);
+/// - word 4: the call-site text (a text reference);
+/// - word 5: the source line `<< 32`, then the offset of the variable-length part: one text
+///   reference per segment (bit [`SEG_DYNAMIC`](layout::SEG_DYNAMIC) set when the segment is
+///   dynamic), one word per arm (`branch site << 32 | arm`), then for a variable its name, its
+///   initializer and its dtype (text references, length 0 when absent) and its dimensions.
+#[doc(hidden)]
+pub mod layout {
+    /// Words per item.
+    pub const ITEM_WORDS: usize = 6;
+    /// Kind: a variable declaration.
+    pub const VAR: u64 = 0;
+    /// Kind: a call into another model.
+    pub const CALL: u64 = 1;
+    /// Kind: a call the checks do not follow.
+    pub const OPAQUE: u64 = 2;
+    /// Flag: the path or name is only known at run time.
+    pub const DYNAMIC: u64 = 1 << 4;
+    /// Flag: the item sits in an `if`/`match` arm.
+    pub const COND: u64 = 1 << 5;
+    /// Flag: the item repeats in a loop under a fixed path.
+    pub const LOOPED: u64 = 1 << 6;
+    /// Flag: the variable's leaf name is only known at run time.
+    pub const DYNAMIC_NAME: u64 = 1 << 7;
+    /// Flag: the call is to the model itself.
+    pub const SELF_CALL: u64 = 1 << 8;
+    /// Flag: `trainable` is given as a literal.
+    pub const HAS_TRAINABLE: u64 = 1 << 9;
+    /// Flag: the literal `trainable` value.
+    pub const TRAINABLE: u64 = 1 << 10;
+    /// Flag: the shape is a literal.
+    pub const HAS_SHAPE: u64 = 1 << 11;
+    /// Flag: a call the macro proved cannot conflict with the rest of its body: not walked.
+    pub const ISOLATED: u64 = 1 << 12;
+    /// Bit of a segment's text reference that marks it dynamic.
+    pub const SEG_DYNAMIC: u64 = 1 << 31;
+}
+
+use layout::*;
+
 /// A Bloom filter (16,384 bits, two bits per name) of the leaf names of every variable a model
 /// declares, itself or through its calls. Leaf names do not depend on the scope a model is
 /// called in, so a caller's check can skip walking a call whose summary shares no bit with the
-/// other declarations of the body. Each model's summary is a static computed from its own names
-/// and its callees' summaries (a self-call is left out by the macro); mutual recursion between
-/// models makes those statics a cycle, which rustc reports naming the summary static, whose
-/// name says to mark one of the calls `opaque!(..)`.
+/// other declarations of the body. Each manifest computes its summary from its own names and
+/// its callees' summaries (a self-call is left out); mutual recursion between models makes
+/// those statics a cycle, which rustc reports naming the manifest static, whose name says to
+/// mark one of the calls `opaque!(..)`.
 pub type Summary = [u64; SUMMARY_WORDS];
 
 const fn summary_bits(h: u64) -> [(usize, u64); 2] {
@@ -47,35 +102,6 @@ const fn summary_bits(h: u64) -> [(usize, u64); 2] {
     let b = ((h >> 22) & 0x3fff) as usize;
     [(a / 64, 1u64 << (a % 64)), (b / 64, 1u64 << (b % 64))]
 }
-
-/// The summary of a model from the hashes of its own leaf names and its callees' summaries.
-/// Called by generated code.
-pub const fn summarize(own: &[u64], callees: &[&Summary]) -> Summary {
-    // Copying a whole array is one step of const evaluation; OR-ing is one step per word, so
-    // the first callee (often the only one) is copied.
-    let mut s = if callees.is_empty() { [0u64; SUMMARY_WORDS] } else { *callees[0] };
-    let mut k = 0;
-    while k < own.len() {
-        let bits = summary_bits(own[k]);
-        s[bits[0].0] |= bits[0].1;
-        s[bits[1].0] |= bits[1].1;
-        k += 1;
-    }
-    let mut c = 1;
-    while c < callees.len() {
-        let other = callees[c];
-        let mut w = 0;
-        while w < SUMMARY_WORDS {
-            s[w] |= other[w];
-            w += 1;
-        }
-        c += 1;
-    }
-    s
-}
-
-/// The summary of a model whose summary is not computed (an opaque helper): every bit set.
-pub const FULL_SUMMARY: Summary = [u64::MAX; SUMMARY_WORDS];
 
 /// How a declaration treats existing variables, relative to its model's entry scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +129,15 @@ impl Mode {
         matches!(self, Mode::Create | Mode::Auto)
     }
 
+    const fn from_bits(bits: u64) -> Mode {
+        match bits & 3 {
+            0 => Mode::Create,
+            1 => Mode::Reuse,
+            2 => Mode::Auto,
+            _ => Mode::Unknown,
+        }
+    }
+
     /// How the manifest table shows the mode.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -114,85 +149,18 @@ impl Mode {
     }
 }
 
-/// One segment of a scope path.
-#[derive(Debug, Clone, Copy)]
-pub struct Segment {
-    /// The literal name, or how a dynamic one is shown.
-    pub name: &'static str,
-    /// Whether the name is only known at run time.
-    pub dynamic: bool,
-}
-
-/// A variable declaration.
-#[derive(Debug, Clone, Copy)]
-pub struct VarItem {
-    /// The leaf name (or how a dynamic one is shown).
-    pub name: &'static str,
-    /// Hash of the leaf name.
-    pub hash: u64,
-    /// The literal shape, or `None` when it is computed.
-    pub shape: Option<&'static [usize]>,
-    /// The literal dtype (`f32`, `f64`, `i32`), or `None` for the scope's.
-    pub dtype: Option<&'static str>,
-    /// The initializer as written, empty for the scope's default.
-    pub init: &'static str,
-    /// A literal `trainable`.
-    pub trainable: Option<bool>,
-}
-
-/// What a manifest item is.
-#[derive(Debug, Clone, Copy)]
-pub enum ItemKind {
-    /// `var!(cx, ..)`.
-    Var(VarItem),
-    /// A call into another model.
-    Call(&'static Manifest),
-    /// A call the checks cannot follow (through a type parameter, a method, `opaque!`).
-    Opaque(&'static str),
-}
-
-/// One declaration or call of a model body, in source order.
-#[derive(Debug, Clone, Copy)]
-pub struct Item {
-    /// The scope path relative to the model's entry scope.
-    pub scope: &'static [Segment],
-    /// Hash of `scope`.
-    pub scope_hash: u64,
-    /// `PATH_MUL` to the power of the number of segments.
-    pub scope_pow: u64,
-    /// The reuse mode in force.
-    pub mode: Mode,
-    /// Whether the path or name is only known at run time.
-    pub dynamic: bool,
-    /// Whether the item sits in an `if`/`match` arm.
-    pub cond: bool,
-    /// Whether the item repeats in a loop under a fixed path.
-    pub looped: bool,
-    /// `(branch site, arm)` pairs, flattened.
-    pub branch: &'static [u32],
-    /// The declaration or call.
-    pub kind: ItemKind,
-    /// Source line.
-    pub line: u32,
-    /// Short source text.
-    pub site: &'static str,
-}
-
-/// The manifest of one `#[model]` fn.
+/// The manifest of one `#[model]` fn (or of a `scope!` block that calls models).
 #[derive(Debug)]
 pub struct Manifest {
-    /// The model's name.
-    pub model: &'static str,
-    /// `module_path!()` of the manifest (the model's module, then its name).
-    pub module: &'static str,
-    /// A hash of `module`, identifying the model in the checks.
-    pub id: u64,
-    /// The declarations and calls.
-    pub items: &'static [Item],
-    /// `#[model(opaque)]`: callers do not follow this model.
-    pub opaque: bool,
-    /// The Bloom filter of every leaf name below the model.
-    pub summary: &'static Summary,
+    model: &'static str,
+    module: &'static str,
+    id: u64,
+    opaque: bool,
+    len: usize,
+    data: &'static [u64],
+    text: &'static str,
+    calls: &'static [&'static Manifest],
+    summary: Summary,
 }
 
 /// FNV-1a, in const.
@@ -213,16 +181,169 @@ pub const fn segment_hash(name: &str) -> u64 {
     fnv(name)
 }
 
+/// The part of `text` that `r` refers to.
+const fn text_at(text: &str, r: u64) -> &str {
+    let bytes = text.as_bytes();
+    let off = (r >> 32) as usize;
+    let len = (r & 0x7fff_ffff) as usize;
+    if off > bytes.len() || len > bytes.len() - off {
+        return "?";
+    }
+    let (_, rest) = bytes.split_at(off);
+    match core::str::from_utf8(rest.split_at(len).0) {
+        Ok(s) => s,
+        Err(_) => "?",
+    }
+}
+
 impl Manifest {
-    /// A manifest; called by generated code.
+    /// A manifest of `len` items packed as [`layout`] describes; called by generated code.
+    /// Computes the model's [`Summary`] from its own leaf names and its callees' summaries.
+    #[doc(hidden)]
     pub const fn new(
         model: &'static str,
         module: &'static str,
-        items: &'static [Item],
         opaque: bool,
-        summary: &'static Summary,
+        len: usize,
+        data: &'static [u64],
+        text: &'static str,
+        calls: &'static [&'static Manifest],
     ) -> Manifest {
-        Manifest { model, module, id: fnv(module), items, opaque, summary }
+        let items = if len < data.len() / ITEM_WORDS { len } else { data.len() / ITEM_WORDS };
+        // Copying a whole array is one step of const evaluation, OR-ing is one step per word:
+        // the first callee's summary (often the only one) is copied.
+        let mut summary = [0u64; SUMMARY_WORDS];
+        let mut first = usize::MAX;
+        let mut k = 0;
+        while k < items {
+            let flags = data[k * ITEM_WORDS];
+            let c = data[k * ITEM_WORDS + 3] as usize;
+            if flags & 3 == CALL && flags & SELF_CALL == 0 && c < calls.len() {
+                summary = calls[c].summary;
+                first = k;
+                break;
+            }
+            k += 1;
+        }
+        k = 0;
+        while k < items {
+            let flags = data[k * ITEM_WORDS];
+            let value = data[k * ITEM_WORDS + 3];
+            if flags & 3 == VAR && flags & DYNAMIC_NAME == 0 {
+                let bits = summary_bits(value);
+                summary[bits[0].0] |= bits[0].1;
+                summary[bits[1].0] |= bits[1].1;
+            } else if flags & 3 == CALL && flags & SELF_CALL == 0 && (value as usize) < calls.len() && k != first {
+                let other = &calls[value as usize].summary;
+                let mut w = 0;
+                while w < SUMMARY_WORDS {
+                    summary[w] |= other[w];
+                    w += 1;
+                }
+            }
+            k += 1;
+        }
+        Manifest { model, module, id: fnv(module), opaque, len: items, data, text, calls, summary }
+    }
+
+    /// The model's name.
+    pub fn model(&self) -> &'static str {
+        self.model
+    }
+
+    /// `module_path!()` of the manifest (the model's module, then its name).
+    pub fn module(&self) -> &'static str {
+        self.module
+    }
+
+    /// Whether the model is marked `#[model(opaque)]` (callers' checks do not follow it).
+    pub fn is_opaque(&self) -> bool {
+        self.opaque
+    }
+
+    /// The Bloom filter of every leaf name below the model.
+    #[doc(hidden)]
+    pub const fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Word `w` of item `k`.
+    const fn word(&self, k: usize, w: usize) -> u64 {
+        let at = k * ITEM_WORDS + w;
+        if at < self.data.len() { self.data[at] } else { 0 }
+    }
+
+    /// The number of items (`new` made sure that `data` holds them).
+    const fn items(&self) -> usize {
+        self.len
+    }
+
+    const fn kind(&self, k: usize) -> u64 {
+        self.word(k, 0) & 3
+    }
+
+    const fn flag(&self, k: usize, flag: u64) -> bool {
+        self.word(k, 0) & flag != 0
+    }
+
+    const fn mode(&self, k: usize) -> Mode {
+        Mode::from_bits(self.word(k, 0) >> 2)
+    }
+
+    const fn segs(&self, k: usize) -> usize {
+        ((self.word(k, 0) >> 16) & 0xffff) as usize
+    }
+
+    const fn arms(&self, k: usize) -> usize {
+        ((self.word(k, 0) >> 32) & 0xffff) as usize
+    }
+
+    const fn rank(&self, k: usize) -> usize {
+        (self.word(k, 0) >> 48) as usize
+    }
+
+    const fn line(&self, k: usize) -> u32 {
+        (self.word(k, 5) >> 32) as u32
+    }
+
+    /// Word `w` of item `k`'s variable-length part.
+    const fn extra(&self, k: usize, w: usize) -> u64 {
+        let at = (self.word(k, 5) & 0xffff_ffff) as usize + w;
+        if at < self.data.len() { self.data[at] } else { 0 }
+    }
+
+    const fn site(&self, k: usize) -> &'static str {
+        text_at(self.text, self.word(k, 4))
+    }
+
+    const fn seg_name(&self, k: usize, s: usize) -> &'static str {
+        text_at(self.text, self.extra(k, s))
+    }
+
+    const fn arm(&self, k: usize, a: usize) -> u64 {
+        self.extra(k, self.segs(k) + a)
+    }
+
+    /// The variable fields of item `k`: name, initializer, dtype references, then dimensions.
+    const fn var_field(&self, k: usize, f: usize) -> u64 {
+        self.extra(k, self.segs(k) + self.arms(k) + f)
+    }
+
+    const fn var_name(&self, k: usize) -> &'static str {
+        text_at(self.text, self.var_field(k, 0))
+    }
+
+    const fn leaf_hash(&self, k: usize) -> u64 {
+        self.word(k, 3)
+    }
+
+    /// The manifest item `k` calls, if it is a followed call.
+    const fn callee(&self, k: usize) -> Option<&'static Manifest> {
+        if self.kind(k) != CALL {
+            return None;
+        }
+        let c = self.word(k, 3) as usize;
+        if c < self.calls.len() { Some(self.calls[c]) } else { None }
     }
 
     /// Every variable declared by the model and, through its calls, its sub-models, with names
@@ -244,38 +365,44 @@ impl Manifest {
         conditional: bool,
         declared_in: &'static str,
     ) {
-        for item in self.items {
+        for k in 0..self.items() {
             let depth = path.len();
-            path.extend(item.scope.iter().map(|s| s.name));
-            let item_mode = mode.inherit(item.mode);
-            match item.kind {
-                ItemKind::Var(v) => {
+            path.extend((0..self.segs(k)).map(|s| self.seg_name(k, s)));
+            let item_mode = mode.inherit(self.mode(k));
+            let cond = conditional || self.flag(k, COND);
+            match self.kind(k) {
+                VAR => {
                     let mut name = path.join("/");
                     if !name.is_empty() {
                         name.push('/');
                     }
-                    name.push_str(v.name);
+                    name.push_str(self.var_name(k));
+                    let text = |f| text_at(self.text, self.var_field(k, f));
                     out.push(ManifestVar {
                         name,
-                        shape: v.shape.map(<[usize]>::to_vec),
-                        dtype: v.dtype,
-                        init: v.init,
-                        trainable: v.trainable,
+                        shape: self
+                            .flag(k, HAS_SHAPE)
+                            .then(|| (0..self.rank(k)).map(|d| self.var_field(k, 3 + d) as usize).collect()),
+                        dtype: Some(text(2)).filter(|d| !d.is_empty()),
+                        init: text(1),
+                        trainable: self.flag(k, HAS_TRAINABLE).then(|| self.flag(k, TRAINABLE)),
                         mode: item_mode,
-                        dynamic: item.dynamic,
-                        conditional: conditional || item.cond,
-                        line: item.line,
+                        dynamic: self.flag(k, DYNAMIC),
+                        conditional: cond,
+                        line: self.line(k),
                         model: declared_in,
                     });
                 }
-                ItemKind::Call(m) => {
-                    if !m.opaque && !models.contains(&m.id) {
+                _ => {
+                    if let Some(m) = self.callee(k)
+                        && !m.opaque
+                        && !models.contains(&m.id)
+                    {
                         models.push(m.id);
-                        m.collect(out, path, models, item_mode, conditional || item.cond || item.dynamic, m.model);
+                        m.collect(out, path, models, item_mode, cond || self.flag(k, DYNAMIC), m.model);
                         models.pop();
                     }
                 }
-                ItemKind::Opaque(_) => {}
             }
             path.truncate(depth);
         }
@@ -283,20 +410,15 @@ impl Manifest {
 
     /// The calls into other models (and opaque calls) of this model's own body.
     pub fn calls(&self) -> Vec<ManifestCall> {
-        self.items
-            .iter()
-            .filter_map(|item| {
-                let callee = match item.kind {
-                    ItemKind::Call(m) => m.model,
-                    ItemKind::Opaque(name) => name,
-                    ItemKind::Var(_) => return None,
+        (0..self.items())
+            .filter_map(|k| {
+                let (callee, followed) = match (self.kind(k), self.callee(k)) {
+                    (CALL, Some(m)) => (m.model, !m.opaque),
+                    (OPAQUE, _) => (text_at(self.text, self.word(k, 3)), false),
+                    _ => return None,
                 };
-                Some(ManifestCall {
-                    callee,
-                    scope: item.scope.iter().map(|s| s.name).collect::<Vec<_>>().join("/"),
-                    followed: matches!(item.kind, ItemKind::Call(m) if !m.opaque),
-                    line: item.line,
-                })
+                let scope: Vec<&str> = (0..self.segs(k)).map(|s| self.seg_name(k, s)).collect();
+                Some(ManifestCall { callee, scope: scope.join("/"), followed, line: self.line(k) })
             })
             .collect()
     }
@@ -466,20 +588,16 @@ impl Buf {
     }
 }
 
-/// One problem found by [`analyze`], reported by the check const of `item`.
-#[derive(Clone, Copy)]
-struct Conflict {
-    item: usize,
-    msg: Buf,
-}
-
-/// What [`analyze`] found in one model body; generated code asks [`conflicts`] about it.
-pub struct Report {
-    conflicts: [Conflict; MAX_CONFLICTS],
+/// Problems found by [`analyze`] in one model body: the items whose check must fail.
+#[derive(Clone, Copy, Debug)]
+pub struct Conflicts {
+    items: [u32; MAX_CONFLICTS],
     len: usize,
 }
 
-impl Report {
+impl Conflicts {
+    const NONE: Conflicts = Conflicts { items: [EMPTY; MAX_CONFLICTS], len: 0 };
+
     /// How many problems were found (at most 8 are kept).
     pub const fn len(&self) -> usize {
         self.len
@@ -490,30 +608,63 @@ impl Report {
         self.len == 0
     }
 
-    /// The message of the `k`th problem.
-    pub const fn message(&self, k: usize) -> &str {
-        self.conflicts[k].msg.as_str()
-    }
-
-    const fn add(&mut self, item: usize, msg: Buf) {
+    const fn add(&mut self, item: usize) {
         if self.len < MAX_CONFLICTS {
-            self.conflicts[self.len] = Conflict { item, msg };
+            self.items[self.len] = item as u32;
             self.len += 1;
         }
     }
 }
 
+/// The message of a failed check, built during const evaluation.
+pub struct Message(Buf);
+
+impl Message {
+    /// The message text.
+    pub const fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// What one run of the analysis found: the conflicts, and the message of item `want`'s.
+struct Outcome {
+    conflicts: Conflicts,
+    want: usize,
+    msg: Buf,
+}
+
+impl Outcome {
+    const fn add(&mut self, item: usize, msg: Option<Buf>) {
+        if item == self.want
+            && let Some(m) = msg
+        {
+            self.msg = m;
+        }
+        self.conflicts.add(item);
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Frame {
-    items: &'static [Item],
+    m: &'static Manifest,
     next: usize,
     hash: u64,
     pow: u64,
     mode: Mode,
-    id: u64,
 }
 
-const NO_FRAME: Frame = Frame { items: &[], next: 0, hash: 0, pow: 1, mode: Mode::Create, id: 0 };
+const NO_MANIFEST: Manifest = Manifest {
+    model: "",
+    module: "",
+    id: 0,
+    opaque: true,
+    len: 0,
+    data: &[],
+    text: "",
+    calls: &[],
+    summary: [0; SUMMARY_WORDS],
+};
+const NO_FRAME: Frame = Frame { m: &NO_MANIFEST, next: 0, hash: 0, pow: 1, mode: Mode::Create };
 
 /// The state of one analysis.
 struct State<const S: usize, const D: usize, const B: usize> {
@@ -533,33 +684,33 @@ struct State<const S: usize, const D: usize, const B: usize> {
     bloom: u64,
     /// Whether the current item's entries must be recorded (a later item may conflict).
     insert: bool,
+    /// Whether messages are wanted for the current item.
+    messages: bool,
 }
 
-const fn exclusive(a: &Item, b: &Item) -> bool {
+const fn exclusive(m: &Manifest, a: usize, b: usize) -> bool {
     let mut x = 0;
-    while x + 1 < a.branch.len() {
+    while x < m.arms(a) {
+        let ax = m.arm(a, x);
         let mut y = 0;
-        while y + 1 < b.branch.len() {
-            if a.branch[x] == b.branch[y] && a.branch[x + 1] != b.branch[y + 1] {
+        while y < m.arms(b) {
+            let by = m.arm(b, y);
+            if ax >> 32 == by >> 32 && ax != by {
                 return true;
             }
-            y += 2;
+            y += 1;
         }
-        x += 2;
+        x += 1;
     }
     false
 }
 
-const fn is_call(item: &Item) -> bool {
-    matches!(item.kind, ItemKind::Call(_))
-}
-
-const fn push_segments(buf: &mut Buf, item: &Item) {
-    let mut k = 0;
-    while k < item.scope.len() {
-        buf.push(item.scope[k].name);
+const fn push_segments(buf: &mut Buf, m: &Manifest, k: usize) {
+    let mut s = 0;
+    while s < m.segs(k) {
+        buf.push(m.seg_name(k, s));
         buf.push("/");
-        k += 1;
+        s += 1;
     }
 }
 
@@ -567,32 +718,31 @@ const fn push_segments(buf: &mut Buf, item: &Item) {
 /// current item.
 const fn push_path<const S: usize, const D: usize, const B: usize>(
     buf: &mut Buf,
-    items: &[Item],
+    m: &Manifest,
     j: usize,
     st: &State<S, D, B>,
 ) {
-    push_segments(buf, &items[j]);
-    if let ItemKind::Var(v) = items[j].kind {
-        buf.push(v.name);
+    push_segments(buf, m, j);
+    if m.kind(j) == VAR {
+        buf.push(m.var_name(j));
         return;
     }
     let mut k = 0;
     while k < st.depth {
         let f = &st.stack[k];
-        let item = &f.items[f.next - 1];
-        push_segments(buf, item);
-        if let ItemKind::Var(v) = item.kind {
-            buf.push(v.name);
+        push_segments(buf, f.m, f.next - 1);
+        if f.m.kind(f.next - 1) == VAR {
+            buf.push(f.m.var_name(f.next - 1));
         }
         k += 1;
     }
 }
 
-const fn site(buf: &mut Buf, item: &Item) {
+const fn site(buf: &mut Buf, m: &Manifest, k: usize) {
     buf.push("`");
-    buf.push(item.site);
+    buf.push(m.site(k));
     buf.push("` (line ");
-    buf.push_u32(item.line);
+    buf.push_u32(m.line(k));
     buf.push(")");
 }
 
@@ -601,7 +751,7 @@ const fn site(buf: &mut Buf, item: &Item) {
 /// `EMPTY - 1` when the table is full.
 const fn entry<const S: usize, const D: usize, const B: usize>(
     st: &mut State<S, D, B>,
-    items: &[Item],
+    m: &Manifest,
     hash: u64,
     mode: Mode,
     j: usize,
@@ -620,10 +770,7 @@ const fn entry<const S: usize, const D: usize, const B: usize>(
             }
             if st.table[slot] == hash && owner as usize != j {
                 let i = owner as usize;
-                if matches!(mode, Mode::Create)
-                    && (is_call(&items[i]) || is_call(&items[j]))
-                    && !exclusive(&items[i], &items[j])
-                {
+                if matches!(mode, Mode::Create) && (m.kind(i) == CALL || m.kind(j) == CALL) && !exclusive(m, i, j) {
                     return owner;
                 }
             }
@@ -651,7 +798,7 @@ const fn entry<const S: usize, const D: usize, const B: usize>(
 }
 
 const fn duplicate<const S: usize, const D: usize, const B: usize>(
-    items: &[Item],
+    m: &Manifest,
     i: usize,
     j: usize,
     st: &State<S, D, B>,
@@ -659,69 +806,93 @@ const fn duplicate<const S: usize, const D: usize, const B: usize>(
 ) -> Buf {
     let mut buf = Buf::new();
     buf.push("duplicate variable `");
-    push_path(&mut buf, items, j, st);
+    push_path(&mut buf, m, j, st);
     buf.push("` in ");
     buf.push(model);
     buf.push(": declared by ");
-    site(&mut buf, &items[i]);
+    site(&mut buf, m, i);
     buf.push(" and again by ");
-    site(&mut buf, &items[j]);
+    site(&mut buf, m, j);
     buf.push(" in a non-reuse scope; wrap the second in a reuse scope (`scope!(cx, .., reuse { .. })` or `cx.reuse_variables()`), or rename it");
     buf
 }
 
-const fn too_many(items: &[Item], j: usize, model: &str) -> Buf {
+const fn too_many(m: &Manifest, j: usize, model: &str) -> Buf {
     let mut buf = Buf::new();
     buf.push("more than 6144 variables reach ");
     buf.push(model);
     buf.push(" by ");
-    site(&mut buf, &items[j]);
+    site(&mut buf, m, j);
     buf.push(", too many for the compile-time check; split the model, or mark calls with `opaque!(..)` to leave them to the runtime");
     buf
 }
 
 /// Finds duplicate creations across the model calls of one body; `model` describes the body
-/// for messages (``model `net` `` or `` `scope!` ``). Called by generated code.
-pub const fn analyze(items: &'static [Item], model: &'static str) -> Report {
-    let report = Report { conflicts: [Conflict { item: usize::MAX, msg: Buf::new() }; MAX_CONFLICTS], len: 0 };
+/// for messages (``model `net` `` or `` `scope!` ``). Called by generated code, once per body.
+pub const fn analyze(m: &'static Manifest, model: &'static str) -> Conflicts {
+    run(m, model, usize::MAX).conflicts
+}
+
+/// Whether [`analyze`] found a problem at item `j`. The check const that generated code
+/// spans at each item asserts that it did not, with [`conflict_message`] as the message.
+pub const fn conflicts(c: &Conflicts, j: usize) -> bool {
+    let mut k = 0;
+    while k < c.len {
+        if c.items[k] as usize == j {
+            return true;
+        }
+        k += 1;
+    }
+    false
+}
+
+/// The message of the problem found at item `j` (the analysis runs again, so only a failing
+/// check pays for messages).
+pub const fn conflict_message(m: &'static Manifest, model: &'static str, j: usize) -> Message {
+    Message(run(m, model, j).msg)
+}
+
+const fn run(m: &'static Manifest, model: &'static str, want: usize) -> Outcome {
+    let none = Outcome { conflicts: Conflicts::NONE, want, msg: Buf::new() };
     // Variables against variables are the macro's job; if every call is skipped, nothing is
     // left to do here.
-    let skip = skippable_calls(items);
+    let skip = skippable_calls(m);
     let mut pending = false;
     let mut k = 0;
-    while k < items.len() {
-        if let ItemKind::Call(m) = items[k].kind {
-            let skipped = k < 64 && skip & (1u64 << k) != 0 && !items[k].looped;
-            if !m.opaque && !skipped {
+    while k < m.items() {
+        if let Some(callee) = m.callee(k) {
+            let skipped = m.flag(k, ISOLATED) || (k < 64 && skip & (1u64 << k) != 0 && !m.flag(k, LOOPED));
+            if !callee.opaque && !skipped {
                 pending = true;
             }
         }
         k += 1;
     }
     if !pending {
-        return report;
+        return none;
     }
     // Most bodies need a few dozen entries: a small state is much cheaper to set up in const
     // evaluation; only when it runs out of room is the analysis redone with the largest.
-    match analyze_in::<128, 16, 64>(items, model, skip, 96, false) {
+    match analyze_in::<128, 16, 64>(m, model, skip, 96, false, want) {
         Some(r) => r,
-        None => match analyze_in::<SLOTS, MAX_DEPTH, STACK_BUCKETS>(items, model, skip, MAX_ENTRIES, true) {
+        None => match analyze_in::<SLOTS, MAX_DEPTH, STACK_BUCKETS>(m, model, skip, MAX_ENTRIES, true, want) {
             Some(r) => r,
-            None => report,
+            None => none,
         },
     }
 }
 
-/// [`analyze`] with a state of `S` table slots, `D` frames and `B` recursion buckets; `None`
+/// The analysis with a state of `S` table slots, `D` frames and `B` recursion buckets; `None`
 /// when the state is too small.
 const fn analyze_in<const S: usize, const D: usize, const B: usize>(
-    items: &'static [Item],
+    m: &'static Manifest,
     model: &'static str,
     skip: u64,
     max_entries: usize,
     big: bool,
-) -> Option<Report> {
-    let mut report = Report { conflicts: [Conflict { item: usize::MAX, msg: Buf::new() }; MAX_CONFLICTS], len: 0 };
+    want: usize,
+) -> Option<Outcome> {
+    let mut out = Outcome { conflicts: Conflicts::NONE, want, msg: Buf::new() };
     let mut st = State::<S, D, B> {
         table: [0; S],
         owner: [EMPTY; S],
@@ -734,76 +905,68 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
         overflow: false,
         bloom: 0,
         insert: true,
+        messages: false,
     };
     // Entries of the last item that can conflict need not be recorded.
     let mut last = 0;
     let mut k = 0;
-    while k < items.len() {
-        if !items[k].dynamic && matches!(items[k].mode, Mode::Create | Mode::Auto) {
+    while k < m.items() {
+        if !m.flag(k, DYNAMIC) && m.mode(k).defines() {
             last = k;
         }
         k += 1;
     }
     let mut j = 0;
-    while j < items.len() {
-        let it = &items[j];
+    while j < m.items() {
         st.insert = j < last;
-        if it.dynamic || matches!(it.mode, Mode::Reuse | Mode::Unknown) {
+        st.messages = j == want;
+        let mode = m.mode(j);
+        if m.flag(j, DYNAMIC) || !mode.defines() {
             j += 1;
             continue;
         }
-        match it.kind {
-            ItemKind::Var(v) => {
-                let hash = it.scope_hash.wrapping_mul(PATH_MUL).wrapping_add(v.hash);
-                let i = entry(&mut st, items, hash, it.mode, j);
-                if i == EMPTY - 1 {
-                    report.add(j, too_many(items, j, model));
-                } else if i != EMPTY {
-                    report.add(j, duplicate(items, i as usize, j, &st, model));
+        let scope_hash = m.word(j, 1);
+        if m.kind(j) == VAR {
+            let hash = scope_hash.wrapping_mul(PATH_MUL).wrapping_add(m.leaf_hash(j));
+            let i = entry(&mut st, m, hash, mode, j);
+            if i == EMPTY - 1 {
+                out.add(j, if st.messages { Some(too_many(m, j, model)) } else { None });
+            } else if i != EMPTY {
+                out.add(j, if st.messages { Some(duplicate(m, i as usize, j, &st, model)) } else { None });
+            }
+        } else if let Some(callee) = m.callee(j) {
+            let skipped = m.flag(j, ISOLATED) || (j < 64 && skip & (1u64 << j) != 0 && !m.flag(j, LOOPED));
+            if !callee.opaque && !skipped {
+                st.stack[0] = Frame { m: callee, next: 0, hash: scope_hash, pow: m.word(j, 2), mode };
+                st.depth = 1;
+                st.on_stack[(callee.id as usize) % B] += 1;
+                if let Some(msg) = walk_call(&mut st, m, j, model) {
+                    out.add(j, msg);
+                }
+                // Unwind whatever the walk left on the stack.
+                while st.depth > 0 {
+                    st.depth -= 1;
+                    let id = st.stack[st.depth].m.id;
+                    st.on_stack[(id as usize) % B] -= 1;
                 }
             }
-            ItemKind::Call(m) => {
-                let skipped = j < 64 && skip & (1u64 << j) != 0 && !it.looped;
-                if !m.opaque && !skipped {
-                    st.stack[0] = Frame {
-                        items: m.items,
-                        next: 0,
-                        hash: it.scope_hash,
-                        pow: it.scope_pow,
-                        mode: it.mode,
-                        id: m.id,
-                    };
-                    st.depth = 1;
-                    st.on_stack[(m.id as usize) % B] += 1;
-                    if let Some(msg) = walk_call(&mut st, items, j, model) {
-                        report.add(j, msg);
-                    }
-                    // Unwind whatever the walk left on the stack.
-                    while st.depth > 0 {
-                        st.depth -= 1;
-                        let id = st.stack[st.depth].id;
-                        st.on_stack[(id as usize) % B] -= 1;
-                    }
-                }
-            }
-            ItemKind::Opaque(_) => {}
         }
         if st.overflow {
             return None;
         }
         j += 1;
     }
-    Some(report)
+    Some(out)
 }
 
 /// The calls (as a bit set over the first 64 items) whose summary shares no bit with the
 /// other declarations of the body: no conflict can involve them, so they are not walked. Only
 /// bodies with at most `SUMMARY_CALLS` calls are prefiltered (the test is quadratic in calls).
-const fn skippable_calls(items: &[Item]) -> u64 {
+const fn skippable_calls(m: &Manifest) -> u64 {
     let mut calls = 0;
     let mut k = 0;
-    while k < items.len() {
-        if is_call(&items[k]) {
+    while k < m.items() {
+        if m.kind(k) == CALL {
             calls += 1;
         }
         k += 1;
@@ -815,16 +978,19 @@ const fn skippable_calls(items: &[Item]) -> u64 {
         // The common case (and the long chain): test the call's summary at the bits of the
         // body's own names only.
         let mut j = 0;
-        while j < items.len() {
-            if let ItemKind::Call(m) = items[j].kind {
+        while j < m.items() {
+            if m.kind(j) == CALL {
+                let Some(callee) = m.callee(j) else {
+                    return 0;
+                };
                 if j >= 64 {
                     return 0;
                 }
                 let mut k = 0;
-                while k < items.len() {
-                    if let ItemKind::Var(v) = items[k].kind {
-                        let bits = summary_bits(v.hash);
-                        if m.summary[bits[0].0] & bits[0].1 != 0 && m.summary[bits[1].0] & bits[1].1 != 0 {
+                while k < m.items() {
+                    if m.kind(k) == VAR {
+                        let bits = summary_bits(m.leaf_hash(k));
+                        if callee.summary[bits[0].0] & bits[0].1 != 0 && callee.summary[bits[1].0] & bits[1].1 != 0 {
                             return 0;
                         }
                     }
@@ -839,9 +1005,9 @@ const fn skippable_calls(items: &[Item]) -> u64 {
     // The names the body declares itself.
     let mut own = [0u64; SUMMARY_WORDS];
     k = 0;
-    while k < items.len() {
-        if let ItemKind::Var(v) = items[k].kind {
-            let bits = summary_bits(v.hash);
+    while k < m.items() {
+        if m.kind(k) == VAR {
+            let bits = summary_bits(m.leaf_hash(k));
             own[bits[0].0] |= bits[0].1;
             own[bits[1].0] |= bits[1].1;
         }
@@ -849,22 +1015,22 @@ const fn skippable_calls(items: &[Item]) -> u64 {
     }
     let mut skip = 0u64;
     let mut j = 0;
-    while j < items.len() && j < 64 {
-        if let ItemKind::Call(m) = items[j].kind {
+    while j < m.items() && j < 64 {
+        if let Some(callee) = m.callee(j) {
             let mut clash = false;
             let mut w = 0;
             while w < SUMMARY_WORDS && !clash {
                 let mut others = own[w];
                 let mut c = 0;
-                while c < items.len() {
-                    if let ItemKind::Call(o) = items[c].kind
-                        && c != j
+                while c < m.items() {
+                    if c != j
+                        && let Some(o) = m.callee(c)
                     {
                         others |= o.summary[w];
                     }
                     c += 1;
                 }
-                clash = m.summary[w] & others != 0;
+                clash = callee.summary[w] & others != 0;
                 w += 1;
             }
             if !clash {
@@ -882,7 +1048,7 @@ const fn on_stack<const S: usize, const D: usize, const B: usize>(st: &State<S, 
     }
     let mut k = 0;
     while k < st.depth {
-        if st.stack[k].id == id {
+        if st.stack[k].m.id == id {
             return true;
         }
         k += 1;
@@ -890,113 +1056,95 @@ const fn on_stack<const S: usize, const D: usize, const B: usize>(st: &State<S, 
     false
 }
 
-/// Walks the variables that call item `j` creates; returns the first problem.
+/// Walks the variables that call item `j` creates; returns the first problem (`Some(None)`
+/// when messages are not wanted).
 const fn walk_call<const S: usize, const D: usize, const B: usize>(
     st: &mut State<S, D, B>,
-    items: &[Item],
+    m: &Manifest,
     j: usize,
     model: &str,
-) -> Option<Buf> {
-    let looped = items[j].looped && matches!(items[j].mode, Mode::Create);
+) -> Option<Option<Buf>> {
+    let looped = m.flag(j, LOOPED) && matches!(m.mode(j), Mode::Create);
     while st.depth > 0 {
         let top = st.depth - 1;
         let f = &mut st.stack[top];
-        if f.next >= f.items.len() {
-            let id = f.id;
+        if f.next >= f.m.len {
+            let id = f.m.id;
             st.depth -= 1;
             st.on_stack[(id as usize) % B] -= 1;
             continue;
         }
-        let items_here: &'static [Item] = f.items;
-        let ci = &items_here[f.next];
+        let k = f.next;
         f.next += 1;
         let f = *f;
-        if ci.dynamic || ci.cond {
+        let cm = f.m;
+        // The hot loop reads the item's words directly (each call costs in const evaluation).
+        let base = k * ITEM_WORDS;
+        let flags = cm.data[base];
+        if flags & (DYNAMIC | COND) != 0 {
             continue;
         }
-        let mode = match ci.mode {
+        let mode = match Mode::from_bits(flags >> 2) {
             Mode::Create => f.mode,
             other => other,
         };
-        if !matches!(mode, Mode::Create | Mode::Auto) {
+        if !mode.defines() {
             continue;
         }
-        let hash = f.hash.wrapping_mul(ci.scope_pow).wrapping_add(ci.scope_hash);
-        match ci.kind {
-            ItemKind::Var(v) => {
-                if looped && matches!(mode, Mode::Create) {
-                    let mut buf = Buf::new();
-                    buf.push("model call ");
-                    site(&mut buf, &items[j]);
-                    buf.push(" in ");
-                    buf.push(model);
-                    buf.push(" repeats in a loop in a non-reuse scope, but it creates `");
-                    push_path(&mut buf, items, j, st);
-                    buf.push("`: the second iteration fails with `already exists`; open a scope per iteration (`scope!(cx, format!(\"layer{i}\") { .. })`) or use `auto_reuse`");
-                    return Some(buf);
+        let hash = f.hash.wrapping_mul(cm.data[base + 2]).wrapping_add(cm.data[base + 1]);
+        if flags & 3 == VAR {
+            if looped && matches!(mode, Mode::Create) {
+                if !st.messages {
+                    return Some(None);
                 }
-                let full = hash.wrapping_mul(PATH_MUL).wrapping_add(v.hash);
-                let i = entry(st, items, full, mode, j);
-                if st.overflow {
+                let mut buf = Buf::new();
+                buf.push("model call ");
+                site(&mut buf, m, j);
+                buf.push(" in ");
+                buf.push(model);
+                buf.push(" repeats in a loop in a non-reuse scope, but it creates `");
+                push_path(&mut buf, m, j, st);
+                buf.push("`: the second iteration fails with `already exists`; open a scope per iteration (`scope!(cx, format!(\"layer{i}\") { .. })`) or use `auto_reuse`");
+                return Some(Some(buf));
+            }
+            let full = hash.wrapping_mul(PATH_MUL).wrapping_add(cm.data[base + 3]);
+            let i = entry(st, m, full, mode, j);
+            if st.overflow {
+                return None;
+            }
+            if i == EMPTY - 1 {
+                return Some(if st.messages { Some(too_many(m, j, model)) } else { None });
+            } else if i != EMPTY {
+                return Some(if st.messages { Some(duplicate(m, i as usize, j, st, model)) } else { None });
+            }
+        } else if flags & 3 == CALL && (cm.data[base + 3] as usize) < cm.calls.len() {
+            let callee = cm.calls[cm.data[base + 3] as usize];
+            if callee.opaque || on_stack(st, callee.id) {
+                // A recursive call creates the same names again at a deeper path, which the
+                // runtime checks; following it would never end.
+                continue;
+            }
+            if st.depth == D {
+                if !st.big {
+                    st.overflow = true;
                     return None;
                 }
-                if i == EMPTY - 1 {
-                    return Some(too_many(items, j, model));
-                } else if i != EMPTY {
-                    return Some(duplicate(items, i as usize, j, st, model));
+                if !st.messages {
+                    return Some(None);
                 }
+                let mut buf = Buf::new();
+                buf.push("model calls nest more than 512 deep below ");
+                site(&mut buf, m, j);
+                buf.push(" in ");
+                buf.push(model);
+                buf.push(", too deep for the compile-time check; flatten the nesting, or mark the call with `opaque!(..)` to leave it to the runtime");
+                return Some(Some(buf));
             }
-            ItemKind::Call(m) => {
-                if m.opaque || on_stack(st, m.id) {
-                    // A recursive call creates the same names again at a deeper path, which
-                    // the runtime checks; following it would never end.
-                    continue;
-                }
-                if st.depth == D {
-                    if !st.big {
-                        st.overflow = true;
-                        return None;
-                    }
-                    let mut buf = Buf::new();
-                    buf.push("model calls nest more than 512 deep below ");
-                    site(&mut buf, &items[j]);
-                    buf.push(" in ");
-                    buf.push(model);
-                    buf.push(", too deep for the compile-time check; flatten the nesting, or mark the call with `opaque!(..)` to leave it to the runtime");
-                    return Some(buf);
-                }
-                let pow = f.pow.wrapping_mul(ci.scope_pow);
-                st.stack[st.depth] = Frame { items: m.items, next: 0, hash, pow, mode, id: m.id };
-                st.depth += 1;
-                st.on_stack[(m.id as usize) % B] += 1;
-            }
-            ItemKind::Opaque(_) => {}
+            let pow = f.pow.wrapping_mul(cm.data[base + 2]);
+            st.stack[st.depth] = Frame { m: callee, next: 0, hash, pow, mode };
+            st.depth += 1;
+            st.on_stack[(callee.id as usize) % B] += 1;
         }
     }
     None
-}
-
-/// Whether [`analyze`] found a problem at item `j`. The check const that generated code
-/// spans at each item asserts that it did not, with [`conflict_message`] as the message.
-pub const fn conflicts(r: &Report, j: usize) -> bool {
-    let mut k = 0;
-    while k < r.len {
-        if r.conflicts[k].item == j {
-            return true;
-        }
-        k += 1;
-    }
-    false
-}
-
-/// The message of the problem found at item `j`, or `""`.
-pub const fn conflict_message(r: &Report, j: usize) -> &str {
-    let mut k = 0;
-    while k < r.len {
-        if r.conflicts[k].item == j {
-            return r.conflicts[k].msg.as_str();
-        }
-        k += 1;
-    }
-    ""
 }

@@ -4,10 +4,7 @@
 /// Everything generated code names.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::manifest::{
-        FULL_SUMMARY, Item, ItemKind, Manifest, Mode, Report, Segment, Summary, VarItem, analyze, conflict_message,
-        conflicts, summarize,
-    };
+    pub use crate::manifest::{Conflicts, Manifest, analyze, conflict_message, conflicts};
     pub use crate::{DType, Error, Init, Result, Reuse, Scope, ScopeGuard, VarScope, VarSpec, Variable};
 
     /// What a `var!` that failed to parse expands to: it type-checks like a real one, so no

@@ -352,54 +352,80 @@ mod fuzz {
     }
 }
 
-/// The const checker, run as a plain function on manifests built at run time.
+/// The const checker, run as a plain function on manifests that the macro's encoder packs and
+/// the runtime decodes.
 mod checker {
-    use varscope::manifest::{FULL_SUMMARY, Item, ItemKind, Manifest, Mode, PATH_MUL, VarItem, analyze, segment_hash};
+    use proc_macro2::{Span, TokenStream};
+    use scope_macros_core::ast::{Item, Kind, Mode, Seg};
+    use varscope::manifest::{Manifest, PATH_MUL, analyze, conflict_message, segment_hash};
 
-    fn var(name: &'static str) -> Item {
+    fn item(segs: &[&str], kind: Kind, site: &str) -> Item {
         Item {
-            scope: &[],
-            scope_hash: 0,
-            scope_pow: 1,
+            segs: segs.iter().map(|s| Seg { name: (*s).to_owned(), dynamic: false, key: (*s).to_owned() }).collect(),
             mode: Mode::Create,
             dynamic: false,
             cond: false,
             looped: false,
-            branch: &[],
-            kind: ItemKind::Var(VarItem {
-                name,
-                hash: segment_hash(name),
-                shape: None,
-                dtype: None,
-                init: "",
-                trainable: None,
-            }),
+            branch: Vec::new(),
+            kind,
+            site_tokens: TokenStream::new(),
+            lo: Span::call_site(),
+            hi: Span::call_site(),
             line: 1,
-            site: "var!(cx, ..)",
+            site: site.to_owned(),
         }
     }
 
-    fn call(m: &'static Manifest) -> Item {
-        Item { kind: ItemKind::Call(m), site: "m(cx, ..)", ..var("unused") }
+    fn var(segs: &[&str], name: &str) -> Item {
+        let kind = Kind::Var {
+            name: name.to_owned(),
+            dynamic_name: false,
+            shape: Some(vec![2, 3]),
+            dtype: Some("f32".to_owned()),
+            init: "Init::Zeros".to_owned(),
+            trainable: Some(false),
+        };
+        item(segs, kind, "var!(cx, ..)")
     }
 
-    fn manifest(name: &'static str, items: Vec<Item>) -> &'static Manifest {
-        let items: &'static [Item] = Box::leak(items.into_boxed_slice());
-        Box::leak(Box::new(Manifest::new(name, name, items, false, &FULL_SUMMARY)))
+    fn call(segs: &[&str], callee: &str) -> Item {
+        let kind = Kind::Call { manifest: callee.parse().unwrap_or_default(), callee: callee.to_owned() };
+        item(segs, kind, "m(cx, ..)")
     }
 
-    /// A chain of `depth` models, each declaring `leaf` and calling the next.
-    fn chain(depth: usize, leaf: impl Fn(usize) -> &'static str) -> &'static Manifest {
+    /// Packs `items` as `#[model]` does and builds the runtime's manifest; `calls` stands for
+    /// the callee paths, in order of first appearance.
+    fn manifest(name: &str, items: &[Item], calls: Vec<&'static Manifest>) -> &'static Manifest {
+        let enc = scope_macros_core::encode::encode(items, name);
+        assert_eq!(enc.calls.len(), calls.len());
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let data: &'static [u64] = Box::leak(enc.data.into_boxed_slice());
+        let calls: &'static [&'static Manifest] = Box::leak(calls.into_boxed_slice());
+        let m = Manifest::new(
+            leak(name.to_owned()),
+            leak(format!("it::{name}")),
+            false,
+            items.len(),
+            data,
+            leak(enc.text),
+            calls,
+        );
+        Box::leak(Box::new(m))
+    }
+
+    /// A chain of `depth` models, each declaring `leaf` and calling the next in the same scope.
+    fn chain(depth: usize, leaf: impl Fn(usize) -> String) -> &'static Manifest {
         let mut next: Option<&'static Manifest> = None;
         for k in (0..depth).rev() {
-            let name: &'static str = Box::leak(format!("m{k}").into_boxed_str());
-            let mut items = vec![var(leaf(k))];
+            let mut items = vec![var(&[], &leaf(k))];
+            let mut calls = Vec::new();
             if let Some(n) = next {
-                items.push(call(n));
+                items.push(call(&[], "next"));
+                calls.push(n);
             }
-            next = Some(manifest(name, items));
+            next = Some(manifest(&format!("m{k}"), &items, calls));
         }
-        next.unwrap_or_else(|| manifest("empty", Vec::new()))
+        next.unwrap_or_else(|| manifest("empty", &[], Vec::new()))
     }
 
     #[test]
@@ -411,26 +437,68 @@ mod checker {
     }
 
     #[test]
+    fn the_runtime_decodes_what_the_macro_encodes() {
+        let dense = manifest("dense", &[var(&["layer"], "kernel"), var(&[], "bias")], Vec::new());
+        let mut reused = var(&["a", "b"], "w");
+        reused.mode = Mode::Reuse;
+        reused.cond = true;
+        let net = manifest("net", &[call(&["conv1"], "dense"), reused, call(&["conv2"], "dense")], vec![dense]);
+        let vars = net.variables();
+        let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["conv1/layer/kernel", "conv1/bias", "a/b/w", "conv2/layer/kernel", "conv2/bias"]);
+        assert_eq!(vars[0].shape, Some(vec![2, 3]));
+        assert_eq!((vars[0].dtype, vars[0].init, vars[0].trainable), (Some("f32"), "Init::Zeros", Some(false)));
+        assert_eq!((vars[0].model, vars[2].model), ("dense", "net"));
+        assert!(vars[2].conditional && vars[2].mode == varscope::manifest::Mode::Reuse);
+        let calls = net.calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!((calls[1].callee, calls[1].scope.as_str(), calls[1].followed), ("dense", "conv2", true));
+        assert!(net.to_string().contains("conv2/layer/kernel | [2, 3]"), "{net}");
+        assert!(analyze(net, "model `net`").is_empty());
+    }
+
+    #[test]
     fn a_duplicate_deep_in_a_chain_is_found() {
         // Every model declares `w`, and all sit in one scope: the second declaration of `w`
         // (the call to `m1`, which creates it again) is the conflict.
-        let top = chain(300, |_| "w");
-        let report = analyze(top.items, "model `m0`");
-        assert_eq!(report.len(), 1);
-        assert!(report.message(0).contains("duplicate variable `w` in model `m0`"), "{}", report.message(0));
+        let top = chain(300, |_| "w".to_owned());
+        let found = analyze(top, "model `m0`");
+        assert_eq!(found.len(), 1);
+        let msg = conflict_message(top, "model `m0`", 1);
+        assert!(msg.as_str().contains("duplicate variable `w` in model `m0`"), "{}", msg.as_str());
+        assert_eq!(conflict_message(top, "model `m0`", 0).as_str(), "");
     }
 
     #[test]
     fn distinct_names_through_a_deep_chain_pass() {
-        let top = chain(400, |k| Box::leak(format!("v{k}").into_boxed_str()));
-        assert!(analyze(top.items, "model `m0`").is_empty());
+        let top = chain(400, |k| format!("v{k}"));
+        assert!(analyze(top, "model `m0`").is_empty());
+    }
+
+    #[test]
+    fn a_call_in_its_own_scope_is_proved_free_of_conflicts() {
+        // Both calls create `w` under different scopes, and the body's own `w` sits outside
+        // both: the macro marks the calls isolated, and the analysis finds nothing.
+        let leaf = manifest("leaf", &[var(&[], "w")], Vec::new());
+        let body = [var(&[], "w"), call(&["a"], "leaf"), call(&["b"], "leaf")];
+        assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [false, false, false]);
+        assert!(analyze(manifest("top", &body, vec![leaf]), "model `top`").is_empty());
+        // The same call twice in one scope is walked, and conflicts.
+        let body = [call(&["a"], "leaf"), call(&["a"], "leaf")];
+        assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, true]);
+        assert_eq!(analyze(manifest("top2", &body, vec![leaf]), "model `top2`").len(), 1);
+        // A variable in the call's scope is walked against it.
+        let body = [call(&["a"], "leaf"), var(&["a"], "w")];
+        assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, false]);
+        assert_eq!(analyze(manifest("top3", &body, vec![leaf]), "model `top3`").len(), 1);
     }
 
     #[test]
     fn nesting_deeper_than_the_limit_is_an_error_not_a_skip() {
-        let top = chain(600, |k| Box::leak(format!("v{k}").into_boxed_str()));
-        let report = analyze(top.items, "model `m0`");
-        assert_eq!(report.len(), 1);
-        assert!(report.message(0).contains("nest more than 512 deep"), "{}", report.message(0));
+        let top = chain(600, |k| format!("v{k}"));
+        let found = analyze(top, "model `m0`");
+        assert_eq!(found.len(), 1);
+        let msg = conflict_message(top, "model `m0`", 1);
+        assert!(msg.as_str().contains("nest more than 512 deep"), "{}", msg.as_str());
     }
 }

@@ -160,3 +160,38 @@ impl Item {
         matches!(self.kind, Kind::Call { .. })
     }
 }
+
+/// Whether the scope path `a` is a prefix of `b` (or equal to it).
+fn is_prefix(a: &[Seg], b: &[Seg]) -> bool {
+    a.len() <= b.len() && a.iter().zip(b).all(|(x, y)| x.key == y.key)
+}
+
+/// Which items are calls that the const analysis must walk. A call made under scope `S` only
+/// creates names below `S/`: it can meet a variable whose scope starts with `S`, or a call whose
+/// scope is a prefix of `S` or starts with it, and nothing else. A call that shares no such
+/// path with any other item that creates variables, and does not repeat in a loop, cannot
+/// conflict: the macro proves it here and the analysis skips it.
+pub fn calls_to_walk(items: &[Item]) -> Vec<bool> {
+    let defines = |it: &Item| !it.dynamic && it.mode.defines();
+    items
+        .iter()
+        .enumerate()
+        .map(|(j, call)| {
+            if !call.is_call() || !defines(call) {
+                return false;
+            }
+            call.looped
+                || items.iter().enumerate().any(|(i, other)| {
+                    i != j
+                        && defines(other)
+                        && match other.kind {
+                            Kind::Var { .. } => is_prefix(&call.segs, &other.segs),
+                            Kind::Call { .. } => {
+                                is_prefix(&call.segs, &other.segs) || is_prefix(&other.segs, &call.segs)
+                            }
+                            Kind::Opaque { .. } => false,
+                        }
+                })
+        })
+        .collect()
+}

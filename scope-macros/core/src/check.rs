@@ -10,6 +10,7 @@ pub fn check(items: &[Item], root_desc: &str) -> Vec<syn::Error> {
     let mut errors = Vec::new();
     check_duplicates(items, root_desc, &mut errors);
     check_loops(items, root_desc, &mut errors);
+    check_limits(items, &mut errors);
     errors
 }
 
@@ -100,6 +101,25 @@ fn check_loops(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error>) {
                      use `auto_reuse`",
                     item.path()
                 ),
+            ));
+        }
+    }
+}
+
+/// The manifest stores scope depths, arm counts and ranks in 16 bits: refuse a body that
+/// exceeds them rather than record a wrong manifest.
+fn check_limits(items: &[Item], errors: &mut Vec<syn::Error>) {
+    const LIMIT: usize = 0xffff;
+    for item in items {
+        let rank = match &item.kind {
+            Kind::Var { shape: Some(dims), .. } => dims.len(),
+            _ => 0,
+        };
+        if item.segs.len() > LIMIT || item.branch.len() > LIMIT || rank > LIMIT {
+            errors.push(syn::Error::new_spanned(
+                &item.site_tokens,
+                "more than 65,535 nested scopes, `if`/`match` arms or dimensions at one \
+                 declaration: too many for the manifest; split the model",
             ));
         }
     }

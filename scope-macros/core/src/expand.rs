@@ -1,12 +1,11 @@
 //! Code generation. Generated code names the runtime only through `::varscope::__private`, so
 //! the facade crate must be a dependency under its own name `varscope`.
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
 use crate::args::{ReuseOpt, ScopeArgs, VarArgs};
 use crate::ast::{Item, Kind};
-use crate::hash::PathHash;
 use crate::walk::lit_str;
 
 /// The expansion of a `var!` whose arguments did not parse: a value of the right type that
@@ -108,130 +107,101 @@ fn options(a: &ScopeArgs, spec: &mut TokenStream) {
     }
 }
 
-/// The manifest entry of one item.
-fn item(item: &Item, index: usize, model: &str) -> TokenStream {
-    let vs = Ident::new("__vs", Span::mixed_site());
-    let mut path = PathHash::EMPTY;
-    let mut segs = Vec::new();
-    for (k, seg) in item.segs.iter().enumerate() {
-        path = if seg.dynamic { path.push(&format!("\u{0}{model}#{index}#{k}")) } else { path.push(&seg.name) };
-        let name = &seg.name;
-        let dynamic = seg.dynamic;
-        segs.push(quote!(#vs::Segment { name: #name, dynamic: #dynamic }));
-    }
-    let (hash, pow) = (path.hash, path.pow);
-    let mode = Ident::new(item.mode.variant(), Span::call_site());
-    let (dynamic, cond, looped, line, site) = (item.dynamic, item.cond, item.looped, item.line, &item.site);
-    let branch = item.branch.iter().flat_map(|(s, a)| [*s, *a]);
-    let kind = match &item.kind {
-        Kind::Var { name, shape, dtype, init, trainable, .. } => {
-            let leaf = crate::hash::segment(name);
-            let shape = match shape {
-                Some(dims) => quote!(::core::option::Option::Some(&[#(#dims),*])),
-                None => quote!(::core::option::Option::None),
-            };
-            let dtype = match dtype {
-                Some(d) => quote!(::core::option::Option::Some(#d)),
-                None => quote!(::core::option::Option::None),
-            };
-            let trainable = match trainable {
-                Some(t) => quote!(::core::option::Option::Some(#t)),
-                None => quote!(::core::option::Option::None),
-            };
-            quote!(#vs::ItemKind::Var(#vs::VarItem {
-                name: #name, hash: #leaf, shape: #shape, dtype: #dtype, init: #init,
-                trainable: #trainable,
-            }))
-        }
-        Kind::Call { manifest, .. } => quote!(#vs::ItemKind::Call(&#manifest)),
-        Kind::Opaque { callee } => quote!(#vs::ItemKind::Opaque(#callee)),
-    };
-    quote!(#vs::Item {
-        scope: &[#(#segs),*], scope_hash: #hash, scope_pow: #pow, mode: #vs::Mode::#mode,
-        dynamic: #dynamic, cond: #cond, looped: #looped, branch: &[#(#branch),*],
-        kind: #kind, line: #line, site: #site,
-    })
-}
-
-/// The items static, named `ident`, with the body's `use` items replayed so that callee paths
-/// resolve as they do in the body.
-pub fn items_static(ident: &Ident, items: &[Item], uses: &[syn::ItemUse], model: &str) -> TokenStream {
-    let vs = Ident::new("__vs", Span::mixed_site());
+/// The manifest static `ident` of a body: its items packed by [`encode`](crate::encode), with
+/// the body's `use` items replayed so that callee paths resolve as they do in the body.
+pub fn manifest_static(
+    ident: &Ident,
+    vis: &TokenStream,
+    items: &[Item],
+    uses: &[syn::ItemUse],
+    model: &str,
+    opaque: bool,
+) -> TokenStream {
+    let enc = crate::encode::encode(items, model);
     let n = items.len();
-    let entries = items.iter().enumerate().map(|(k, i)| item(i, k, model));
+    let data = enc.data.iter().map(|w| Literal::u64_suffixed(*w));
+    let text = Literal::string(&enc.text);
+    let calls = &enc.calls;
+    let doc = format!("The manifest of `{model}`: its variables and sub-model calls.");
     quote!(
+        #[doc = #doc]
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        static #ident: [::varscope::__private::Item; #n] = {
-            #[allow(unused_imports)]
-            use ::varscope::__private as #vs;
+        #vis static #ident: ::varscope::__private::Manifest = {
             #(#[allow(unused_imports)] #uses)*
-            [#(#entries),*]
-        };
-    )
-}
-
-/// The summary static of a model: the hashes of its own leaf names and its callees' summaries
-/// (self-calls left out, since a static cannot read itself). Its name carries the fix for the
-/// one way it fails: mutual recursion between models, which rustc reports as a cycle through it.
-pub fn summary_static(ident: &Ident, items: &[Item], uses: &[syn::ItemUse], model: &str) -> TokenStream {
-    let vs = Ident::new("__vs", Span::mixed_site());
-    let mut own = Vec::new();
-    let mut callees = Vec::new();
-    for item in items {
-        match &item.kind {
-            Kind::Var { name, dynamic_name: false, .. } => own.push(crate::hash::segment(name)),
-            Kind::Call { manifest, callee } if callee != model => {
-                callees.push(quote!(#manifest.summary));
-            }
-            _ => {}
-        }
-    }
-    quote!(
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals)]
-        static #ident: ::varscope::__private::Summary = {
-            #[allow(unused_imports)]
-            use ::varscope::__private as #vs;
-            #(#[allow(unused_imports)] #uses)*
-            #vs::summarize(&[#(#own),*], &[#(#callees),*])
+            ::varscope::__private::Manifest::new(
+                #model, ::core::concat!(::core::module_path!(), "::", #model), #opaque, #n,
+                &[#(#data),*], #text, &[#(&#calls),*],
+            )
         };
     )
 }
 
 /// The cross-model checks: one analysis const per body, then one small const per item that
-/// follows a call, spanned at that item so that a failure underlines it.
-pub fn checks(items_ident: &Ident, items: &[Item], model: &str) -> TokenStream {
+/// follows a call, spanned at that item so that a failure underlines it. Only a failing check
+/// builds its message.
+pub fn checks(manifest: &Ident, items: &[Item], model: &str) -> TokenStream {
     let Some(first_call) = items.iter().position(Item::is_call) else {
         return TokenStream::new();
     };
-    let check = format_ident!("{}_check", items_ident, span = Span::mixed_site());
+    if !crate::ast::calls_to_walk(items).contains(&true) {
+        // Every call is proved free of conflicts: no analysis to run.
+        return TokenStream::new();
+    }
+    let check = format_ident!("{}_check", manifest, span = Span::mixed_site());
     let mut out = quote!(
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        const #check: ::varscope::__private::Report =
-            ::varscope::__private::analyze(&#items_ident, #model);
+        const #check: ::varscope::__private::Conflicts = ::varscope::__private::analyze(&#manifest, #model);
     );
     for (j, it) in items.iter().enumerate().skip(first_call) {
         if matches!(it.kind, Kind::Opaque { .. }) || it.dynamic {
             continue;
         }
-        let args = Group::new(Delimiter::Parenthesis, quote!(&#check, #j));
-        let mut args_tt = TokenTree::Group(args);
-        args_tt.set_span(it.hi);
+        let mut args = Group::new(Delimiter::Parenthesis, quote!(&#check, #j));
+        args.set_span(it.hi);
+        let mut msg_args = Group::new(Delimiter::Parenthesis, quote!(&#manifest, #model, #j));
+        msg_args.set_span(it.hi);
         // `assert!(ok, "{}", message)` is the form const evaluation accepts for a computed
         // message; rustc reports it as "evaluation panicked: <message>" on this item's span.
         let ok = quote_spanned!(it.lo=> !::varscope::__private::conflicts);
         let msg = quote_spanned!(it.lo=> ::varscope::__private::conflict_message);
-        let mut msg_args = args_tt.clone();
-        msg_args.set_span(it.hi);
+        let as_str = quote_spanned!(it.hi=> .as_str());
         // The assertion's parentheses carry the last span, so the error underlines the whole
         // invocation or call.
-        let mut inner = Group::new(Delimiter::Parenthesis, quote_spanned!(it.lo=> #ok #args_tt, "{}", #msg #msg_args));
+        let mut inner =
+            Group::new(Delimiter::Parenthesis, quote_spanned!(it.lo=> #ok #args, "{}", #msg #msg_args #as_str));
         inner.set_span(it.hi);
         out.extend(quote_spanned!(it.lo=> const _: () = ::core::assert!));
         out.extend([TokenTree::Group(inner)]);
         out.extend(quote_spanned!(it.hi=> ;));
     }
     out
+}
+
+/// The visibility that, inside the hidden module named after the fn, means what `vis` means
+/// beside the fn: the module re-exports the manifest static under that visibility.
+pub fn inner_visibility(vis: &syn::Visibility) -> TokenStream {
+    match vis {
+        syn::Visibility::Public(_) => quote!(pub),
+        syn::Visibility::Inherited => quote!(pub(super)),
+        syn::Visibility::Restricted(r) => {
+            let path = &r.path;
+            let first = path.segments.first().map(|s| s.ident.to_string());
+            match first.as_deref() {
+                Some("crate") => quote!(pub(in #path)),
+                Some("self") => {
+                    let rest = path.segments.iter().skip(1);
+                    quote!(pub(in super #(::#rest)*))
+                }
+                _ => quote!(pub(in super::#path)),
+            }
+        }
+    }
+}
+
+/// One `use path as _;` per macro path the walk expanded, so that the user's imports of
+/// `var`/`scope`/`opaque` stay used after their invocations were replaced.
+pub fn macro_uses(paths: &[TokenStream]) -> TokenStream {
+    paths.iter().map(|p| quote!(#[allow(unused_imports)] use #p as _;)).collect()
 }

@@ -12,6 +12,7 @@
 pub mod args;
 pub mod ast;
 pub mod check;
+pub mod encode;
 pub mod expand;
 pub mod hash;
 pub mod name;
@@ -24,19 +25,6 @@ use syn::visit_mut::VisitMut;
 use syn::{FnArg, Pat};
 
 use crate::walk::{Root, Walker};
-
-/// The tokens after `@expanded`, if the input is an expansion handed back by the walk.
-fn pre_expanded(input: &TokenStream) -> Option<TokenStream> {
-    let mut iter = input.clone().into_iter();
-    match (iter.next(), iter.next()) {
-        (Some(proc_macro2::TokenTree::Punct(p)), Some(proc_macro2::TokenTree::Ident(i)))
-            if p.as_char() == '@' && i == "expanded" =>
-        {
-            Some(iter.collect())
-        }
-        _ => None,
-    }
-}
 
 /// Folds errors into compile errors.
 fn errors_to_tokens(errors: Vec<syn::Error>) -> TokenStream {
@@ -94,13 +82,18 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     errors.append(&mut walker.errors);
     errors.extend(check::check(&walker.items, &format!("in model `{name}`")));
 
-    let items_ident = format_ident!("__varscope_items_{}", name);
-    let statics = expand::items_static(&items_ident, &walker.items, &walker.uses, &name);
-    let checks = expand::checks(&items_ident, &walker.items, &format!("model `{name}`"));
+    let manifest =
+        format_ident!("__varscope_manifest_of_{}__a_cycle_here_means_mutual_recursion_mark_one_call_opaque", name);
+    let desc = format!("model `{name}`");
     let errors = errors_to_tokens(errors);
+    let uses = expand::macro_uses(&walker.macro_paths);
     if method {
+        let statics =
+            expand::manifest_static(&manifest, &TokenStream::new(), &walker.items, &walker.uses, &name, false);
+        let checks = expand::checks(&manifest, &walker.items, &desc);
         let stmts = &func.block.stmts;
         let block: syn::Block = syn::parse_quote!({
+            #uses
             #statics
             #checks
             #(#stmts)*
@@ -108,26 +101,27 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
         *func.block = block;
         return quote!(#errors #func);
     }
+    if !walker.macro_paths.is_empty() {
+        let stmts = &func.block.stmts;
+        *func.block = syn::parse_quote!({
+            #uses
+            #(#stmts)*
+        });
+    }
     let vis = &func.vis;
     let ident = &func.sig.ident;
-    let opaque = opts.opaque;
-    let summary_ident =
-        format_ident!("__varscope_summary_of_{}__a_cycle_here_means_mutual_recursion_mark_one_call_opaque", name);
-    let summary = expand::summary_static(&summary_ident, &walker.items, &walker.uses, &name);
-    let doc = format!("The manifest of `#[model] fn {name}`: its variables and sub-model calls.");
+    let statics =
+        expand::manifest_static(&manifest, &vis.to_token_stream(), &walker.items, &walker.uses, &name, opts.opaque);
+    let checks = expand::checks(&manifest, &walker.items, &desc);
+    let inner = expand::inner_visibility(vis);
     quote!(
         #errors
         #func
         #statics
-        #summary
         #[doc(hidden)]
-        #[allow(non_snake_case, dead_code)]
+        #[allow(non_snake_case, dead_code, unused_imports)]
         #vis mod #ident {
-            #[doc = #doc]
-            pub static MANIFEST: ::varscope::__private::Manifest = ::varscope::__private::Manifest::new(
-                #name, ::core::module_path!(), &super::#items_ident, #opaque,
-                &super::#summary_ident,
-            );
+            #inner use super::#manifest as MANIFEST;
         }
         #checks
     )
@@ -136,9 +130,6 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `scope!(cx, name, options { body })`, used outside a `#[model]` body (inside one, the
 /// model's walk expands it).
 pub fn scope(input: TokenStream) -> TokenStream {
-    if let Some(done) = pre_expanded(&input) {
-        return done;
-    }
     let site = quote::quote_spanned!(Span::call_site()=> scope);
     let cx = syn::parse::Parser::parse2(
         |s: syn::parse::ParseStream<'_>| {
@@ -154,20 +145,18 @@ pub fn scope(input: TokenStream) -> TokenStream {
     let mut errors = std::mem::take(&mut walker.errors);
     errors.extend(check::check(&walker.items, "in this `scope!`"));
     let errors = errors_to_tokens(errors);
+    let uses = expand::macro_uses(&walker.macro_paths);
     if !walker.items.iter().any(ast::Item::is_call) {
-        return quote!({ #errors #expansion });
+        return quote!({ #errors #uses #expansion });
     }
-    let items_ident = syn::Ident::new("__varscope_scope_items", Span::mixed_site());
-    let statics = expand::items_static(&items_ident, &walker.items, &walker.uses, "scope!");
-    let checks = expand::checks(&items_ident, &walker.items, "this `scope!`");
-    quote!({ #errors #statics #checks #expansion })
+    let manifest = syn::Ident::new("__varscope_scope_manifest", Span::mixed_site());
+    let statics = expand::manifest_static(&manifest, &TokenStream::new(), &walker.items, &walker.uses, "scope!", false);
+    let checks = expand::checks(&manifest, &walker.items, "this `scope!`");
+    quote!({ #errors #uses #statics #checks #expansion })
 }
 
 /// `var!(cx, name, shape, options)`, used outside a `#[model]` body.
 pub fn var(input: TokenStream) -> TokenStream {
-    if let Some(done) = pre_expanded(&input) {
-        return done;
-    }
     let site = quote::quote_spanned!(Span::call_site()=> var);
     let mut errors = Vec::new();
     let expansion = match args::parse_var(input, &site, &mut errors) {
@@ -191,8 +180,5 @@ pub fn var(input: TokenStream) -> TokenStream {
 
 /// `opaque!(expr)`: the expression, which `#[model]` does not analyse.
 pub fn opaque(input: TokenStream) -> TokenStream {
-    if let Some(done) = pre_expanded(&input) {
-        return done;
-    }
     quote!((#input))
 }

@@ -53,6 +53,8 @@ pub struct Walker {
     pub errors: Vec<syn::Error>,
     /// `use` items found in the body, replayed where callee paths are resolved.
     pub uses: Vec<syn::ItemUse>,
+    /// The paths of the `var!`/`scope!`/`opaque!` invocations the walk expanded.
+    pub macro_paths: Vec<TokenStream>,
     /// The model's name, for messages.
     model: String,
     /// Type parameters of the model: calls through them are opaque.
@@ -73,6 +75,7 @@ impl Walker {
             items: Vec::new(),
             errors: Vec::new(),
             uses: Vec::new(),
+            macro_paths: Vec::new(),
             model,
             type_params,
             frames: vec![Frame { segs: Vec::new(), mode: Mode::Create, cx }],
@@ -146,10 +149,13 @@ impl Walker {
             }
             _ => return None,
         };
-        // Hand the expansion back to the user's macro, which passes it through: the import of
-        // `var`/`scope` stays used, and nothing is checked twice.
-        let path = &mac.path;
-        Some(Expr::Verbatim(quote!(#path!(@expanded #tokens))))
+        // The expansion replaces the invocation; the macro's path is remembered so that the
+        // expansion can name it once (`use path as _;`) and the user's import stays used.
+        let path = mac.path.to_token_stream();
+        if !self.macro_paths.iter().any(|p| p.to_string() == path.to_string()) {
+            self.macro_paths.push(path);
+        }
+        Some(Expr::Verbatim(tokens))
     }
 
     fn handle_var(&mut self, mac: &Macro) -> TokenStream {

@@ -1,0 +1,153 @@
+//! Packs a body's items into the integers and the string of a manifest static.
+//!
+//! The runtime's `manifest::layout` documents the format and decodes it; the constants here
+//! mirror it (`tests/it/macros.rs` encodes with this module and decodes with the runtime).
+//! One array of integer literals and one string literal per model keep the generated code
+//! small: rustc type-checks and const-evaluates a handful of tokens instead of a struct
+//! literal per field per item.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+
+use crate::ast::{Item, Kind, Mode};
+use crate::hash::PathHash;
+
+/// Words per item.
+pub const ITEM_WORDS: usize = 6;
+/// Kind: a variable declaration.
+pub const VAR: u64 = 0;
+/// Kind: a call into another model.
+pub const CALL: u64 = 1;
+/// Kind: a call the checks do not follow.
+pub const OPAQUE: u64 = 2;
+/// Flag: the path or name is only known at run time.
+pub const DYNAMIC: u64 = 1 << 4;
+/// Flag: the item sits in an `if`/`match` arm.
+pub const COND: u64 = 1 << 5;
+/// Flag: the item repeats in a loop under a fixed path.
+pub const LOOPED: u64 = 1 << 6;
+/// Flag: the variable's leaf name is only known at run time.
+pub const DYNAMIC_NAME: u64 = 1 << 7;
+/// Flag: the call is to the model itself.
+pub const SELF_CALL: u64 = 1 << 8;
+/// Flag: `trainable` is given as a literal.
+pub const HAS_TRAINABLE: u64 = 1 << 9;
+/// Flag: the literal `trainable` value.
+pub const TRAINABLE: u64 = 1 << 10;
+/// Flag: the shape is a literal.
+pub const HAS_SHAPE: u64 = 1 << 11;
+/// Flag: a call the macro proved cannot conflict (see `ast::calls_to_walk`): not walked.
+pub const ISOLATED: u64 = 1 << 12;
+/// Bit of a segment's text reference that marks it dynamic.
+pub const SEG_DYNAMIC: u64 = 1 << 31;
+
+/// A packed body.
+#[derive(Debug, Default)]
+pub struct Encoded {
+    /// The item words, then the variable-length parts.
+    pub data: Vec<u64>,
+    /// Every string the items refer to.
+    pub text: String,
+    /// The manifest paths of the models called, indexed by call items.
+    pub calls: Vec<TokenStream>,
+}
+
+impl Encoded {
+    /// A reference to `s` in the text (shared with an equal string stored before).
+    fn text_ref(&mut self, seen: &mut HashMap<String, u64>, s: &str) -> u64 {
+        if let Some(r) = seen.get(s) {
+            return *r;
+        }
+        // Text beyond 2 GiB or a string longer than 2 GiB cannot come from a source file.
+        let off = u64::try_from(self.text.len()).unwrap_or(0) & 0xffff_ffff;
+        let len = u64::try_from(s.len()).unwrap_or(0) & 0x7fff_ffff;
+        self.text.push_str(s);
+        let r = off << 32 | len;
+        seen.insert(s.to_owned(), r);
+        r
+    }
+}
+
+fn mode_bits(mode: Mode) -> u64 {
+    match mode {
+        Mode::Create => 0,
+        Mode::Reuse => 1,
+        Mode::Auto => 2,
+        Mode::Unknown => 3,
+    }
+}
+
+/// A count as a 16-bit field (`check::check` refuses bodies that exceed it).
+fn field16(n: usize) -> u64 {
+    u64::try_from(n.min(0xffff)).unwrap_or(0xffff)
+}
+
+/// Packs `items` of the body of `model`.
+pub fn encode(items: &[Item], model: &str) -> Encoded {
+    let mut out = Encoded::default();
+    let mut seen = HashMap::new();
+    let mut call_index: HashMap<String, u64> = HashMap::new();
+    let mut extra = Vec::new();
+    let walk = crate::ast::calls_to_walk(items);
+    let base = items.len() * ITEM_WORDS;
+    for (index, item) in items.iter().enumerate() {
+        let mut path = PathHash::EMPTY;
+        let offset = base + extra.len();
+        for (k, seg) in item.segs.iter().enumerate() {
+            path = if seg.dynamic { path.push(&format!("\u{0}{model}#{index}#{k}")) } else { path.push(&seg.name) };
+            let r = out.text_ref(&mut seen, &seg.name);
+            extra.push(if seg.dynamic { r | SEG_DYNAMIC } else { r });
+        }
+        extra.extend(item.branch.iter().map(|(site, arm)| u64::from(*site) << 32 | u64::from(*arm)));
+        let mut flags = mode_bits(item.mode) << 2 | field16(item.segs.len()) << 16 | field16(item.branch.len()) << 32;
+        for (set, bit) in [(item.dynamic, DYNAMIC), (item.cond, COND), (item.looped, LOOPED)] {
+            if set {
+                flags |= bit;
+            }
+        }
+        let value = match &item.kind {
+            Kind::Var { name, dynamic_name, shape, dtype, init, trainable } => {
+                flags |= VAR;
+                if *dynamic_name {
+                    flags |= DYNAMIC_NAME;
+                }
+                if let Some(t) = trainable {
+                    flags |= HAS_TRAINABLE | if *t { TRAINABLE } else { 0 };
+                }
+                extra.push(out.text_ref(&mut seen, name));
+                extra.push(out.text_ref(&mut seen, init));
+                extra.push(out.text_ref(&mut seen, dtype.as_deref().unwrap_or("")));
+                if let Some(dims) = shape {
+                    flags |= HAS_SHAPE | field16(dims.len()) << 48;
+                    extra.extend(dims.iter().map(|d| u64::try_from(*d).unwrap_or(u64::MAX)));
+                }
+                crate::hash::segment(name)
+            }
+            Kind::Call { manifest, callee } => {
+                flags |= CALL;
+                if callee == model {
+                    flags |= SELF_CALL;
+                }
+                if !walk[index] {
+                    flags |= ISOLATED;
+                }
+                let key = manifest.to_string();
+                let next = u64::try_from(out.calls.len()).unwrap_or(u64::MAX);
+                *call_index.entry(key).or_insert_with(|| {
+                    out.calls.push(manifest.clone());
+                    next
+                })
+            }
+            Kind::Opaque { callee } => {
+                flags |= OPAQUE;
+                out.text_ref(&mut seen, callee)
+            }
+        };
+        let site = out.text_ref(&mut seen, &item.site);
+        let offset = u64::try_from(offset).unwrap_or(0) & 0xffff_ffff;
+        out.data.extend([flags, path.hash, path.pow, value, site, u64::from(item.line) << 32 | offset]);
+    }
+    out.data.extend(extra);
+    out
+}
