@@ -243,7 +243,9 @@ impl Manifest {
             }
             k += 1;
         }
-        Manifest { model, module, id: fnv(module), opaque, len: items, data, text, calls, summary }
+        // The model's name and module identify it (recursion is detected by identity).
+        let id = fnv(module) ^ fnv(model).rotate_left(17);
+        Manifest { model, module, id, opaque, len: items, data, text, calls, summary }
     }
 
     /// The model's name.
@@ -251,7 +253,7 @@ impl Manifest {
         self.model
     }
 
-    /// `module_path!()` of the manifest (the model's module, then its name).
+    /// `module_path!()` of the module that defines the model.
     pub fn module(&self) -> &'static str {
         self.module
     }
@@ -331,10 +333,6 @@ impl Manifest {
 
     const fn var_name(&self, k: usize) -> &'static str {
         text_at(self.text, self.var_field(k, 0))
-    }
-
-    const fn leaf_hash(&self, k: usize) -> u64 {
-        self.word(k, 3)
     }
 
     /// The manifest item `k` calls, if it is a followed call.
@@ -497,7 +495,7 @@ impl fmt::Display for Manifest {
                 *w = (*w).max(cell.chars().count());
             }
         }
-        writeln!(f, "model `{}` ({})", self.model, self.module)?;
+        writeln!(f, "model `{}` in `{}`", self.model, self.module)?;
         let line = |f: &mut fmt::Formatter<'_>, cells: &[&str]| -> fmt::Result {
             let mut text = String::new();
             for (k, (cell, w)) in cells.iter().zip(widths).enumerate() {
@@ -854,28 +852,17 @@ pub const fn conflict_message(m: &'static Manifest, model: &'static str, j: usiz
 
 const fn run(m: &'static Manifest, model: &'static str, want: usize) -> Outcome {
     let none = Outcome { conflicts: Conflicts::NONE, want, msg: Buf::new() };
-    // Variables against variables are the macro's job; if every call is skipped, nothing is
+    // Variables against variables are the macro's job; if no call is left to walk, nothing is
     // left to do here.
-    let skip = skippable_calls(m);
-    let mut pending = false;
-    let mut k = 0;
-    while k < m.items() {
-        if let Some(callee) = m.callee(k) {
-            let skipped = m.flag(k, ISOLATED) || (k < 64 && skip & (1u64 << k) != 0 && !m.flag(k, LOOPED));
-            if !callee.opaque && !skipped {
-                pending = true;
-            }
-        }
-        k += 1;
-    }
+    let (walks, pending) = calls_to_walk(m);
     if !pending {
         return none;
     }
     // Most bodies need a few dozen entries: a small state is much cheaper to set up in const
     // evaluation; only when it runs out of room is the analysis redone with the largest.
-    match analyze_in::<128, 16, 64>(m, model, skip, 96, false, want) {
+    match analyze_in::<128, 16, 64>(m, model, walks, 96, false, want) {
         Some(r) => r,
-        None => match analyze_in::<SLOTS, MAX_DEPTH, STACK_BUCKETS>(m, model, skip, MAX_ENTRIES, true, want) {
+        None => match analyze_in::<SLOTS, MAX_DEPTH, STACK_BUCKETS>(m, model, walks, MAX_ENTRIES, true, want) {
             Some(r) => r,
             None => none,
         },
@@ -883,11 +870,15 @@ const fn run(m: &'static Manifest, model: &'static str, want: usize) -> Outcome 
 }
 
 /// The analysis with a state of `S` table slots, `D` frames and `B` recursion buckets; `None`
-/// when the state is too small.
+/// when the state is too small. `walks` holds the calls among the first 64 items to walk
+/// (later calls are always walked).
+///
+/// Const evaluation pays for every call and every local, so the loops here and in
+/// [`walk_call`] read the item words directly instead of through `Manifest`'s accessors.
 const fn analyze_in<const S: usize, const D: usize, const B: usize>(
     m: &'static Manifest,
     model: &'static str,
-    skip: u64,
+    walks: u64,
     max_entries: usize,
     big: bool,
     want: usize,
@@ -907,48 +898,50 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
         insert: true,
         messages: false,
     };
+    let data = m.data;
+    let n = m.len;
     // Entries of the last item that can conflict need not be recorded.
     let mut last = 0;
     let mut k = 0;
-    while k < m.items() {
-        if !m.flag(k, DYNAMIC) && m.mode(k).defines() {
+    while k < n {
+        let flags = data[k * ITEM_WORDS];
+        if flags & DYNAMIC == 0 && Mode::from_bits(flags >> 2).defines() {
             last = k;
         }
         k += 1;
     }
     let mut j = 0;
-    while j < m.items() {
-        st.insert = j < last;
-        st.messages = j == want;
-        let mode = m.mode(j);
-        if m.flag(j, DYNAMIC) || !mode.defines() {
+    while j < n {
+        let base = j * ITEM_WORDS;
+        let flags = data[base];
+        let mode = Mode::from_bits(flags >> 2);
+        if flags & DYNAMIC != 0 || !mode.defines() {
             j += 1;
             continue;
         }
-        let scope_hash = m.word(j, 1);
-        if m.kind(j) == VAR {
-            let hash = scope_hash.wrapping_mul(PATH_MUL).wrapping_add(m.leaf_hash(j));
+        st.insert = j < last;
+        st.messages = j == want;
+        if flags & 3 == VAR {
+            let hash = data[base + 1].wrapping_mul(PATH_MUL).wrapping_add(data[base + 3]);
             let i = entry(&mut st, m, hash, mode, j);
             if i == EMPTY - 1 {
                 out.add(j, if st.messages { Some(too_many(m, j, model)) } else { None });
             } else if i != EMPTY {
                 out.add(j, if st.messages { Some(duplicate(m, i as usize, j, &st, model)) } else { None });
             }
-        } else if let Some(callee) = m.callee(j) {
-            let skipped = m.flag(j, ISOLATED) || (j < 64 && skip & (1u64 << j) != 0 && !m.flag(j, LOOPED));
-            if !callee.opaque && !skipped {
-                st.stack[0] = Frame { m: callee, next: 0, hash: scope_hash, pow: m.word(j, 2), mode };
-                st.depth = 1;
-                st.on_stack[(callee.id as usize) % B] += 1;
-                if let Some(msg) = walk_call(&mut st, m, j, model) {
-                    out.add(j, msg);
-                }
-                // Unwind whatever the walk left on the stack.
-                while st.depth > 0 {
-                    st.depth -= 1;
-                    let id = st.stack[st.depth].m.id;
-                    st.on_stack[(id as usize) % B] -= 1;
-                }
+        } else if flags & 3 == CALL && (j >= 64 || walks & (1u64 << j) != 0) {
+            let callee = m.calls[data[base + 3] as usize];
+            st.stack[0] = Frame { m: callee, next: 0, hash: data[base + 1], pow: data[base + 2], mode };
+            st.depth = 1;
+            st.on_stack[(callee.id as usize) % B] += 1;
+            if let Some(msg) = walk_call(&mut st, m, j, model) {
+                out.add(j, msg);
+            }
+            // Unwind whatever the walk left on the stack.
+            while st.depth > 0 {
+                st.depth -= 1;
+                let id = st.stack[st.depth].m.id;
+                st.on_stack[(id as usize) % B] -= 1;
             }
         }
         if st.overflow {
@@ -959,87 +952,94 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
     Some(out)
 }
 
-/// The calls (as a bit set over the first 64 items) whose summary shares no bit with the
-/// other declarations of the body: no conflict can involve them, so they are not walked. Only
-/// bodies with at most `SUMMARY_CALLS` calls are prefiltered (the test is quadratic in calls).
-const fn skippable_calls(m: &Manifest) -> u64 {
+/// The calls to walk, as a bit set over the first 64 items (later calls are always walked),
+/// and whether any call is walked. A call is not walked when the macro proved it isolated,
+/// when its callee is opaque, or when its summary shares no bit with the other declarations
+/// of the body: no conflict can involve it. Only bodies with at most `SUMMARY_CALLS` such
+/// calls are prefiltered with summaries (the test is quadratic in calls).
+const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
+    let data = m.data;
+    let n = m.len;
+    let mut walks = 0u64;
+    let mut beyond = false;
     let mut calls = 0;
+    let mut only = 0;
     let mut k = 0;
-    while k < m.items() {
-        if m.kind(k) == CALL {
+    while k < n {
+        let flags = data[k * ITEM_WORDS];
+        if flags & 3 == CALL && flags & ISOLATED == 0 && !m.calls[data[k * ITEM_WORDS + 3] as usize].opaque {
             calls += 1;
+            only = k;
+            if k < 64 {
+                walks |= 1u64 << k;
+            } else {
+                beyond = true;
+            }
         }
         k += 1;
     }
-    if calls == 0 || calls > SUMMARY_CALLS {
-        return 0;
+    if calls == 0 {
+        return (0, false);
+    }
+    if beyond || calls > SUMMARY_CALLS {
+        return (walks, true);
     }
     if calls == 1 {
         // The common case (and the long chain): test the call's summary at the bits of the
         // body's own names only.
-        let mut j = 0;
-        while j < m.items() {
-            if m.kind(j) == CALL {
-                let Some(callee) = m.callee(j) else {
-                    return 0;
-                };
-                if j >= 64 {
-                    return 0;
-                }
-                let mut k = 0;
-                while k < m.items() {
-                    if m.kind(k) == VAR {
-                        let bits = summary_bits(m.leaf_hash(k));
-                        if callee.summary[bits[0].0] & bits[0].1 != 0 && callee.summary[bits[1].0] & bits[1].1 != 0 {
-                            return 0;
-                        }
-                    }
-                    k += 1;
-                }
-                return 1u64 << j;
-            }
-            j += 1;
+        if data[only * ITEM_WORDS] & LOOPED != 0 {
+            return (walks, true);
         }
-        return 0;
+        let summary = &m.calls[data[only * ITEM_WORDS + 3] as usize].summary;
+        let mut k = 0;
+        while k < n {
+            if data[k * ITEM_WORDS] & 3 == VAR {
+                let bits = summary_bits(data[k * ITEM_WORDS + 3]);
+                if summary[bits[0].0] & bits[0].1 != 0 && summary[bits[1].0] & bits[1].1 != 0 {
+                    return (walks, true);
+                }
+            }
+            k += 1;
+        }
+        return (0, false);
     }
     // The names the body declares itself.
     let mut own = [0u64; SUMMARY_WORDS];
     k = 0;
-    while k < m.items() {
-        if m.kind(k) == VAR {
-            let bits = summary_bits(m.leaf_hash(k));
+    while k < n {
+        if data[k * ITEM_WORDS] & 3 == VAR {
+            let bits = summary_bits(data[k * ITEM_WORDS + 3]);
             own[bits[0].0] |= bits[0].1;
             own[bits[1].0] |= bits[1].1;
         }
         k += 1;
     }
-    let mut skip = 0u64;
+    let candidates = walks;
     let mut j = 0;
-    while j < m.items() && j < 64 {
-        if let Some(callee) = m.callee(j) {
+    while j < n {
+        if j < 64 && candidates & (1u64 << j) != 0 && data[j * ITEM_WORDS] & LOOPED == 0 {
+            let summary = &m.calls[data[j * ITEM_WORDS + 3] as usize].summary;
             let mut clash = false;
             let mut w = 0;
             while w < SUMMARY_WORDS && !clash {
                 let mut others = own[w];
                 let mut c = 0;
-                while c < m.items() {
-                    if c != j
-                        && let Some(o) = m.callee(c)
-                    {
-                        others |= o.summary[w];
+                while c < n {
+                    if c != j && c < 64 && candidates & (1u64 << c) != 0 {
+                        others |= m.calls[data[c * ITEM_WORDS + 3] as usize].summary[w];
                     }
                     c += 1;
                 }
-                clash = callee.summary[w] & others != 0;
+                clash = summary[w] & others != 0;
                 w += 1;
             }
             if !clash {
-                skip |= 1u64 << j;
+                walks &= !(1u64 << j);
             }
         }
         j += 1;
     }
-    skip
+    (walks, walks != 0)
 }
 
 const fn on_stack<const S: usize, const D: usize, const B: usize>(st: &State<S, D, B>, id: u64) -> bool {
@@ -1068,26 +1068,24 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
     while st.depth > 0 {
         let top = st.depth - 1;
         let f = &mut st.stack[top];
-        if f.next >= f.m.len {
-            let id = f.m.id;
+        let cm = f.m;
+        let k = f.next;
+        if k >= cm.len {
+            let id = cm.id;
             st.depth -= 1;
             st.on_stack[(id as usize) % B] -= 1;
             continue;
         }
-        let k = f.next;
         f.next += 1;
-        let f = *f;
-        let cm = f.m;
         // The hot loop reads the item's words directly (each call costs in const evaluation).
         let base = k * ITEM_WORDS;
         let flags = cm.data[base];
         if flags & (DYNAMIC | COND) != 0 {
             continue;
         }
-        let mode = match Mode::from_bits(flags >> 2) {
-            Mode::Create => f.mode,
-            other => other,
-        };
+        // Reuse is inherited: an item in create mode takes the frame's mode.
+        let bits = (flags >> 2) & 3;
+        let mode = if bits == 0 { f.mode } else { Mode::from_bits(bits) };
         if !mode.defines() {
             continue;
         }
@@ -1108,6 +1106,10 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
                 return Some(Some(buf));
             }
             let full = hash.wrapping_mul(PATH_MUL).wrapping_add(cm.data[base + 3]);
+            if st.bloom & (1u64 << (full >> 58)) == 0 && !st.insert {
+                // Nothing recorded can match, and nothing is to be recorded: `entry`'s first test.
+                continue;
+            }
             let i = entry(st, m, full, mode, j);
             if st.overflow {
                 return None;
@@ -1140,7 +1142,7 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
                 buf.push(", too deep for the compile-time check; flatten the nesting, or mark the call with `opaque!(..)` to leave it to the runtime");
                 return Some(Some(buf));
             }
-            let pow = f.pow.wrapping_mul(cm.data[base + 2]);
+            let pow = st.stack[top].pow.wrapping_mul(cm.data[base + 2]);
             st.stack[st.depth] = Frame { m: callee, next: 0, hash, pow, mode };
             st.depth += 1;
             st.on_stack[(callee.id as usize) % B] += 1;

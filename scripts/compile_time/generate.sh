@@ -3,6 +3,10 @@
 #   plain/      200 fns x 5 variables against the runtime API, no macros;
 #   var_only/   the same fns with `var!`/`scope!` but without `#[model]`;
 #   model/      the same fns with `#[model]` (manifests and cross-model checks);
+#   var_only_walked/, model_walked/
+#               the same, but each call shares its scope with a variable of the caller
+#               (`scope!(cx, "sub" { var!(cx, "x", ..)?; m(cx) })`): the macro cannot prove the
+#               call free of conflicts, so every model's check const walks its callees;
 #   chain/      the worst case: 200 `#[model]` fns x 5 variables, each calling the next, all
 #               in one scope, so the top model's check sees 1,000 variables through nested calls.
 # Every model except the first in each run of ten calls the previous one inside `scope!("sub")`,
@@ -48,7 +52,9 @@ gen_plain() {
 }
 
 gen_macros() {
-    local name=$1 attr=$2
+    local name=$1 attr=$2 walked=${3:-}
+    local x=""
+    [[ -n $walked ]] && x='var!(cx, "x", [1], init = Init::Zeros)?; '
     manifest "$name"
     {
         echo "#![allow(dead_code)]"
@@ -61,10 +67,10 @@ gen_macros() {
                 echo "    var!(cx, \"v$k\", [$((k + 1)), 4], init = Init::Zeros)?;"
             done
             if ((i % 10 != 0)) && [[ -n $attr ]]; then
-                echo "    scope!(cx, \"sub\" { m$((i - 1))(cx) })?;"
+                echo "    scope!(cx, \"sub\" { $x""m$((i - 1))(cx) })?;"
             elif ((i % 10 != 0)); then
                 # Without #[model] the callee has no manifest: mark the call as not followed.
-                echo "    scope!(cx, \"sub\" { varscope::opaque!(m$((i - 1))(cx)) })?;"
+                echo "    scope!(cx, \"sub\" { $x""varscope::opaque!(m$((i - 1))(cx)) })?;"
             else
                 echo "    scope!(cx, \"sub\" { Ok::<(), Error>(()) })?;"
             fi
@@ -98,4 +104,6 @@ gen_chain() {
 gen_plain
 gen_macros var_only ""
 gen_macros model "#[model]"
+gen_macros var_only_walked "" walked
+gen_macros model_walked "#[model]" walked
 gen_chain

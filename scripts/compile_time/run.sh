@@ -2,14 +2,15 @@
 # Compile-time benchmark of the DSL (a script, not a test). Generates the crates described in
 # generate.sh under target/compile_time, builds their dependencies once, then times
 # `cargo check` of each generated crate alone (best of $RUNS, CARGO_INCREMENTAL=0).
-# Targets: model/ <= 2x var_only/ (the attribute's cost), chain/ <= 2 s.
+# Targets: model/ <= 2x var_only/ (the attribute's cost), chain/ <= 2 s; model_walked/ shows
+# the cost when no call can be proved free of conflicts by the macro.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-$root/target/compile_time}
 runs=${RUNS:-3}
 export CARGO_INCREMENTAL=0
 export CARGO_TARGET_DIR=$out/target
-rm -rf "$out/plain" "$out/var_only" "$out/model" "$out/chain"
+rm -rf "$out/plain" "$out/var_only" "$out/model" "$out/var_only_walked" "$out/model_walked" "$out/chain"
 bash "$(dirname "$0")/generate.sh" "$out"
 
 best() {
@@ -30,11 +31,16 @@ best() {
 plain=$(best plain)
 var_only=$(best var_only)
 model=$(best model)
+var_only_walked=$(best var_only_walked)
+model_walked=$(best model_walked)
 chain=$(best chain)
 echo "cargo check, best of $runs, CARGO_INCREMENTAL=0 (ms):"
 echo "  plain runtime calls, 200 fns x 5 vars      $plain"
 echo "  var!/scope! without #[model]               $var_only"
 echo "  #[model] (manifests + checks)              $model"
+echo "  walked: var!/scope! without #[model]       $var_only_walked"
+echo "  walked: #[model], every call walked        $model_walked"
 echo "  chain: 1,000 vars in one scope, 200 deep   $chain"
-awk -v m="$model" -v v="$var_only" -v p="$plain" 'BEGIN {
-    printf "  #[model] / without attribute: %.2fx (target <= 2x); / plain: %.2fx\n", m / v, m / p }'
+awk -v m="$model" -v v="$var_only" -v p="$plain" -v mw="$model_walked" -v vw="$var_only_walked" 'BEGIN {
+    printf "  #[model] / without attribute: %.2fx (target <= 2x); / plain: %.2fx\n", m / v, m / p
+    printf "  walked: #[model] / without attribute: %.2fx\n", mw / vw }'

@@ -130,7 +130,7 @@ pub fn manifest_static(
         #vis static #ident: ::varscope::__private::Manifest = {
             #(#[allow(unused_imports)] #uses)*
             ::varscope::__private::Manifest::new(
-                #model, ::core::concat!(::core::module_path!(), "::", #model), #opaque, #n,
+                #model, ::core::module_path!(), #opaque, #n,
                 &[#(#data),*], #text, &[#(&#calls),*],
             )
         };

@@ -101,13 +101,15 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
         *func.block = block;
         return quote!(#errors #func);
     }
-    if !walker.macro_paths.is_empty() {
-        let stmts = &func.block.stmts;
-        *func.block = syn::parse_quote!({
-            #uses
-            #(#stmts)*
-        });
-    }
+    // Prepend the `use`s without re-parsing the body.
+    let mut body = TokenStream::new();
+    func.block.brace_token.surround(&mut body, |inner| {
+        uses.to_tokens(inner);
+        for stmt in &func.block.stmts {
+            stmt.to_tokens(inner);
+        }
+    });
+    let (attrs, sig) = (&func.attrs, &func.sig);
     let vis = &func.vis;
     let ident = &func.sig.ident;
     let statics =
@@ -116,7 +118,7 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     let inner = expand::inner_visibility(vis);
     quote!(
         #errors
-        #func
+        #(#attrs)* #vis #sig #body
         #statics
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code, unused_imports)]
