@@ -160,6 +160,7 @@ pub struct Manifest {
     data: &'static [u64],
     text: &'static str,
     calls: &'static [&'static Manifest],
+    prefixes: &'static [u64],
     summary: Summary,
 }
 
@@ -200,6 +201,7 @@ impl Manifest {
     /// A manifest of `len` items packed as [`layout`] describes; called by generated code.
     /// Computes the model's [`Summary`] from its own leaf names and its callees' summaries.
     #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)] // one per part of the generated static, named
     pub const fn new(
         model: &'static str,
         module: &'static str,
@@ -208,6 +210,7 @@ impl Manifest {
         data: &'static [u64],
         text: &'static str,
         calls: &'static [&'static Manifest],
+        prefixes: &'static [u64],
     ) -> Manifest {
         let items = if len < data.len() / ITEM_WORDS { len } else { data.len() / ITEM_WORDS };
         // Copying a whole array is one step of const evaluation, OR-ing is one step per word:
@@ -245,7 +248,7 @@ impl Manifest {
         }
         // The model's name and module identify it (recursion is detected by identity).
         let id = fnv(module) ^ fnv(model).rotate_left(17);
-        Manifest { model, module, id, opaque, len: items, data, text, calls, summary }
+        Manifest { model, module, id, opaque, len: items, data, text, calls, prefixes, summary }
     }
 
     /// The model's name.
@@ -660,6 +663,7 @@ const NO_MANIFEST: Manifest = Manifest {
     data: &[],
     text: "",
     calls: &[],
+    prefixes: &[],
     summary: [0; SUMMARY_WORDS],
 };
 const NO_FRAME: Frame = Frame { m: &NO_MANIFEST, next: 0, hash: 0, pow: 1, mode: Mode::Create };
@@ -684,6 +688,26 @@ struct State<const S: usize, const D: usize, const B: usize> {
     insert: bool,
     /// Whether messages are wanted for the current item.
     messages: bool,
+    /// Whether the current call is the only one walked (and not in a loop): it can then only
+    /// meet the body's own variables, so a callee walked under a scope that is no prefix of
+    /// theirs (the manifest's `prefixes`) is skipped with everything below it.
+    prune: bool,
+}
+
+/// Whether the sorted `set` holds `hash`.
+const fn holds(set: &[u64], hash: u64) -> bool {
+    let (mut lo, mut hi) = (0, set.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if set[mid] == hash {
+            return true;
+        } else if set[mid] < hash {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    false
 }
 
 const fn exclusive(m: &Manifest, a: usize, b: usize) -> bool {
@@ -854,15 +878,15 @@ const fn run(m: &'static Manifest, model: &'static str, want: usize) -> Outcome 
     let none = Outcome { conflicts: Conflicts::NONE, want, msg: Buf::new() };
     // Variables against variables are the macro's job; if no call is left to walk, nothing is
     // left to do here.
-    let (walks, pending) = calls_to_walk(m);
-    if !pending {
+    let (walks, beyond) = calls_to_walk(m);
+    if walks == 0 && !beyond {
         return none;
     }
     // Most bodies need a few dozen entries: a small state is much cheaper to set up in const
     // evaluation; only when it runs out of room is the analysis redone with the largest.
-    match analyze_in::<128, 16, 64>(m, model, walks, 96, false, want) {
+    match analyze_in::<128, 16, 64>(m, model, walks, beyond, 96, false, want) {
         Some(r) => r,
-        None => match analyze_in::<SLOTS, MAX_DEPTH, STACK_BUCKETS>(m, model, walks, MAX_ENTRIES, true, want) {
+        None => match analyze_in::<SLOTS, MAX_DEPTH, STACK_BUCKETS>(m, model, walks, beyond, MAX_ENTRIES, true, want) {
             Some(r) => r,
             None => none,
         },
@@ -870,8 +894,8 @@ const fn run(m: &'static Manifest, model: &'static str, want: usize) -> Outcome 
 }
 
 /// The analysis with a state of `S` table slots, `D` frames and `B` recursion buckets; `None`
-/// when the state is too small. `walks` holds the calls among the first 64 items to walk
-/// (later calls are always walked).
+/// when the state is too small. `walks` holds the calls among the first 64 items to walk;
+/// `beyond` says whether later items hold calls (always walked).
 ///
 /// Const evaluation pays for every call and every local, so the loops here and in
 /// [`walk_call`] read the item words directly instead of through `Manifest`'s accessors.
@@ -879,6 +903,7 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
     m: &'static Manifest,
     model: &'static str,
     walks: u64,
+    beyond: bool,
     max_entries: usize,
     big: bool,
     want: usize,
@@ -897,7 +922,9 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
         bloom: 0,
         insert: true,
         messages: false,
+        prune: false,
     };
+    let single = walks.count_ones() == 1 && !beyond;
     let data = m.data;
     let n = m.len;
     // Entries of the last item that can conflict need not be recorded.
@@ -921,6 +948,7 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
         }
         st.insert = j < last;
         st.messages = j == want;
+        st.prune = single && flags & LOOPED == 0;
         if flags & 3 == VAR {
             let hash = data[base + 1].wrapping_mul(PATH_MUL).wrapping_add(data[base + 3]);
             let i = entry(&mut st, m, hash, mode, j);
@@ -929,7 +957,14 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
             } else if i != EMPTY {
                 out.add(j, if st.messages { Some(duplicate(m, i as usize, j, &st, model)) } else { None });
             }
-        } else if flags & 3 == CALL && (j >= 64 || walks & (1u64 << j) != 0) {
+        } else if flags & 3 == CALL
+            && if j < 64 {
+                walks & (1u64 << j) != 0
+            } else {
+                flags & ISOLATED == 0 && !m.calls[data[base + 3] as usize].opaque
+            }
+            && (!st.prune || holds(m.prefixes, data[base + 1]))
+        {
             let callee = m.calls[data[base + 3] as usize];
             st.stack[0] = Frame { m: callee, next: 0, hash: data[base + 1], pow: data[base + 2], mode };
             st.depth = 1;
@@ -952,8 +987,8 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
     Some(out)
 }
 
-/// The calls to walk, as a bit set over the first 64 items (later calls are always walked),
-/// and whether any call is walked. A call is not walked when the macro proved it isolated,
+/// The calls to walk, as a bit set over the first 64 items, and whether later items hold calls
+/// (always walked). A call is not walked when the macro proved it isolated,
 /// when its callee is opaque, or when its summary shares no bit with the other declarations
 /// of the body: no conflict can involve it. Only bodies with at most `SUMMARY_CALLS` such
 /// calls are prefiltered with summaries (the test is quadratic in calls).
@@ -982,13 +1017,13 @@ const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
         return (0, false);
     }
     if beyond || calls > SUMMARY_CALLS {
-        return (walks, true);
+        return (walks, beyond);
     }
     if calls == 1 {
         // The common case (and the long chain): test the call's summary at the bits of the
         // body's own names only.
         if data[only * ITEM_WORDS] & LOOPED != 0 {
-            return (walks, true);
+            return (walks, false);
         }
         let summary = &m.calls[data[only * ITEM_WORDS + 3] as usize].summary;
         let mut k = 0;
@@ -996,7 +1031,7 @@ const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
             if data[k * ITEM_WORDS] & 3 == VAR {
                 let bits = summary_bits(data[k * ITEM_WORDS + 3]);
                 if summary[bits[0].0] & bits[0].1 != 0 && summary[bits[1].0] & bits[1].1 != 0 {
-                    return (walks, true);
+                    return (walks, false);
                 }
             }
             k += 1;
@@ -1039,7 +1074,7 @@ const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
         }
         j += 1;
     }
-    (walks, walks != 0)
+    (walks, false)
 }
 
 const fn on_stack<const S: usize, const D: usize, const B: usize>(st: &State<S, D, B>, id: u64) -> bool {
@@ -1121,7 +1156,7 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
             }
         } else if flags & 3 == CALL && (cm.data[base + 3] as usize) < cm.calls.len() {
             let callee = cm.calls[cm.data[base + 3] as usize];
-            if callee.opaque || on_stack(st, callee.id) {
+            if callee.opaque || on_stack(st, callee.id) || (st.prune && !holds(m.prefixes, hash)) {
                 // A recursive call creates the same names again at a deeper path, which the
                 // runtime checks; following it would never end.
                 continue;

@@ -400,16 +400,10 @@ mod checker {
         assert_eq!(enc.calls.len(), calls.len());
         let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
         let data: &'static [u64] = Box::leak(enc.data.into_boxed_slice());
+        let prefixes: &'static [u64] = Box::leak(enc.prefixes.into_boxed_slice());
         let calls: &'static [&'static Manifest] = Box::leak(calls.into_boxed_slice());
-        let m = Manifest::new(
-            leak(name.to_owned()),
-            leak(format!("it::{name}")),
-            false,
-            items.len(),
-            data,
-            leak(enc.text),
-            calls,
-        );
+        let (model, module, text) = (leak(name.to_owned()), leak(format!("it::{name}")), leak(enc.text));
+        let m = Manifest::new(model, module, false, items.len(), data, text, calls, prefixes);
         Box::leak(Box::new(m))
     }
 
@@ -491,6 +485,22 @@ mod checker {
         let body = [call(&["a"], "leaf"), var(&["a"], "w")];
         assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, false]);
         assert_eq!(analyze(manifest("top3", &body, vec![leaf]), "model `top3`").len(), 1);
+    }
+
+    #[test]
+    fn callees_below_a_scope_no_variable_shares_are_not_walked_but_duplicates_are_found() {
+        // `top` declares `sub/sub/w` and calls `a` in `sub`; `a` calls `b` in `sub` and in
+        // `other`; `b` declares `w`. The walk enters `b` under `sub/sub` (a prefix of the
+        // body's `w`): the duplicate is found. Under `other/..` nothing can meet `w`.
+        let b = manifest("b", &[var(&[], "w")], Vec::new());
+        let a = manifest("a", &[call(&["sub"], "b"), call(&["other"], "b")], vec![b]);
+        let body = [var(&["sub", "sub"], "w"), call(&["sub"], "a")];
+        let top = manifest("top", &body, vec![a]);
+        assert_eq!(analyze(top, "model `top`").len(), 1);
+        let msg = conflict_message(top, "model `top`", 1);
+        assert!(msg.as_str().contains("duplicate variable `sub/sub/w`"), "{}", msg.as_str());
+        let body = [var(&["sub", "x"], "w"), call(&["sub"], "a")];
+        assert!(analyze(manifest("top2", &body, vec![a]), "model `top2`").is_empty());
     }
 
     #[test]

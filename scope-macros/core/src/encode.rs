@@ -51,6 +51,9 @@ pub struct Encoded {
     pub text: String,
     /// The manifest paths of the models called, indexed by call items.
     pub calls: Vec<TokenStream>,
+    /// The hashes of every prefix of the scope of every variable the body creates statically
+    /// (sorted, deduplicated): a callee walked under a scope outside this set cannot meet them.
+    pub prefixes: Vec<u64>,
 }
 
 impl Encoded {
@@ -94,8 +97,15 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
     for (index, item) in items.iter().enumerate() {
         let mut path = PathHash::EMPTY;
         let offset = base + extra.len();
+        let creates = matches!(item.kind, Kind::Var { .. }) && !item.dynamic && item.mode.defines();
+        if creates {
+            out.prefixes.push(path.hash);
+        }
         for (k, seg) in item.segs.iter().enumerate() {
             path = if seg.dynamic { path.push(&format!("\u{0}{model}#{index}#{k}")) } else { path.push(&seg.name) };
+            if creates {
+                out.prefixes.push(path.hash);
+            }
             let r = out.text_ref(&mut seen, &seg.name);
             extra.push(if seg.dynamic { r | SEG_DYNAMIC } else { r });
         }
@@ -149,5 +159,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
         out.data.extend([flags, path.hash, path.pow, value, site, u64::from(item.line) << 32 | offset]);
     }
     out.data.extend(extra);
+    out.prefixes.sort_unstable();
+    out.prefixes.dedup();
     out
 }

@@ -122,6 +122,7 @@ pub fn manifest_static(
     let data = enc.data.iter().map(|w| Literal::u64_suffixed(*w));
     let text = Literal::string(&enc.text);
     let calls = &enc.calls;
+    let prefixes = enc.prefixes.iter().map(|w| Literal::u64_suffixed(*w));
     let doc = format!("The manifest of `{model}`: its variables and sub-model calls.");
     quote!(
         #[doc = #doc]
@@ -131,7 +132,7 @@ pub fn manifest_static(
             #(#[allow(unused_imports)] #uses)*
             ::varscope::__private::Manifest::new(
                 #model, ::core::module_path!(), #opaque, #n,
-                &[#(#data),*], #text, &[#(&#calls),*],
+                &[#(#data),*], #text, &[#(&#calls),*], &[#(#prefixes),*],
             )
         };
     )
