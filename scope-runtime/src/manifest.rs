@@ -33,6 +33,8 @@ const MAX_CONFLICTS: usize = 8;
 const EMPTY: u32 = u32::MAX;
 /// Words of a [`Summary`].
 pub const SUMMARY_WORDS: usize = 256;
+/// Words of the bit set of a summary's words that have bits.
+const OCCUPIED_WORDS: usize = SUMMARY_WORDS / 64;
 /// Calls per body up to which [`analyze`] uses summaries to skip walks.
 const SUMMARY_CALLS: usize = 16;
 
@@ -88,7 +90,8 @@ pub mod layout {
 
 use layout::*;
 
-/// A Bloom filter (16,384 bits, two bits per name) of the leaf names of every variable a model
+/// A Bloom filter (16,384 bits, two bits per name: bits 50-63 and 22-35 of the name's hash) of
+/// the leaf names of every variable a model
 /// declares, itself or through its calls. Leaf names do not depend on the scope a model is
 /// called in, so a caller's check can skip walking a call whose summary shares no bit with the
 /// other declarations of the body. Each manifest computes its summary from its own names and
@@ -96,12 +99,6 @@ use layout::*;
 /// those statics a cycle, which rustc reports naming the manifest static, whose name says to
 /// mark one of the calls `opaque!(..)`.
 pub type Summary = [u64; SUMMARY_WORDS];
-
-const fn summary_bits(h: u64) -> [(usize, u64); 2] {
-    let a = ((h >> 50) & 0x3fff) as usize;
-    let b = ((h >> 22) & 0x3fff) as usize;
-    [(a / 64, 1u64 << (a % 64)), (b / 64, 1u64 << (b % 64))]
-}
 
 /// How a declaration treats existing variables, relative to its model's entry scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,8 +157,35 @@ pub struct Manifest {
     data: &'static [u64],
     text: &'static str,
     calls: &'static [&'static Manifest],
+    leaves: &'static [u64],
     prefixes: &'static [u64],
     summary: Summary,
+    /// One bit per word of `summary` that has bits.
+    occupied: [u64; OCCUPIED_WORDS],
+}
+
+/// The parts of a body that `#[model]` packs (see [`layout`]); generated code builds one per
+/// manifest.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct Packed {
+    /// Identifies the model in the checks (recursion is detected by identity): a hash of its
+    /// name and where it is defined, computed by the macro.
+    pub id: u64,
+    /// The number of items.
+    pub items: usize,
+    /// The item words, then their variable-length parts.
+    pub data: &'static [u64],
+    /// The strings the items refer to.
+    pub text: &'static str,
+    /// The manifests of the models called: other models first, then the model itself.
+    pub calls: &'static [&'static Manifest],
+    /// How many of `calls` are other models.
+    pub callees: usize,
+    /// The hashes of the leaf names of the variables the body declares statically.
+    pub leaves: &'static [u64],
+    /// The hashes of every prefix of those variables' scopes, sorted.
+    pub prefixes: &'static [u64],
 }
 
 /// FNV-1a, in const.
@@ -198,57 +222,50 @@ const fn text_at(text: &str, r: u64) -> &str {
 }
 
 impl Manifest {
-    /// A manifest of `len` items packed as [`layout`] describes; called by generated code.
-    /// Computes the model's [`Summary`] from its own leaf names and its callees' summaries.
+    /// A manifest of the body `packed` describes; called by generated code. Computes the
+    /// model's [`Summary`] from its own leaf names and its callees' summaries.
     #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)] // one per part of the generated static, named
-    pub const fn new(
-        model: &'static str,
-        module: &'static str,
-        opaque: bool,
-        len: usize,
-        data: &'static [u64],
-        text: &'static str,
-        calls: &'static [&'static Manifest],
-        prefixes: &'static [u64],
-    ) -> Manifest {
-        let items = if len < data.len() / ITEM_WORDS { len } else { data.len() / ITEM_WORDS };
-        // Copying a whole array is one step of const evaluation, OR-ing is one step per word:
-        // the first callee's summary (often the only one) is copied.
+    pub const fn new(model: &'static str, module: &'static str, opaque: bool, packed: Packed) -> Manifest {
+        let Packed { id, items, data, text, calls, callees, leaves, prefixes } = packed;
+        let len = if items < data.len() / ITEM_WORDS { items } else { data.len() / ITEM_WORDS };
+        // Const evaluation pays for every step: the first callee's summary (often the only
+        // one) is copied whole, the others are OR-ed in only where they have bits, and the
+        // loops below call no function.
         let mut summary = [0u64; SUMMARY_WORDS];
-        let mut first = usize::MAX;
-        let mut k = 0;
-        while k < items {
-            let flags = data[k * ITEM_WORDS];
-            let c = data[k * ITEM_WORDS + 3] as usize;
-            if flags & 3 == CALL && flags & SELF_CALL == 0 && c < calls.len() {
-                summary = calls[c].summary;
-                first = k;
-                break;
-            }
-            k += 1;
+        let mut occupied = [0u64; OCCUPIED_WORDS];
+        let callees = if callees < calls.len() { callees } else { calls.len() };
+        if callees > 0 {
+            summary = calls[0].summary;
+            occupied = calls[0].occupied;
         }
-        k = 0;
-        while k < items {
-            let flags = data[k * ITEM_WORDS];
-            let value = data[k * ITEM_WORDS + 3];
-            if flags & 3 == VAR && flags & DYNAMIC_NAME == 0 {
-                let bits = summary_bits(value);
-                summary[bits[0].0] |= bits[0].1;
-                summary[bits[1].0] |= bits[1].1;
-            } else if flags & 3 == CALL && flags & SELF_CALL == 0 && (value as usize) < calls.len() && k != first {
-                let other = &calls[value as usize].summary;
-                let mut w = 0;
-                while w < SUMMARY_WORDS {
-                    summary[w] |= other[w];
-                    w += 1;
+        let mut c = 1;
+        while c < callees {
+            let other = calls[c];
+            let mut q = 0;
+            while q < OCCUPIED_WORDS {
+                let mut mask = other.occupied[q];
+                occupied[q] |= mask;
+                while mask != 0 {
+                    let w = q * 64 + mask.trailing_zeros() as usize;
+                    summary[w] |= other.summary[w];
+                    mask &= mask - 1;
                 }
+                q += 1;
             }
+            c += 1;
+        }
+        let mut k = 0;
+        while k < leaves.len() {
+            let h = leaves[k];
+            let a = ((h >> 50) & 0x3fff) as usize;
+            let b = ((h >> 22) & 0x3fff) as usize;
+            summary[a >> 6] |= 1 << (a & 63);
+            summary[b >> 6] |= 1 << (b & 63);
+            occupied[a >> 12] |= 1 << ((a >> 6) & 63);
+            occupied[b >> 12] |= 1 << ((b >> 6) & 63);
             k += 1;
         }
-        // The model's name and module identify it (recursion is detected by identity).
-        let id = fnv(module) ^ fnv(model).rotate_left(17);
-        Manifest { model, module, id, opaque, len: items, data, text, calls, prefixes, summary }
+        Manifest { model, module, id, opaque, len, data, text, calls, leaves, prefixes, summary, occupied }
     }
 
     /// The model's name.
@@ -663,8 +680,10 @@ const NO_MANIFEST: Manifest = Manifest {
     data: &[],
     text: "",
     calls: &[],
+    leaves: &[],
     prefixes: &[],
     summary: [0; SUMMARY_WORDS],
+    occupied: [0; OCCUPIED_WORDS],
 };
 const NO_FRAME: Frame = Frame { m: &NO_MANIFEST, next: 0, hash: 0, pow: 1, mode: Mode::Create };
 
@@ -1027,12 +1046,12 @@ const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
         }
         let summary = &m.calls[data[only * ITEM_WORDS + 3] as usize].summary;
         let mut k = 0;
-        while k < n {
-            if data[k * ITEM_WORDS] & 3 == VAR {
-                let bits = summary_bits(data[k * ITEM_WORDS + 3]);
-                if summary[bits[0].0] & bits[0].1 != 0 && summary[bits[1].0] & bits[1].1 != 0 {
-                    return (walks, false);
-                }
+        while k < m.leaves.len() {
+            let h = m.leaves[k];
+            let a = ((h >> 50) & 0x3fff) as usize;
+            let b = ((h >> 22) & 0x3fff) as usize;
+            if summary[a >> 6] & (1 << (a & 63)) != 0 && summary[b >> 6] & (1 << (b & 63)) != 0 {
+                return (walks, false);
             }
             k += 1;
         }
@@ -1041,32 +1060,38 @@ const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
     // The names the body declares itself.
     let mut own = [0u64; SUMMARY_WORDS];
     k = 0;
-    while k < n {
-        if data[k * ITEM_WORDS] & 3 == VAR {
-            let bits = summary_bits(data[k * ITEM_WORDS + 3]);
-            own[bits[0].0] |= bits[0].1;
-            own[bits[1].0] |= bits[1].1;
-        }
+    while k < m.leaves.len() {
+        let h = m.leaves[k];
+        let a = ((h >> 50) & 0x3fff) as usize;
+        let b = ((h >> 22) & 0x3fff) as usize;
+        own[a >> 6] |= 1 << (a & 63);
+        own[b >> 6] |= 1 << (b & 63);
         k += 1;
     }
+    // A call clashes when a word where its summary has bits shares one with the others'.
     let candidates = walks;
     let mut j = 0;
-    while j < n {
-        if j < 64 && candidates & (1u64 << j) != 0 && data[j * ITEM_WORDS] & LOOPED == 0 {
-            let summary = &m.calls[data[j * ITEM_WORDS + 3] as usize].summary;
+    while j < n && j < 64 {
+        if candidates & (1u64 << j) != 0 && data[j * ITEM_WORDS] & LOOPED == 0 {
+            let callee = m.calls[data[j * ITEM_WORDS + 3] as usize];
             let mut clash = false;
-            let mut w = 0;
-            while w < SUMMARY_WORDS && !clash {
-                let mut others = own[w];
-                let mut c = 0;
-                while c < n {
-                    if c != j && c < 64 && candidates & (1u64 << c) != 0 {
-                        others |= m.calls[data[c * ITEM_WORDS + 3] as usize].summary[w];
+            let mut q = 0;
+            while q < OCCUPIED_WORDS && !clash {
+                let mut mask = callee.occupied[q];
+                while mask != 0 && !clash {
+                    let w = q * 64 + mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    let mut others = own[w];
+                    let mut c = 0;
+                    while c < n && c < 64 {
+                        if c != j && candidates & (1u64 << c) != 0 {
+                            others |= m.calls[data[c * ITEM_WORDS + 3] as usize].summary[w];
+                        }
+                        c += 1;
                     }
-                    c += 1;
+                    clash = callee.summary[w] & others != 0;
                 }
-                clash = summary[w] & others != 0;
-                w += 1;
+                q += 1;
             }
             if !clash {
                 walks &= !(1u64 << j);

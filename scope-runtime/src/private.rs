@@ -4,7 +4,7 @@
 /// Everything generated code names.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::manifest::{Conflicts, Manifest, analyze, conflict_message, conflicts};
+    pub use crate::manifest::{Conflicts, Manifest, Packed, analyze, conflict_message, conflicts};
     pub use crate::{DType, Error, Init, Result, Reuse, Scope, ScopeGuard, VarScope, VarSpec, Variable};
 
     /// What a `var!` that failed to parse expands to: it type-checks like a real one, so no

@@ -357,7 +357,7 @@ mod fuzz {
 mod checker {
     use proc_macro2::{Span, TokenStream};
     use scope_macros_core::ast::{Item, Kind, Mode, Seg};
-    use varscope::manifest::{Manifest, PATH_MUL, analyze, conflict_message, segment_hash};
+    use varscope::manifest::{Manifest, PATH_MUL, Packed, analyze, conflict_message, segment_hash};
 
     fn item(segs: &[&str], kind: Kind, site: &str) -> Item {
         Item {
@@ -399,11 +399,20 @@ mod checker {
         let enc = scope_macros_core::encode::encode(items, name);
         assert_eq!(enc.calls.len(), calls.len());
         let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-        let data: &'static [u64] = Box::leak(enc.data.into_boxed_slice());
-        let prefixes: &'static [u64] = Box::leak(enc.prefixes.into_boxed_slice());
-        let calls: &'static [&'static Manifest] = Box::leak(calls.into_boxed_slice());
-        let (model, module, text) = (leak(name.to_owned()), leak(format!("it::{name}")), leak(enc.text));
-        let m = Manifest::new(model, module, false, items.len(), data, text, calls, prefixes);
+        fn leak_slice<T>(v: Vec<T>) -> &'static [T] {
+            Box::leak(v.into_boxed_slice())
+        }
+        let packed = Packed {
+            id: segment_hash(name),
+            items: items.len(),
+            data: leak_slice(enc.data),
+            text: leak(enc.text),
+            calls: leak_slice(calls),
+            callees: enc.callees,
+            leaves: leak_slice(enc.leaves),
+            prefixes: leak_slice(enc.prefixes),
+        };
+        let m = Manifest::new(leak(name.to_owned()), leak(format!("it::{name}")), false, packed);
         Box::leak(Box::new(m))
     }
 

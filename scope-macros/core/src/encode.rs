@@ -7,6 +7,7 @@
 //! literal per field per item.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use proc_macro2::TokenStream;
 
@@ -49,8 +50,13 @@ pub struct Encoded {
     pub data: Vec<u64>,
     /// Every string the items refer to.
     pub text: String,
-    /// The manifest paths of the models called, indexed by call items.
+    /// The manifest paths of the models called, indexed by call items: other models first,
+    /// then the model itself.
     pub calls: Vec<TokenStream>,
+    /// How many of `calls` are other models.
+    pub callees: usize,
+    /// The hashes of the leaf names of the variables declared statically (deduplicated).
+    pub leaves: Vec<u64>,
     /// The hashes of every prefix of the scope of every variable the body creates statically
     /// (sorted, deduplicated): a callee walked under a scope outside this set cannot meet them.
     pub prefixes: Vec<u64>,
@@ -91,6 +97,29 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
     let mut out = Encoded::default();
     let mut seen = HashMap::new();
     let mut call_index: HashMap<String, u64> = HashMap::new();
+    // Other models first, then the model itself, so that the runtime summarizes a prefix.
+    let mut own_calls = Vec::new();
+    for item in items {
+        if let Kind::Call { manifest, callee } = &item.kind {
+            let key = manifest.to_string();
+            if call_index.contains_key(&key) {
+                continue;
+            }
+            if callee == model {
+                own_calls.push((key, manifest.clone()));
+            } else {
+                call_index.insert(key, u64::try_from(out.calls.len()).unwrap_or(u64::MAX));
+                out.calls.push(manifest.clone());
+            }
+        }
+    }
+    out.callees = out.calls.len();
+    for (key, manifest) in own_calls {
+        if let Entry::Vacant(slot) = call_index.entry(key) {
+            slot.insert(u64::try_from(out.calls.len()).unwrap_or(u64::MAX));
+            out.calls.push(manifest);
+        }
+    }
     let mut extra = Vec::new();
     let walk = crate::ast::calls_to_walk(items);
     let base = items.len() * ITEM_WORDS;
@@ -121,6 +150,8 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
                 flags |= VAR;
                 if *dynamic_name {
                     flags |= DYNAMIC_NAME;
+                } else {
+                    out.leaves.push(crate::hash::segment(name));
                 }
                 if let Some(t) = trainable {
                     flags |= HAS_TRAINABLE | if *t { TRAINABLE } else { 0 };
@@ -142,12 +173,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
                 if !walk[index] {
                     flags |= ISOLATED;
                 }
-                let key = manifest.to_string();
-                let next = u64::try_from(out.calls.len()).unwrap_or(u64::MAX);
-                *call_index.entry(key).or_insert_with(|| {
-                    out.calls.push(manifest.clone());
-                    next
-                })
+                call_index.get(&manifest.to_string()).copied().unwrap_or(u64::MAX)
             }
             Kind::Opaque { callee } => {
                 flags |= OPAQUE;
@@ -161,5 +187,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
     out.data.extend(extra);
     out.prefixes.sort_unstable();
     out.prefixes.dedup();
+    out.leaves.sort_unstable();
+    out.leaves.dedup();
     out
 }

@@ -110,6 +110,7 @@ fn options(a: &ScopeArgs, spec: &mut TokenStream) {
 /// The manifest static `ident` of a body: its items packed by [`encode`](crate::encode), with
 /// the body's `use` items replayed so that callee paths resolve as they do in the body.
 pub fn manifest_static(
+    id: u64,
     ident: &Ident,
     vis: &TokenStream,
     items: &[Item],
@@ -122,20 +123,32 @@ pub fn manifest_static(
     let data = enc.data.iter().map(|w| Literal::u64_suffixed(*w));
     let text = Literal::string(&enc.text);
     let calls = &enc.calls;
+    let callees = enc.callees;
+    let leaves = enc.leaves.iter().map(|w| Literal::u64_suffixed(*w));
     let prefixes = enc.prefixes.iter().map(|w| Literal::u64_suffixed(*w));
     let doc = format!("The manifest of `{model}`: its variables and sub-model calls.");
+    let manifest = quote!(
+        ::varscope::__private::Manifest::new(#model, ::core::module_path!(), #opaque, ::varscope::__private::Packed {
+            id: #id, items: #n, data: &[#(#data),*], text: #text, calls: &[#(&#calls),*], callees: #callees,
+            leaves: &[#(#leaves),*], prefixes: &[#(#prefixes),*],
+        })
+    );
+    // A block only when callee paths need the body's `use` items.
+    let init = if uses.is_empty() { manifest } else { quote!({ #(#[allow(unused_imports)] #uses)* #manifest }) };
     quote!(
         #[doc = #doc]
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        #vis static #ident: ::varscope::__private::Manifest = {
-            #(#[allow(unused_imports)] #uses)*
-            ::varscope::__private::Manifest::new(
-                #model, ::core::module_path!(), #opaque, #n,
-                &[#(#data),*], #text, &[#(&#calls),*], &[#(#prefixes),*],
-            )
-        };
+        #vis static #ident: ::varscope::__private::Manifest = #init;
     )
+}
+
+/// An identity for the manifest of `model` defined at `span`: its name and position (a
+/// collision would only make the checks take a call for recursion and leave it to the
+/// runtime).
+pub fn manifest_id(model: &str, span: Span) -> u64 {
+    let at = span.start();
+    crate::hash::segment(&format!("{model}@{}:{}", at.line, at.column))
 }
 
 /// The cross-model checks: one analysis const per body, then one small const per item that

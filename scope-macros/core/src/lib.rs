@@ -87,9 +87,10 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     let desc = format!("model `{name}`");
     let errors = errors_to_tokens(errors);
     let uses = expand::macro_uses(&walker.macro_paths);
+    let id = expand::manifest_id(&name, func.sig.ident.span());
     if method {
         let statics =
-            expand::manifest_static(&manifest, &TokenStream::new(), &walker.items, &walker.uses, &name, false);
+            expand::manifest_static(id, &manifest, &TokenStream::new(), &walker.items, &walker.uses, &name, false);
         let checks = expand::checks(&manifest, &walker.items, &desc);
         let stmts = &func.block.stmts;
         let block: syn::Block = syn::parse_quote!({
@@ -113,7 +114,7 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     let vis = &func.vis;
     let ident = &func.sig.ident;
     let statics =
-        expand::manifest_static(&manifest, &vis.to_token_stream(), &walker.items, &walker.uses, &name, opts.opaque);
+        expand::manifest_static(id, &manifest, &vis.to_token_stream(), &walker.items, &walker.uses, &name, opts.opaque);
     let checks = expand::checks(&manifest, &walker.items, &desc);
     let inner = expand::inner_visibility(vis);
     quote!(
@@ -142,6 +143,7 @@ pub fn scope(input: TokenStream) -> TokenStream {
         input.clone(),
     )
     .unwrap_or_else(|_| syn::Ident::new("cx", Span::call_site()));
+    let id = expand::manifest_id("scope!", cx.span());
     let mut walker = Walker::new(cx, "scope!".to_owned(), Vec::new(), Root::Scope);
     let expansion = walker.handle_scope(input, &site);
     let mut errors = std::mem::take(&mut walker.errors);
@@ -152,7 +154,8 @@ pub fn scope(input: TokenStream) -> TokenStream {
         return quote!({ #errors #uses #expansion });
     }
     let manifest = syn::Ident::new("__varscope_scope_manifest", Span::mixed_site());
-    let statics = expand::manifest_static(&manifest, &TokenStream::new(), &walker.items, &walker.uses, "scope!", false);
+    let statics =
+        expand::manifest_static(id, &manifest, &TokenStream::new(), &walker.items, &walker.uses, "scope!", false);
     let checks = expand::checks(&manifest, &walker.items, "this `scope!`");
     quote!({ #errors #uses #statics #checks #expansion })
 }
