@@ -45,3 +45,20 @@ echo "  chain: 1,000 vars in one scope, 200 deep   $chain"
 awk -v m="$model" -v v="$var_only" -v p="$plain" -v mw="$model_walked" -v vw="$var_only_walked" 'BEGIN {
     printf "  #[model] / without attribute: %.2fx (target <= 2x); / plain: %.2fx\n", m / v, m / p
     printf "  walked: #[model] / without attribute: %.2fx\n", mw / vw }'
+
+# With INSTR=1 (and valgrind installed): instructions executed by `cargo check` and the rustc
+# it runs, which do not vary with the machine's load the way wall-clock times do.
+if [[ ${INSTR:-0} == 1 ]] && command -v valgrind >/dev/null; then
+    declare -A instr
+    for crate in "${crates[@]}"; do
+        touch "$out/$crate/src/lib.rs"
+        instr[$crate]=$(cd "$out/$crate" && valgrind --tool=callgrind --trace-children=yes \
+            --callgrind-out-file=/dev/null cargo check -q 2>&1 |
+            awk '/I +refs:/ { gsub(",", "", $NF); s += $NF } END { printf "%d", s / 1e6 }')
+    done
+    echo "instructions (millions):"
+    for crate in "${crates[@]}"; do printf "  %-16s %6d\n" "$crate" "${instr[$crate]}"; done
+    awk -v m="${instr[model]}" -v v="${instr[var_only]}" -v mw="${instr[model_walked]}" \
+        -v vw="${instr[var_only_walked]}" 'BEGIN {
+        printf "  #[model] / without attribute: %.2fx; walked: %.2fx\n", m / v, mw / vw }'
+fi
