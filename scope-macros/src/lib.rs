@@ -94,7 +94,8 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   other expression, the dynamic escape hatch: a `String` (`format!("layer{i}")`), a `&str`,
 ///   or a captured `VariableScope` (`&captured`) to re-enter;
 /// - `reuse`, `auto_reuse`, or `reuse = expr` (a `Reuse`);
-/// - `initializer = expr` (an `Init`), `dtype = expr` (a `DType`);
+/// - `initializer = expr` (an `Init`), `regularizer = expr` (a `Regularizer`, run on each
+///   variable created inside), `dtype = expr` (a `DType`);
 /// - `default_name = "layer"` instead of a name: an auto-numbered scope (`layer`, `layer_1`..);
 /// - `auxiliary_name_scope = bool`.
 ///
@@ -135,7 +136,7 @@ pub fn scope(input: TokenStream) -> TokenStream {
 }
 
 /// Gets or creates a variable in the current scope:
-/// `var!(cx, name, shape, init = .., dtype = .., trainable = ..)`.
+/// `var!(cx, name, shape, init = .., regularizer = .., dtype = .., trainable = ..)`.
 ///
 /// Expands to `Scope::get_variable(cx, name, VarSpec::new().shape(..)..)`, a
 /// `Result<Variable>`. The shape is optional (omit it to look up an existing variable); a

@@ -53,6 +53,7 @@ pub(crate) struct GraphState {
     pub(crate) store: HashMap<String, Variable>,
     pub(crate) globals: Vec<Variable>,
     pub(crate) trainables: Vec<Variable>,
+    pub(crate) regularization_losses: Vec<Tensor>,
     pub(crate) rng: ChaCha8Rng,
 }
 
@@ -215,6 +216,7 @@ impl Graph {
                     store: HashMap::new(),
                     globals: Vec::new(),
                     trainables: Vec::new(),
+                    regularization_losses: Vec::new(),
                     rng: ChaCha8Rng::seed_from_u64(seed),
                 }),
             }),
@@ -235,6 +237,12 @@ impl Graph {
     /// The trainable variables, in creation order.
     pub fn trainable_variables(&self) -> Vec<Variable> {
         self.state().trainables.clone()
+    }
+
+    /// The losses regularizers computed for the variables created so far, in creation order
+    /// (TF's `REGULARIZATION_LOSSES` collection); see [`Regularizer`](crate::Regularizer).
+    pub fn regularization_losses(&self) -> Vec<Tensor> {
+        self.state().regularization_losses.clone()
     }
 
     /// The variable `get_variable` created under this full name (`foo/v`).

@@ -40,6 +40,7 @@ pub mod manifest;
 mod name;
 pub mod ops;
 mod private;
+mod regularizer;
 mod scope;
 mod tensor;
 mod variable;
@@ -55,6 +56,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use graph::{Graph, NodeInfo};
 pub use init::{Init, Scalar};
 pub use manifest::Manifest;
+pub use regularizer::Regularizer;
 pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
 pub use tensor::{Tensor, Value};
 pub use variable::{VarSpec, Variable};
@@ -62,5 +64,7 @@ pub use variable::{VarSpec, Variable};
 /// The names most programs need, for `use scope_runtime::prelude::*`.
 pub mod prelude {
     #[doc(no_inline)]
-    pub use crate::{DType, Error, Graph, Init, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec, Variable};
+    pub use crate::{
+        DType, Error, Graph, Init, Regularizer, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec, Variable,
+    };
 }

@@ -26,6 +26,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, GraphState};
 use crate::init::Init;
+use crate::regularizer::Regularizer;
 use crate::tensor::Origin;
 use crate::variable::{VarSpec, Variable};
 
@@ -69,6 +70,7 @@ struct VariableScopeInner {
     name: String,
     reuse: AtomicU8,
     initializer: Option<Init>,
+    regularizer: Option<Regularizer>,
     dtype: DType,
     name_scope: String,
 }
@@ -95,20 +97,31 @@ impl std::fmt::Debug for VariableScope {
 }
 
 impl VariableScope {
-    fn new(name: String, reuse: Reuse, initializer: Option<Init>, dtype: DType, name_scope: String) -> VariableScope {
+    fn new(name: String, reuse: Reuse, defaults: Defaults, name_scope: String) -> VariableScope {
         VariableScope {
             inner: Arc::new(VariableScopeInner {
                 name,
                 reuse: AtomicU8::new(reuse.to_u8()),
-                initializer,
-                dtype,
+                initializer: defaults.initializer,
+                regularizer: defaults.regularizer,
+                dtype: defaults.dtype,
                 name_scope,
             }),
         }
     }
 
     fn root() -> VariableScope {
-        VariableScope::new(String::new(), Reuse::CreateOnly, None, DType::F32, String::new())
+        let defaults = Defaults { initializer: None, regularizer: None, dtype: DType::F32 };
+        VariableScope::new(String::new(), Reuse::CreateOnly, defaults, String::new())
+    }
+
+    /// The defaults of a scope opened with `spec` inside `self` (or re-entering `self`).
+    fn defaults_for(&self, spec: &VarScope) -> Defaults {
+        Defaults {
+            initializer: spec.initializer.or(self.initializer()),
+            regularizer: spec.regularizer.clone().or_else(|| self.regularizer()),
+            dtype: spec.dtype.unwrap_or(self.dtype()),
+        }
     }
 
     /// The full name (`foo/bar`; empty for the root).
@@ -130,6 +143,11 @@ impl VariableScope {
     /// The default initializer of variables created inside.
     pub fn initializer(&self) -> Option<Init> {
         self.inner.initializer
+    }
+
+    /// The regularizer of variables created inside.
+    pub fn regularizer(&self) -> Option<Regularizer> {
+        self.inner.regularizer.clone()
     }
 
     /// The default dtype of variables created inside.
@@ -172,13 +190,29 @@ pub struct VarScope {
     default_name: Option<String>,
     reuse: Option<Reuse>,
     initializer: Option<Init>,
+    regularizer: Option<Regularizer>,
     dtype: Option<DType>,
     auxiliary_name_scope: bool,
 }
 
+/// What a variable scope passes on to the variables created inside and to sub-scopes.
+struct Defaults {
+    initializer: Option<Init>,
+    regularizer: Option<Regularizer>,
+    dtype: DType,
+}
+
 impl VarScope {
     fn with_target(target: Target) -> VarScope {
-        VarScope { target, default_name: None, reuse: None, initializer: None, dtype: None, auxiliary_name_scope: true }
+        VarScope {
+            target,
+            default_name: None,
+            reuse: None,
+            initializer: None,
+            regularizer: None,
+            dtype: None,
+            auxiliary_name_scope: true,
+        }
     }
 
     /// A scope with this name, relative to the current one (`""` is the
@@ -216,6 +250,12 @@ impl VarScope {
     /// Sets the default initializer inside (inherited by sub-scopes).
     pub fn initializer(mut self, init: Init) -> VarScope {
         self.initializer = Some(init);
+        self
+    }
+
+    /// Sets the regularizer of the variables created inside (inherited by sub-scopes).
+    pub fn regularizer(mut self, regularizer: Regularizer) -> VarScope {
+        self.regularizer = Some(regularizer);
         self
     }
 
@@ -458,8 +498,7 @@ impl Scope {
                 let scope = VariableScope::new(
                     captured.name().to_string(),
                     reuse.unwrap_or(captured.reuse()),
-                    spec.initializer.or(captured.initializer()),
-                    spec.dtype.unwrap_or(captured.dtype()),
+                    captured.defaults_for(&spec),
                     captured.original_name_scope().to_string(),
                 );
                 *self.counts.entry(captured.name().to_string()).or_insert(0) += 1;
@@ -483,8 +522,7 @@ impl Scope {
         let scope = VariableScope::new(
             full.clone(),
             reuse.unwrap_or(old.reuse()),
-            spec.initializer.or(old.initializer()),
-            spec.dtype.unwrap_or(old.dtype()),
+            old.defaults_for(spec),
             name_scope.unwrap_or_else(|| name.to_string()),
         );
         *self.counts.entry(full.clone()).or_insert(0) += 1;
@@ -581,7 +619,15 @@ impl Scope {
         };
         let init = spec.init.or(scope.initializer()).unwrap_or(Init::default_for(dtype));
         let var = create_variable(&mut g, graph.id(), "", &full, &shape, dtype, init, spec.trainable)?;
-        g.store.insert(full, var.clone());
+        g.store.insert(full.clone(), var.clone());
+        drop(g);
+        if let Some(regularizer) = spec.regularizer.or_else(|| scope.regularizer()) {
+            let loss = {
+                let mut ns = self.name_scope(&format!("{full}/Regularizer/"))?;
+                regularizer.apply(&mut ns, &var)?
+            };
+            graph.state().regularization_losses.push(loss);
+        }
         Ok(var)
     }
 

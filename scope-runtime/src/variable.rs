@@ -5,6 +5,7 @@ use std::ops::Deref;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::init::Init;
+use crate::regularizer::Regularizer;
 use crate::tensor::{Origin, Tensor, Value};
 
 /// A variable: a named tensor whose value persists and can be assigned.
@@ -90,6 +91,7 @@ pub struct VarSpec {
     pub(crate) shape: Option<Vec<usize>>,
     pub(crate) dtype: Option<DType>,
     pub(crate) init: Option<Init>,
+    pub(crate) regularizer: Option<Regularizer>,
     pub(crate) trainable: bool,
 }
 
@@ -102,7 +104,7 @@ impl Default for VarSpec {
 impl VarSpec {
     /// No shape (a lookup), the scope's dtype and initializer, trainable.
     pub fn new() -> VarSpec {
-        VarSpec { shape: None, dtype: None, init: None, trainable: true }
+        VarSpec { shape: None, dtype: None, init: None, regularizer: None, trainable: true }
     }
 
     /// A lookup of an existing variable: same as [`VarSpec::new`].
@@ -125,6 +127,13 @@ impl VarSpec {
     /// Sets the initializer (default: the scope's, else TF's default).
     pub fn init(mut self, init: Init) -> VarSpec {
         self.init = Some(init);
+        self
+    }
+
+    /// Sets the regularizer run when `get_variable` creates the variable (default: the
+    /// scope's); see [`Regularizer`].
+    pub fn regularizer(mut self, regularizer: Regularizer) -> VarSpec {
+        self.regularizer = Some(regularizer);
         self
     }
 

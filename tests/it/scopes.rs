@@ -205,3 +205,47 @@ fn tensors_from_another_graph_are_refused() {
     let msg = g2.scope().identity(&a).unwrap_err().to_string();
     assert!(msg.contains("another graph"), "{msg}");
 }
+
+#[test]
+fn regularizers_run_once_per_created_variable_and_are_inherited() -> varscope::Result<()> {
+    use varscope::Regularizer;
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let l2 = Regularizer::l2(0.5);
+    {
+        let mut outer = cx.variable_scope(VarScope::new("outer").regularizer(l2.clone()))?;
+        outer.get_variable("w", VarSpec::new().shape([2]).init(Init::constant(3.0)))?;
+        {
+            // Inherited by a sub-scope; a variable's own regularizer wins.
+            let mut inner = outer.variable_scope("inner")?;
+            inner.get_variable("a", VarSpec::new().shape([1]).init(Init::constant(2.0)))?;
+            let doubled = Regularizer::new(|cx, w| cx.add(w, w));
+            inner.get_variable("b", VarSpec::new().shape([1]).init(Init::constant(2.0)).regularizer(doubled))?;
+        }
+        // Reusing does not run the regularizer again.
+        let mut again = outer.variable_scope(VarScope::new("inner").reuse(Reuse::ReuseOnly))?;
+        again.get_variable("a", VarSpec::new())?;
+    }
+    // A plain get_variable outside has none.
+    cx.get_variable("free", VarSpec::new().shape([1]))?;
+    let losses = graph.regularization_losses();
+    let names: Vec<&str> = losses.iter().map(|t| t.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "outer/w/Regularizer/l2_regularizer:0",
+            "outer/inner/a/Regularizer/l2_regularizer:0",
+            "outer/inner/b/Regularizer/add:0"
+        ]
+    );
+    // 0.5 * (9 + 9) / 2, 0.5 * 4 / 2, and 2 + 2.
+    let values: Vec<f64> = losses.iter().map(|t| t.value().to_f64_vec()[0]).collect();
+    assert_eq!(values, [4.5, 1.0, 4.0]);
+    // The loss is differentiable: d(0.5 * sum(w^2) / 2)/dw = 0.5 * w.
+    let w = graph.get_variable_by_name("outer/w");
+    assert!(w.is_some());
+    let Some(w) = w else { return Ok(()) };
+    let grads = graph.gradients(&losses[0], &[&w])?;
+    assert_eq!(grads[0].to_f64_vec(), [1.5, 1.5]);
+    Ok(())
+}

@@ -21,6 +21,8 @@ pub struct VarArgs {
     pub shape: Option<Expr>,
     /// `init = ..`.
     pub init: Option<Expr>,
+    /// `regularizer = ..`.
+    pub regularizer: Option<Expr>,
     /// `dtype = ..`.
     pub dtype: Option<Expr>,
     /// `trainable = ..`.
@@ -47,6 +49,8 @@ pub struct ScopeArgs {
     pub reuse: Option<ReuseOpt>,
     /// `initializer = ..`.
     pub initializer: Option<Expr>,
+    /// `regularizer = ..`.
+    pub regularizer: Option<Expr>,
     /// `dtype = ..`.
     pub dtype: Option<Expr>,
     /// `default_name = ..`: an auto-numbered scope.
@@ -108,7 +112,8 @@ fn parse_cx(input: ParseStream<'_>, mac: &str) -> syn::Result<Ident> {
 pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<VarArgs> {
     let parser = |input: ParseStream<'_>| -> syn::Result<VarArgs> {
         let cx = parse_cx(input, symbol::VAR)?;
-        let mut args = VarArgs { cx, name: None, shape: None, init: None, dtype: None, trainable: None };
+        let mut args =
+            VarArgs { cx, name: None, shape: None, init: None, regularizer: None, dtype: None, trainable: None };
         let mut position = 0usize;
         while !input.is_empty() {
             if peek_option(input) {
@@ -118,6 +123,7 @@ pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::
                 match key.to_string().as_str() {
                     symbol::SHAPE => set(&mut args.shape, &key, value, errors),
                     symbol::INIT => set(&mut args.init, &key, value, errors),
+                    symbol::REGULARIZER => set(&mut args.regularizer, &key, value, errors),
                     symbol::DTYPE => set(&mut args.dtype, &key, value, errors),
                     symbol::TRAINABLE => set(&mut args.trainable, &key, value, errors),
                     _ => errors.push(syn::Error::new(
@@ -178,6 +184,7 @@ pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn
         let mut name: Option<Expr> = None;
         let mut reuse: Option<ReuseOpt> = None;
         let mut initializer = None;
+        let mut regularizer = None;
         let mut dtype = None;
         let mut default_name = None;
         let mut auxiliary_name_scope = None;
@@ -198,6 +205,7 @@ pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn
                 match key.to_string().as_str() {
                     symbol::REUSE => set(&mut reuse, &key, ReuseOpt::Dynamic(Box::new(value)), errors),
                     symbol::INITIALIZER => set(&mut initializer, &key, value, errors),
+                    symbol::REGULARIZER => set(&mut regularizer, &key, value, errors),
                     symbol::DTYPE => set(&mut dtype, &key, value, errors),
                     symbol::DEFAULT_NAME => set(&mut default_name, &key, value, errors),
                     symbol::AUXILIARY_NAME_SCOPE => set(&mut auxiliary_name_scope, &key, value, errors),
@@ -261,6 +269,7 @@ pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn
             name,
             reuse,
             initializer,
+            regularizer,
             dtype,
             default_name,
             auxiliary_name_scope,

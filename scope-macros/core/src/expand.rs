@@ -35,6 +35,9 @@ pub fn var(a: &VarArgs) -> TokenStream {
     if let Some(init) = &a.init {
         spec.extend(quote!(.init(#init)));
     }
+    if let Some(regularizer) = &a.regularizer {
+        spec.extend(quote!(.regularizer(#regularizer)));
+    }
     if let Some(dtype) = &a.dtype {
         spec.extend(quote!(.dtype(#dtype)));
     }
@@ -53,7 +56,12 @@ pub fn scope(a: &ScopeArgs) -> TokenStream {
     let guard = Ident::new("__varscope_guard", Span::mixed_site());
     let spec = match (&a.name, &a.default_name) {
         (Some(name), _) => {
-            if a.reuse.is_none() && a.initializer.is_none() && a.dtype.is_none() && a.auxiliary_name_scope.is_none() {
+            if a.reuse.is_none()
+                && a.initializer.is_none()
+                && a.regularizer.is_none()
+                && a.dtype.is_none()
+                && a.auxiliary_name_scope.is_none()
+            {
                 if lit_str(name).is_some() {
                     quote!(#name)
                 } else {
@@ -98,6 +106,9 @@ fn options(a: &ScopeArgs, spec: &mut TokenStream) {
     }
     if let Some(init) = &a.initializer {
         spec.extend(quote!(.initializer(#init)));
+    }
+    if let Some(regularizer) = &a.regularizer {
+        spec.extend(quote!(.regularizer(#regularizer)));
     }
     if let Some(dtype) = &a.dtype {
         spec.extend(quote!(.dtype(#dtype)));

@@ -17,12 +17,16 @@ pub const AUTO_REUSE: &str = "auto_reuse";
 pub const INITIALIZER: &str = "initializer";
 /// `scope!` option: default dtype, and `var!` option: the variable's dtype.
 pub const DTYPE: &str = "dtype";
+/// `scope!` option: the regularizer of the variables created inside; `var!` option: the
+/// variable's.
+pub const REGULARIZER: &str = "regularizer";
 /// `scope!` option: auto-numbered scope name.
 pub const DEFAULT_NAME: &str = "default_name";
 /// `scope!` option: whether to open a name scope too.
 pub const AUXILIARY_NAME_SCOPE: &str = "auxiliary_name_scope";
 /// The options `scope!` accepts, for messages.
-pub const SCOPE_OPTIONS: &str = "`reuse`, `auto_reuse`, `initializer`, `dtype`, `default_name`, `auxiliary_name_scope`";
+pub const SCOPE_OPTIONS: &str =
+    "`reuse`, `auto_reuse`, `initializer`, `regularizer`, `dtype`, `default_name`, `auxiliary_name_scope`";
 
 /// `var!` option: the shape (also accepted positionally).
 pub const SHAPE: &str = "shape";
@@ -31,7 +35,7 @@ pub const INIT: &str = "init";
 /// `var!` option: whether the variable is trainable.
 pub const TRAINABLE: &str = "trainable";
 /// The options `var!` accepts, for messages.
-pub const VAR_OPTIONS: &str = "`shape`, `init`, `dtype`, `trainable`";
+pub const VAR_OPTIONS: &str = "`shape`, `init`, `regularizer`, `dtype`, `trainable`";
 
 /// `#[model]` option: a plain helper with an empty, opaque manifest.
 pub const MODEL_OPAQUE: &str = "opaque";

@@ -4,7 +4,7 @@ use varscope::{model, scope, var};
 
 #[model]
 fn net(cx: &mut Scope) -> Result<()> {
-    scope!(cx, "a", regularizer = 0.1 { var!(cx, "w", [2]) })?;
+    scope!(cx, "a", partitioner = 0.1 { var!(cx, "w", [2]) })?;
     Ok(())
 }
 
