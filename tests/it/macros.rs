@@ -440,6 +440,40 @@ mod checker {
     }
 
     #[test]
+    fn macro_and_runtime_agree_on_the_layout() {
+        use scope_macros_core::encode as m;
+        use varscope::manifest::layout as r;
+        assert_eq!(m::ITEM_WORDS, r::ITEM_WORDS);
+        assert_eq!([m::VAR, m::CALL, m::OPAQUE], [r::VAR, r::CALL, r::OPAQUE]);
+        assert_eq!(
+            [
+                m::DYNAMIC,
+                m::COND,
+                m::LOOPED,
+                m::DYNAMIC_NAME,
+                m::SELF_CALL,
+                m::HAS_TRAINABLE,
+                m::TRAINABLE,
+                m::HAS_SHAPE,
+                m::ISOLATED,
+                m::SEG_DYNAMIC
+            ],
+            [
+                r::DYNAMIC,
+                r::COND,
+                r::LOOPED,
+                r::DYNAMIC_NAME,
+                r::SELF_CALL,
+                r::HAS_TRAINABLE,
+                r::TRAINABLE,
+                r::HAS_SHAPE,
+                r::ISOLATED,
+                r::SEG_DYNAMIC
+            ]
+        );
+    }
+
+    #[test]
     fn the_runtime_decodes_what_the_macro_encodes() {
         let dense = manifest("dense", &[var(&["layer"], "kernel"), var(&[], "bias")], Vec::new());
         let mut reused = var(&["a", "b"], "w");
