@@ -15,7 +15,8 @@ use proc_macro::TokenStream;
 /// A model takes the context first (`cx: &mut Scope`, any name). Inside it, a call whose first
 /// argument is the context itself, `path(cx, ..)`, is a call into another model: the callee's
 /// manifest `path::MANIFEST` is followed, across modules and crates, and a variable created
-/// twice in one non-reuse scope is a compile error underlining the second call.
+/// twice in one non-reuse scope, or declared again with another literal shape or dtype (also
+/// in a reuse scope), is a compile error underlining the second call.
 ///
 /// ```compile_fail,E0080
 /// use varscope::prelude::*;

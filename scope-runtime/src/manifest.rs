@@ -126,6 +126,11 @@ impl Mode {
         matches!(self, Mode::Create | Mode::Auto)
     }
 
+    /// Whether a declaration in this mode is checked at all (its shape and dtype too).
+    const fn declares(self) -> bool {
+        !matches!(self, Mode::Unknown)
+    }
+
     const fn from_bits(bits: u64) -> Mode {
         match bits & 3 {
             0 => Mode::Create,
@@ -691,6 +696,12 @@ const NO_FRAME: Frame = Frame { m: &NO_MANIFEST, next: 0, hash: 0, pow: 1, mode:
 struct State<const S: usize, const D: usize, const B: usize> {
     table: [u64; S],
     owner: [u32; S],
+    /// The manifest and item that declared each entry (for shapes and dtypes).
+    origin: [(&'static Manifest, u32); S],
+    /// Whether the last conflict `entry` returned is one of shapes or dtypes.
+    mismatch: bool,
+    /// The slot of the last conflict `entry` returned.
+    found: usize,
     count: usize,
     stack: [Frame; D],
     depth: usize,
@@ -787,15 +798,21 @@ const fn site(buf: &mut Buf, m: &Manifest, k: usize) {
     buf.push(")");
 }
 
-/// Probes the table for an earlier definition of `hash` that item `j` conflicts with, then
-/// records `hash` if it defines the variable. Returns the earlier item, or `EMPTY`; returns
-/// `EMPTY - 1` when the table is full.
+/// Probes the table for an earlier declaration of `hash` that item `j` conflicts with, then
+/// records `hash` if it defines the variable. `src` and `k` are the manifest and item of the
+/// declaration (item `j` itself, or a callee's item the walk is at). A conflict is a second
+/// creation in a non-reuse scope, or (any mode) two literal shapes or dtypes that differ; one
+/// of the two must come through a call (two declarations of one body are the macro's). Returns
+/// the earlier item (its slot in `st.found`, `st.mismatch` telling the kind), or `EMPTY`;
+/// returns `EMPTY - 1` when the table is full.
 const fn entry<const S: usize, const D: usize, const B: usize>(
     st: &mut State<S, D, B>,
     m: &Manifest,
     hash: u64,
     mode: Mode,
     j: usize,
+    src: &'static Manifest,
+    k: usize,
 ) -> u32 {
     let bit = 1u64 << (hash >> 58);
     if st.bloom & bit == 0 && !st.insert {
@@ -811,8 +828,14 @@ const fn entry<const S: usize, const D: usize, const B: usize>(
             }
             if st.table[slot] == hash && owner as usize != j {
                 let i = owner as usize;
-                if matches!(mode, Mode::Create) && (m.kind(i) == CALL || m.kind(j) == CALL) && !exclusive(m, i, j) {
-                    return owner;
+                if (m.kind(i) == CALL || m.kind(j) == CALL) && !exclusive(m, i, j) {
+                    let (om, ok) = st.origin[slot];
+                    let mismatch = differ(om, ok as usize, src, k);
+                    if matches!(mode, Mode::Create) || mismatch {
+                        st.mismatch = !matches!(mode, Mode::Create);
+                        st.found = slot;
+                        return owner;
+                    }
                 }
             }
             slot = (slot + 1) & mask;
@@ -832,10 +855,91 @@ const fn entry<const S: usize, const D: usize, const B: usize>(
         }
         st.table[slot] = hash;
         st.owner[slot] = j as u32;
+        st.origin[slot] = (src, k as u32);
         st.count += 1;
         st.bloom |= bit;
     }
     EMPTY
+}
+
+/// Whether two variable declarations give literal shapes, or literal dtypes, that differ.
+const fn differ(a: &Manifest, i: usize, b: &Manifest, k: usize) -> bool {
+    if a.flag(i, HAS_SHAPE) && b.flag(k, HAS_SHAPE) {
+        if a.rank(i) != b.rank(k) {
+            return true;
+        }
+        let mut d = 0;
+        while d < a.rank(i) {
+            if a.var_field(i, 3 + d) != b.var_field(k, 3 + d) {
+                return true;
+            }
+            d += 1;
+        }
+    }
+    let (x, y) = (text_at(a.text, a.var_field(i, 2)).as_bytes(), text_at(b.text, b.var_field(k, 2)).as_bytes());
+    if x.is_empty() || y.is_empty() || x.len() != y.len() {
+        return !x.is_empty() && !y.is_empty();
+    }
+    let mut c = 0;
+    while c < x.len() {
+        if x[c] != y[c] {
+            return true;
+        }
+        c += 1;
+    }
+    false
+}
+
+/// Writes a declaration's literal shape and dtype, e.g. `shape [5, 5] and dtype f32`.
+const fn push_spec(buf: &mut Buf, m: &Manifest, k: usize) {
+    if m.flag(k, HAS_SHAPE) {
+        buf.push("shape [");
+        let mut d = 0;
+        while d < m.rank(k) {
+            if d > 0 {
+                buf.push(", ");
+            }
+            buf.push_u32(m.var_field(k, 3 + d) as u32);
+            d += 1;
+        }
+        buf.push("]");
+    } else {
+        buf.push("a computed shape");
+    }
+    let dtype = text_at(m.text, m.var_field(k, 2));
+    if !dtype.is_empty() {
+        buf.push(" and dtype ");
+        buf.push(dtype);
+    }
+}
+
+/// The message of a shape or dtype conflict at item `j` with the entry in slot `st.found`,
+/// declared by the current declaration `(src, k)`.
+const fn mismatched<const S: usize, const D: usize, const B: usize>(
+    m: &Manifest,
+    i: usize,
+    j: usize,
+    st: &State<S, D, B>,
+    src: &Manifest,
+    k: usize,
+    model: &str,
+) -> Buf {
+    let (om, ok) = st.origin[st.found];
+    let mut buf = Buf::new();
+    buf.push("conflicting declarations of variable `");
+    push_path(&mut buf, m, j, st);
+    buf.push("` in ");
+    buf.push(model);
+    buf.push(": ");
+    site(&mut buf, m, i);
+    buf.push(" creates it with ");
+    push_spec(&mut buf, om, ok as usize);
+    buf.push(", and ");
+    site(&mut buf, m, j);
+    buf.push(" declares it with ");
+    push_spec(&mut buf, src, k);
+    buf.push("; use one shape and dtype for a variable, or give the other one another name");
+    buf
 }
 
 const fn duplicate<const S: usize, const D: usize, const B: usize>(
@@ -931,6 +1035,9 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
     let mut st = State::<S, D, B> {
         table: [0; S],
         owner: [EMPTY; S],
+        origin: [(&NO_MANIFEST, 0); S],
+        mismatch: false,
+        found: 0,
         count: 0,
         stack: [NO_FRAME; D],
         depth: 0,
@@ -951,7 +1058,7 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
     let mut k = 0;
     while k < n {
         let flags = data[k * ITEM_WORDS];
-        if flags & DYNAMIC == 0 && Mode::from_bits(flags >> 2).defines() {
+        if flags & DYNAMIC == 0 && Mode::from_bits(flags >> 2).declares() {
             last = k;
         }
         k += 1;
@@ -961,7 +1068,7 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
         let base = j * ITEM_WORDS;
         let flags = data[base];
         let mode = Mode::from_bits(flags >> 2);
-        if flags & DYNAMIC != 0 || !mode.defines() {
+        if flags & DYNAMIC != 0 || !mode.declares() {
             j += 1;
             continue;
         }
@@ -970,11 +1077,18 @@ const fn analyze_in<const S: usize, const D: usize, const B: usize>(
         st.prune = single && flags & LOOPED == 0;
         if flags & 3 == VAR {
             let hash = data[base + 1].wrapping_mul(PATH_MUL).wrapping_add(data[base + 3]);
-            let i = entry(&mut st, m, hash, mode, j);
+            let i = entry(&mut st, m, hash, mode, j, m, j);
             if i == EMPTY - 1 {
                 out.add(j, if st.messages { Some(too_many(m, j, model)) } else { None });
             } else if i != EMPTY {
-                out.add(j, if st.messages { Some(duplicate(m, i as usize, j, &st, model)) } else { None });
+                let msg = if !st.messages {
+                    None
+                } else if st.mismatch {
+                    Some(mismatched(m, i as usize, j, &st, m, j, model))
+                } else {
+                    Some(duplicate(m, i as usize, j, &st, model))
+                };
+                out.add(j, msg);
             }
         } else if flags & 3 == CALL
             && if j < 64 {
@@ -1146,7 +1260,7 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
         // Reuse is inherited: an item in create mode takes the frame's mode.
         let bits = (flags >> 2) & 3;
         let mode = if bits == 0 { f.mode } else { Mode::from_bits(bits) };
-        if !mode.defines() {
+        if !mode.declares() {
             continue;
         }
         let hash = f.hash.wrapping_mul(cm.data[base + 2]).wrapping_add(cm.data[base + 1]);
@@ -1170,14 +1284,20 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
                 // Nothing recorded can match, and nothing is to be recorded: `entry`'s first test.
                 continue;
             }
-            let i = entry(st, m, full, mode, j);
+            let i = entry(st, m, full, mode, j, cm, k);
             if st.overflow {
                 return None;
             }
             if i == EMPTY - 1 {
                 return Some(if st.messages { Some(too_many(m, j, model)) } else { None });
             } else if i != EMPTY {
-                return Some(if st.messages { Some(duplicate(m, i as usize, j, st, model)) } else { None });
+                if !st.messages {
+                    return Some(None);
+                }
+                if st.mismatch {
+                    return Some(Some(mismatched(m, i as usize, j, st, cm, k, model)));
+                }
+                return Some(Some(duplicate(m, i as usize, j, st, model)));
             }
         } else if flags & 3 == CALL && (cm.data[base + 3] as usize) < cm.calls.len() {
             let callee = cm.calls[cm.data[base + 3] as usize];

@@ -547,6 +547,39 @@ mod checker {
     }
 
     #[test]
+    fn reuse_through_a_call_is_checked_for_shape_and_dtype() {
+        // `var` declares `w` with shape [2, 3] and dtype f32; `other` with shape [4].
+        let same = manifest("same", &[var(&[], "w")], Vec::new());
+        let mut w4 = var(&[], "w");
+        if let Kind::Var { shape, .. } = &mut w4.kind {
+            *shape = Some(vec![4]);
+        }
+        let other = manifest("other", &[w4], Vec::new());
+        let mut w64 = var(&[], "w");
+        if let Kind::Var { dtype, .. } = &mut w64.kind {
+            *dtype = Some("f64".to_owned());
+        }
+        let wide = manifest("wide", &[w64], Vec::new());
+        let reuse = |mut item: Item| {
+            item.mode = Mode::Reuse;
+            item
+        };
+        let body = [call(&["a"], "same"), reuse(call(&["a"], "same"))];
+        assert!(analyze(manifest("ok", &body, vec![same]), "model `ok`").is_empty());
+        let body = [call(&["a"], "same"), reuse(call(&["a"], "other"))];
+        let top = manifest("bad", &body, vec![same, other]);
+        assert_eq!(analyze(top, "model `bad`").len(), 1);
+        let msg = conflict_message(top, "model `bad`", 1);
+        assert!(msg.as_str().contains("creates it with shape [2, 3] and dtype f32"), "{}", msg.as_str());
+        assert!(msg.as_str().contains("declares it with shape [4] and dtype f32"), "{}", msg.as_str());
+        let body = [call(&["a"], "same"), reuse(call(&["a"], "wide"))];
+        assert_eq!(analyze(manifest("bad2", &body, vec![same, wide]), "model `bad2`").len(), 1);
+        // The body's own reuse declaration against a call, too.
+        let body = [call(&["a"], "other"), reuse(var(&["a"], "w"))];
+        assert_eq!(analyze(manifest("bad3", &body, vec![other]), "model `bad3`").len(), 1);
+    }
+
+    #[test]
     fn nesting_deeper_than_the_limit_is_an_error_not_a_skip() {
         let top = chain(600, |k| format!("v{k}"));
         let found = analyze(top, "model `m0`");

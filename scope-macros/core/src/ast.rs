@@ -40,6 +40,11 @@ impl Mode {
     pub fn defines(self) -> bool {
         matches!(self, Mode::Create | Mode::Auto)
     }
+
+    /// Whether a declaration in this mode is checked statically (its shape and dtype too).
+    pub fn declares(self) -> bool {
+        !matches!(self, Mode::Unknown)
+    }
 }
 
 /// One segment of a scope path.
@@ -169,21 +174,22 @@ fn is_prefix(a: &[Seg], b: &[Seg]) -> bool {
 /// Which items are calls that the const analysis must walk. A call made under scope `S` only
 /// creates names below `S/`: it can meet a variable whose scope starts with `S`, or a call whose
 /// scope is a prefix of `S` or starts with it, and nothing else. A call that shares no such
-/// path with any other item that creates variables, and does not repeat in a loop, cannot
-/// conflict: the macro proves it here and the analysis skips it.
+/// path with any other item the checks see (creations, and reuses whose shape could differ),
+/// and does not repeat in a loop, cannot conflict: the macro proves it here and the analysis
+/// skips it.
 pub fn calls_to_walk(items: &[Item]) -> Vec<bool> {
-    let defines = |it: &Item| !it.dynamic && it.mode.defines();
+    let checked = |it: &Item| !it.dynamic && it.mode.declares();
     items
         .iter()
         .enumerate()
         .map(|(j, call)| {
-            if !call.is_call() || !defines(call) {
+            if !call.is_call() || !checked(call) {
                 return false;
             }
             call.looped
                 || items.iter().enumerate().any(|(i, other)| {
                     i != j
-                        && defines(other)
+                        && checked(other)
                         && match other.kind {
                             Kind::Var { .. } => is_prefix(&call.segs, &other.segs),
                             Kind::Call { .. } => {

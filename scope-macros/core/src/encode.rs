@@ -126,7 +126,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
     for (index, item) in items.iter().enumerate() {
         let mut path = PathHash::EMPTY;
         let offset = base + extra.len();
-        let creates = matches!(item.kind, Kind::Var { .. }) && !item.dynamic && item.mode.defines();
+        let creates = matches!(item.kind, Kind::Var { .. }) && !item.dynamic && item.mode.declares();
         if creates {
             out.prefixes.push(path.hash);
         }
