@@ -830,8 +830,7 @@ const fn entry<const S: usize, const D: usize, const B: usize>(
                 let i = owner as usize;
                 if (m.kind(i) == CALL || m.kind(j) == CALL) && !exclusive(m, i, j) {
                     let (om, ok) = st.origin[slot];
-                    let mismatch = differ(om, ok as usize, src, k);
-                    if matches!(mode, Mode::Create) || mismatch {
+                    if matches!(mode, Mode::Create) || differ(om, ok as usize, src, k) {
                         st.mismatch = !matches!(mode, Mode::Create);
                         st.found = slot;
                         return owner;
@@ -1303,7 +1302,8 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
             let callee = cm.calls[cm.data[base + 3] as usize];
             if callee.opaque || on_stack(st, callee.id) || (st.prune && !holds(m.prefixes, hash)) {
                 // A recursive call creates the same names again at a deeper path, which the
-                // runtime checks; following it would never end.
+                // runtime checks; following it would never end. A pruned callee cannot meet
+                // the body's variables.
                 continue;
             }
             if st.depth == D {
