@@ -30,6 +30,7 @@
 //! ```
 
 mod autodiff;
+mod crc;
 mod dtype;
 mod error;
 pub mod gluon;
@@ -40,6 +41,7 @@ pub mod manifest;
 mod name;
 pub mod ops;
 mod private;
+mod proto;
 mod regularizer;
 mod scope;
 mod tensor;

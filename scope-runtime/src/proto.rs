@@ -1,0 +1,83 @@
+// Used by the checkpoint and event formats as they land; remove this allow when both use it.
+#![allow(dead_code)]
+//! TensorFlow's protobuf messages that varscope reads and writes, as `prost` messages written
+//! from the `.proto` files (field numbers and types as there; no build-time code generation, so
+//! no `protoc`). One definition of each message: the checkpoint format and the event/GraphDef
+//! writer share `DataType` and `TensorShapeProto`. Submodules add the messages of one format each.
+
+/// `tensorflow.DataType` (`tensorflow/core/framework/types.proto`), the values varscope meets.
+/// A reference type is its value type plus 100 (`DT_FLOAT_REF` = 101).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+#[allow(clippy::enum_variant_names)]
+pub(crate) enum DataType {
+    DtInvalid = 0,
+    DtFloat = 1,
+    DtDouble = 2,
+    DtInt32 = 3,
+    DtUint8 = 4,
+    DtInt16 = 5,
+    DtInt8 = 6,
+    DtString = 7,
+    DtComplex64 = 8,
+    DtInt64 = 9,
+    DtBool = 10,
+    DtBfloat16 = 14,
+    DtHalf = 19,
+    DtResource = 20,
+    DtFloatRef = 101,
+    DtDoubleRef = 102,
+    DtInt32Ref = 103,
+    DtInt64Ref = 109,
+    DtBoolRef = 110,
+}
+
+/// `tensorflow.TensorShapeProto` (`tensorflow/core/framework/tensor_shape.proto`).
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct TensorShapeProto {
+    /// The dimensions, outermost first.
+    #[prost(message, repeated, tag = "2")]
+    pub dim: Vec<tensor_shape_proto::Dim>,
+    /// The rank is unknown (then `dim` is empty).
+    #[prost(bool, tag = "3")]
+    pub unknown_rank: bool,
+}
+
+/// Nested messages of [`TensorShapeProto`].
+pub(crate) mod tensor_shape_proto {
+    /// One dimension; `size` -1 is unknown.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(crate) struct Dim {
+        /// The size, or -1 when unknown.
+        #[prost(int64, tag = "1")]
+        pub size: i64,
+        /// An optional name.
+        #[prost(string, tag = "2")]
+        pub name: String,
+    }
+}
+
+impl TensorShapeProto {
+    /// The shape of fully known dimensions `dims`.
+    pub(crate) fn known(dims: &[usize]) -> TensorShapeProto {
+        TensorShapeProto {
+            dim: dims.iter().map(|&d| tensor_shape_proto::Dim { size: d as i64, name: String::new() }).collect(),
+            unknown_rank: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn a_shape_encodes_as_tensorflow_writes_it() {
+        // TensorShapeProto{dim{size:2} dim{size:3}}: field 2 (LEN) twice, each holding field 1 = size.
+        let bytes = TensorShapeProto::known(&[2, 3]).encode_to_vec();
+        assert_eq!(bytes, [0x12, 0x02, 0x08, 0x02, 0x12, 0x02, 0x08, 0x03]);
+        assert_eq!(TensorShapeProto::decode(&bytes[..]).unwrap(), TensorShapeProto::known(&[2, 3]));
+        assert_eq!(DataType::try_from(101), Ok(DataType::DtFloatRef));
+    }
+}
