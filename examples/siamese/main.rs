@@ -1,0 +1,67 @@
+//! A Siamese network on the UCI handwritten digits (`data/digits/`), as in TensorFlow's
+//! weight-sharing tutorial: one tower, applied twice with the same variables.
+//!
+//! ```sh
+//! cargo run --release --example siamese -- [--steps N] [--out DIR]
+//! ```
+//!
+//! Prints the variables, trains with a progress bar (loss, pairs per second), reports the
+//! held-out accuracy and writes the loss curve to `DIR/loss.png` (default
+//! `target/examples/siamese`).
+
+#[path = "../common/plot.rs"]
+mod plot;
+mod train;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use varscope::Graph;
+
+const BATCH: usize = 64;
+const LEARNING_RATE: f64 = 0.1;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (mut steps, mut out) = (3_000usize, PathBuf::from("target/examples/siamese"));
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--steps" => steps = args.next().ok_or("--steps needs a number")?.parse()?,
+            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
+            other => return Err(format!("unknown argument `{other}` (use --steps N, --out DIR)").into()),
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let digits = train::Digits::load(&root.join("data/digits/digits.csv"))?;
+    let (train_set, held_out) = digits.split(1_397);
+    println!("{} training digits, {} held out", train_set.labels.len(), held_out.labels.len());
+
+    let graph = Graph::with_seed(42);
+    let bar = ProgressBar::new(steps as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")?);
+    let start = Instant::now();
+    let report = train::train(&graph, &train_set, &held_out, steps, BATCH, LEARNING_RATE, |step, loss| {
+        let rate = (step + 1) as f64 * BATCH as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("loss {loss:.4}, {rate:.0} pairs/s"));
+        bar.inc(1);
+    })?;
+    bar.finish();
+
+    println!("variables (shared by both towers):");
+    for v in graph.global_variables() {
+        println!("  {:<32} {:?}", v.name(), v.shape());
+    }
+    let head = report.losses.iter().take(50).sum::<f64>() / report.losses.len().clamp(1, 50) as f64;
+    let tail = report.losses.iter().rev().take(50).sum::<f64>() / report.losses.len().clamp(1, 50) as f64;
+    println!("loss: {head:.4} (first 50 steps) -> {tail:.4} (last 50)");
+    println!(
+        "held-out accuracy (nearest class centroid in the embedding): {:.1}% (chance: 10%)",
+        report.accuracy * 100.0
+    );
+    std::fs::create_dir_all(&out)?;
+    let png = out.join("loss.png");
+    plot::loss_curve(&png, "Siamese network on UCI digits: contrastive loss", &report.losses, 50)?;
+    println!("loss curve: {}", png.display());
+    Ok(())
+}

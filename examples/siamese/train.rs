@@ -1,0 +1,225 @@
+//! The Siamese network of TensorFlow's weight-sharing tutorial, on the UCI handwritten digits:
+//! two copies of one tower embed two images with the *same* variables (the second call reuses
+//! them), and a contrastive loss pulls pairs of one digit together and pushes other pairs at
+//! least `MARGIN` apart. Shared by `examples/siamese/main.rs` and the test that runs a short
+//! version (`tests/it/siamese.rs`).
+
+use std::path::Path;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use varscope::ndarray::{Array1, Array2, Axis};
+use varscope::ops::Axes;
+use varscope::prelude::*;
+use varscope::{model, scope, var};
+
+/// Pixels per image (8 x 8).
+pub const PIXELS: usize = 64;
+/// Pairs within `MARGIN` of each other count as "same digit".
+pub const MARGIN: f32 = 1.0;
+
+/// The digits: images scaled to 0..1, labels 0..9.
+pub struct Digits {
+    /// One row per image.
+    pub images: Array2<f32>,
+    /// The digit of each row.
+    pub labels: Vec<usize>,
+}
+
+impl Digits {
+    /// Reads `data/digits/digits.csv` (64 pixels 0..16, then the label, per line).
+    pub fn load(path: &Path) -> std::result::Result<Digits, Box<dyn std::error::Error>> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+        for (line_no, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let fields: Vec<&str> = line.split(',').collect();
+            if fields.len() != PIXELS + 1 {
+                return Err(format!(
+                    "{}:{}: {} fields, expected {}",
+                    path.display(),
+                    line_no + 1,
+                    fields.len(),
+                    PIXELS + 1
+                )
+                .into());
+            }
+            for f in &fields[..PIXELS] {
+                pixels.push(f.trim().parse::<f32>()? / 16.0);
+            }
+            let label: usize = fields[PIXELS].trim().parse()?;
+            if label > 9 {
+                return Err(format!("{}:{}: label {label} is not a digit", path.display(), line_no + 1).into());
+            }
+            labels.push(label);
+        }
+        let images = Array2::from_shape_vec((labels.len(), PIXELS), pixels)?;
+        Ok(Digits { images, labels })
+    }
+
+    /// The first `n` images, then the rest (the held-out part).
+    pub fn split(&self, n: usize) -> (Digits, Digits) {
+        let n = n.min(self.labels.len());
+        let part = |from: usize, to: usize| Digits {
+            images: self.images.select(Axis(0), &(from..to).collect::<Vec<_>>()),
+            labels: self.labels[from..to].to_vec(),
+        };
+        (part(0, n), part(n, self.labels.len()))
+    }
+}
+
+/// `x · weights + biases` with this scope's variables.
+#[model]
+fn dense(cx: &mut Scope, x: &Tensor, inputs: usize, units: usize) -> Result<Tensor> {
+    let weights = var!(cx, "weights", [inputs, units], init = Init::GlorotUniform)?;
+    let biases = var!(cx, "biases", [units], init = Init::Zeros)?;
+    let y = cx.matmul(x, &weights)?;
+    cx.add(&y, &biases)
+}
+
+/// One tower: 64 pixels -> 64 hidden units (relu) -> a 16-dimensional embedding.
+#[model]
+pub fn tower(cx: &mut Scope, images: &Tensor) -> Result<Tensor> {
+    let hidden = scope!(cx, "hidden" { dense(cx, images, PIXELS, 64) })?;
+    let hidden = cx.relu(&hidden)?;
+    scope!(cx, "embedding" { dense(cx, &hidden, 64, 16) })
+}
+
+/// Both towers in scope `siamese`; the second reuses the first one's variables, as
+/// `scope.reuse_variables()` does in the TF tutorial. `reuse` is `Reuse::ReuseOnly` after the
+/// first step, when the variables exist.
+#[model]
+pub fn siamese(cx: &mut Scope, left: &Tensor, right: &Tensor, reuse: Reuse) -> Result<(Tensor, Tensor)> {
+    scope!(cx, "siamese", reuse = reuse {
+        let a = tower(cx, left)?;
+        cx.reuse_variables();
+        let b = tower(cx, right)?;
+        Ok((a, b))
+    })
+}
+
+/// The contrastive loss: `mean(same * d² + (1 - same) * relu(MARGIN - d)²)`, `d` the distance.
+fn contrastive_loss(cx: &mut Scope, a: &Tensor, b: &Tensor, same: &Tensor) -> Result<Tensor> {
+    let diff = cx.sub(a, b)?;
+    let sq = cx.mul(&diff, &diff)?;
+    let d2 = cx.reduce_sum(&sq, Axes::List(vec![1]), false)?;
+    let eps = cx.constant(1e-6f32)?;
+    let d2e = cx.add(&d2, &eps)?;
+    let d = cx.sqrt(&d2e)?;
+    let margin = cx.constant(MARGIN)?;
+    let gap = cx.sub(&margin, &d)?;
+    let gap = cx.relu(&gap)?;
+    let push = cx.mul(&gap, &gap)?;
+    let one = cx.constant(1.0f32)?;
+    let other = cx.sub(&one, same)?;
+    let pull = cx.mul(same, &d2)?;
+    let push = cx.mul(&other, &push)?;
+    let total = cx.add(&pull, &push)?;
+    cx.reduce_mean(&total, Axes::All, false)
+}
+
+/// A batch of `batch` pairs, half of one digit and half of two different digits.
+fn pairs(data: &Digits, batch: usize, rng: &mut ChaCha8Rng) -> (Array2<f32>, Array2<f32>, Array1<f32>) {
+    let n = data.labels.len();
+    let (mut left, mut right) = (Array2::zeros((batch, PIXELS)), Array2::zeros((batch, PIXELS)));
+    let mut same = Array1::zeros(batch);
+    for k in 0..batch {
+        let i = rng.random_range(0..n);
+        let want_same = k % 2 == 0;
+        let j = loop {
+            let j = rng.random_range(0..n);
+            if j != i && (data.labels[j] == data.labels[i]) == want_same {
+                break j;
+            }
+        };
+        left.row_mut(k).assign(&data.images.row(i));
+        right.row_mut(k).assign(&data.images.row(j));
+        same[k] = if want_same { 1.0 } else { 0.0 };
+    }
+    (left, right, same)
+}
+
+/// How training went.
+pub struct Report {
+    /// The loss of each step.
+    pub losses: Vec<f64>,
+    /// Held-out accuracy of nearest-class-centroid classification in the embedding.
+    pub accuracy: f64,
+}
+
+/// Trains for `steps` steps of `batch` pairs by gradient descent, calling `progress` after each
+/// step with the step's loss, then classifies the held-out digits by the nearest centroid of the
+/// training digits' embeddings.
+pub fn train(
+    graph: &Graph,
+    train_set: &Digits,
+    held_out: &Digits,
+    steps: usize,
+    batch: usize,
+    learning_rate: f64,
+    mut progress: impl FnMut(usize, f64),
+) -> BoxResult<Report> {
+    let mut cx = graph.scope();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut losses = Vec::with_capacity(steps);
+    for step in 0..steps {
+        // Each step records its ops afresh; the variables stay.
+        graph.clear_ops();
+        let (l, r, s) = pairs(train_set, batch, &mut rng);
+        let left = cx.constant(l.into_dyn())?;
+        let right = cx.constant(r.into_dyn())?;
+        let same = cx.constant(s.into_dyn())?;
+        let reuse = if step == 0 { Reuse::CreateOnly } else { Reuse::ReuseOnly };
+        let (a, b) = siamese(&mut cx, &left, &right, reuse)?;
+        let loss = contrastive_loss(&mut cx, &a, &b, &same)?;
+        graph.minimize(&loss, learning_rate)?;
+        let value = loss.value().to_f64_vec()[0];
+        losses.push(value);
+        progress(step, value);
+    }
+    let accuracy = accuracy(graph, &mut cx, train_set, held_out)?;
+    Ok(Report { losses, accuracy })
+}
+
+/// Errors of the example: the runtime's, and the shape of what it computed.
+pub type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The embeddings of `data` through the trained tower, one row per image.
+pub fn embed(graph: &Graph, cx: &mut Scope, data: &Digits) -> BoxResult<Array2<f32>> {
+    graph.clear_ops();
+    let x = cx.constant(data.images.clone().into_dyn())?;
+    let e = scope!(cx, "siamese", reuse { tower(cx, &x) })?;
+    let v = e.value();
+    let a = v.as_f32().ok_or("the embedding is not float32")?;
+    Ok(a.to_owned().into_dimensionality()?)
+}
+
+fn accuracy(graph: &Graph, cx: &mut Scope, train_set: &Digits, held_out: &Digits) -> BoxResult<f64> {
+    let train_e = embed(graph, cx, train_set)?;
+    let test_e = embed(graph, cx, held_out)?;
+    let dim = train_e.ncols();
+    let mut centroids = Array2::<f32>::zeros((10, dim));
+    let mut counts = [0usize; 10];
+    for (row, &label) in train_e.rows().into_iter().zip(&train_set.labels) {
+        let mut c = centroids.row_mut(label);
+        c += &row;
+        counts[label] += 1;
+    }
+    for (mut c, &n) in centroids.rows_mut().into_iter().zip(&counts) {
+        c /= n.max(1) as f32;
+    }
+    let correct = test_e
+        .rows()
+        .into_iter()
+        .zip(&held_out.labels)
+        .filter(|(row, label)| {
+            let nearest = (0..10)
+                .min_by(|&p, &q| {
+                    let d = |k: usize| (&centroids.row(k) - row).mapv(|x| x * x).sum();
+                    d(p).total_cmp(&d(q))
+                })
+                .unwrap_or(0);
+            nearest == **label
+        })
+        .count();
+    Ok(correct as f64 / held_out.labels.len().max(1) as f64)
+}
