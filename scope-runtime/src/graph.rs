@@ -6,11 +6,8 @@
 //! RNG that random initializers draw from. It is a cheap handle (`Arc`),
 //! `Send + Sync`; each thread works through its own [`Scope`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
-
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, Result};
 use crate::name;
@@ -49,12 +46,18 @@ pub(crate) struct GraphState {
     pub(crate) nodes: BTreeMap<usize, Node>,
     /// The index the next node gets.
     next_node: usize,
-    /// The `get_variable` store, keyed by full variable name (`foo/v`).
-    pub(crate) store: HashMap<String, Variable>,
+    /// The full names of the `get_variable` store by their last component
+    /// (`v` -> `foo/v`, `bar/v`), for "did you mean" without a scan.
+    leaves: HashMap<String, BTreeSet<String>>,
     pub(crate) globals: Vec<Variable>,
     pub(crate) trainables: Vec<Variable>,
     pub(crate) regularization_losses: Vec<Tensor>,
-    pub(crate) rng: ChaCha8Rng,
+    /// How many times [`Graph::clear_ops`] ran: op outputs of an earlier
+    /// epoch are refused as inputs.
+    pub(crate) epoch: u64,
+    /// Lower-cased node names taken by ops that are being computed and not
+    /// yet recorded; `clear_ops` keeps them, so no other op gets them.
+    in_flight: HashMap<String, usize>,
 }
 
 impl GraphState {
@@ -106,7 +109,7 @@ impl GraphState {
     /// and returns its output tensor.
     pub(crate) fn add_node(
         &mut self,
-        graph_id: u64,
+        graph: std::sync::Weak<GraphInner>,
         name: String,
         op_type: &'static str,
         inputs: Vec<Tensor>,
@@ -115,7 +118,7 @@ impl GraphState {
     ) -> Tensor {
         let index = self.next_node;
         self.next_node += 1;
-        let output = Tensor::new(graph_id, index, &name, origin, value);
+        let output = Tensor::new(graph, self.epoch, index, &name, origin, value);
         self.node_index.insert(name.clone(), index);
         self.nodes.insert(index, Node { name, op_type, inputs, grad: None });
         output
@@ -128,10 +131,13 @@ impl GraphState {
         self.nodes.retain(|_, n| n.op_type == "VariableV2");
         let nodes = &self.nodes;
         self.node_index.retain(|_, i| nodes.contains_key(i));
+        self.epoch += 1;
         // A variable keeps its own name and every helper name below it
         // (`v/Assign`, `v/read`, `v/Initializer/...`), plus the name scopes
-        // it sits in; every other name becomes free again.
-        let kept: std::collections::HashSet<String> = self.nodes.values().map(|n| n.name.to_lowercase()).collect();
+        // it sits in; so does an op another thread is computing right now.
+        // Every other name becomes free again.
+        let kept: HashSet<String> =
+            self.nodes.values().map(|n| n.name.to_lowercase()).chain(self.in_flight.keys().cloned()).collect();
         let under_kept = |k: &str| kept.contains(k) || k.match_indices('/').any(|(i, _)| kept.contains(&k[..i]));
         self.names_in_use.retain(|k, _| under_kept(k));
         for name in &kept {
@@ -142,21 +148,56 @@ impl GraphState {
         before - self.nodes.len()
     }
 
-    /// Existing `get_variable` names close to `wanted`, for "did you mean".
+    /// The first (in name order) existing `get_variable` name with the same
+    /// last component as `wanted`, for "did you mean"; a lookup, not a scan.
     pub(crate) fn suggest(&self, wanted: &str) -> Option<String> {
         let leaf = wanted.rsplit('/').next().unwrap_or(wanted);
-        let mut candidates: Vec<&String> = self
-            .store
-            .keys()
-            .filter(|k| k.as_str() != wanted && (k.rsplit('/').next() == Some(leaf) || k.ends_with(wanted)))
-            .collect();
-        candidates.sort();
-        candidates.first().map(|s| s.to_string())
+        self.leaves.get(leaf)?.iter().find(|k| k.as_str() != wanted).cloned()
+    }
+
+    /// Notes that the store now holds `full` (for [`suggest`](Self::suggest)).
+    pub(crate) fn index_store_name(&mut self, full: &str) {
+        let leaf = full.rsplit('/').next().unwrap_or(full);
+        self.leaves.entry(leaf.to_string()).or_default().insert(full.to_string());
+    }
+
+    /// Reserves the node name of an op being computed (see `in_flight`).
+    pub(crate) fn begin_op(&mut self, node: &str) {
+        *self.in_flight.entry(node.to_lowercase()).or_insert(0) += 1;
+    }
+
+    /// Releases a reservation of [`begin_op`](Self::begin_op).
+    pub(crate) fn end_op(&mut self, node: &str) {
+        let key = node.to_lowercase();
+        if let Some(n) = self.in_flight.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.in_flight.remove(&key);
+            }
+        }
+    }
+
+    /// Refuses an input of another graph, or an op output removed by
+    /// [`Graph::clear_ops`]; `op` names the op (`op \`foo/add\` (AddV2)`).
+    pub(crate) fn check_input(&self, graph: &Graph, op: &str, t: &Tensor) -> Result<()> {
+        if !std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&graph.inner)) {
+            return Err(Error::ForeignTensor { op: op.to_string(), tensor: t.name().to_string() });
+        }
+        if t.origin() == Origin::Op && t.epoch() != self.epoch {
+            return Err(Error::StaleTensor { op: op.to_string(), tensor: t.name().to_string() });
+        }
+        Ok(())
     }
 }
 
-struct GraphInner {
+pub(crate) struct GraphInner {
     state: Mutex<GraphState>,
+    /// The `get_variable` store, keyed by full variable name (`foo/v`). Its
+    /// own lock, so reusing lookups from many threads run side by side; it is
+    /// written only with `state` held (lock order: `state`, then `store`).
+    store: RwLock<HashMap<String, Variable>>,
+    /// The seed of every random initializer (see [`Graph::with_seed`]).
+    seed: u64,
 }
 
 /// Everything the threads of a model share: variables, names in use, recorded
@@ -203,8 +244,24 @@ impl Graph {
         Graph::with_seed(0)
     }
 
-    /// An empty graph whose random initializers draw from a ChaCha8 RNG seeded
-    /// with `seed`: the same program with the same seed makes the same values.
+    /// An empty graph whose random initializers use `seed`.
+    ///
+    /// Each variable draws its initial value from its own ChaCha8 stream,
+    /// derived from `seed` and the variable's full name (`foo/v`) alone. So
+    /// the same seed gives a variable the same value whatever else the
+    /// program creates, in whatever order, from however many threads.
+    ///
+    /// ```
+    /// use varscope::{Graph, Init, VarSpec};
+    /// let spec = VarSpec::new().shape([3]).init(Init::random_normal(0.0, 1.0));
+    /// let a = Graph::with_seed(7);
+    /// let w1 = a.scope().get_variable("w", spec.clone())?;
+    /// let b = Graph::with_seed(7);
+    /// b.scope().get_variable("other", spec.clone())?; // created first here
+    /// let w2 = b.scope().get_variable("w", spec)?;
+    /// assert_eq!(w1.value(), w2.value());
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
     pub fn with_seed(seed: u64) -> Graph {
         Graph {
             inner: Arc::new(GraphInner {
@@ -213,14 +270,22 @@ impl Graph {
                     node_index: HashMap::new(),
                     nodes: BTreeMap::new(),
                     next_node: 0,
-                    store: HashMap::new(),
+                    leaves: HashMap::new(),
                     globals: Vec::new(),
                     trainables: Vec::new(),
                     regularization_losses: Vec::new(),
-                    rng: ChaCha8Rng::seed_from_u64(seed),
+                    epoch: 0,
+                    in_flight: HashMap::new(),
                 }),
+                store: RwLock::new(HashMap::new()),
+                seed,
             }),
         }
+    }
+
+    /// The seed given to [`Graph::with_seed`] (0 for [`Graph::new`]).
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
     }
 
     /// A fresh per-thread context at the root variable scope and root name
@@ -247,7 +312,7 @@ impl Graph {
 
     /// The variable `get_variable` created under this full name (`foo/v`).
     pub fn get_variable_by_name(&self, full_name: &str) -> Option<Variable> {
-        self.state().store.get(full_name).cloned()
+        self.store().get(full_name).cloned()
     }
 
     /// The recorded nodes, in creation order.
@@ -268,9 +333,25 @@ impl Graph {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// An identifier of this graph, stable while it lives.
-    pub(crate) fn id(&self) -> u64 {
-        Arc::as_ptr(&self.inner) as usize as u64
+    /// A weak handle for the tensors this graph makes (see `TensorInner::graph`).
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<GraphInner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    /// Whether `t` was made by this graph.
+    pub(crate) fn owns(&self, t: &Tensor) -> bool {
+        std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&self.inner))
+    }
+
+    /// The `get_variable` store, for reading.
+    pub(crate) fn store(&self) -> RwLockReadGuard<'_, HashMap<String, Variable>> {
+        // Writers insert one entry at a time: a poisoned lock is consistent.
+        self.inner.store.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The `get_variable` store, for inserting; hold `state` while calling.
+    pub(crate) fn store_mut(&self) -> RwLockWriteGuard<'_, HashMap<String, Variable>> {
+        self.inner.store.write().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, GraphState> {

@@ -588,39 +588,35 @@ impl Scope {
         let dtype = spec.dtype.unwrap_or(scope.dtype());
         let reuse = scope.reuse();
         let graph = self.graph.clone();
-        let mut g = graph.state();
-        if let Some(found) = g.store.get(&full) {
-            if reuse == Reuse::CreateOnly {
-                return Err(Error::AlreadyExists { name: full });
-            }
-            if let Some(shape) = &spec.shape
-                && shape.as_slice() != found.shape()
-            {
-                return Err(Error::ShapeMismatch {
-                    name: full,
-                    requested: shape.clone(),
-                    found: found.shape().to_vec(),
-                });
-            }
-            if dtype != found.dtype() {
-                return Err(Error::DTypeMismatch { name: full, requested: dtype, found: found.dtype() });
-            }
-            return Ok(found.clone());
+        // The reusing path reads the store alone, so lookups from many
+        // threads do not wait for one another.
+        let found = graph.store().get(&full).cloned();
+        if let Some(found) = found {
+            return reuse_found(full, reuse, &spec, dtype, found);
         }
         if reuse == Reuse::ReuseOnly {
-            let suggestion = g.suggest(&full);
+            let suggestion = graph.state().suggest(&full);
             return Err(Error::NotFound { name: full, suggestion });
         }
-        let Some(shape) = spec.shape else {
+        let Some(shape) = spec.shape.clone() else {
             return Err(Error::invalid(format!(
                 "variable `{full}` does not exist yet and needs a shape to be created: pass one \
                  (`get_variable(\"{name}\", [..])`), or reuse an existing variable"
             )));
         };
         let init = spec.init.or(scope.initializer()).unwrap_or(Init::default_for(dtype));
-        let var = create_variable(&mut g, graph.id(), "", &full, &shape, dtype, init, spec.trainable)?;
-        g.store.insert(full.clone(), var.clone());
-        drop(g);
+        let var = {
+            let mut g = graph.state();
+            // Another thread may have created it since the lookup above.
+            let found = graph.store().get(&full).cloned();
+            if let Some(found) = found {
+                return reuse_found(full, reuse, &spec, dtype, found);
+            }
+            let var = create_variable(&mut g, &graph, "", &full, &shape, dtype, init, spec.trainable)?;
+            graph.store_mut().insert(full.clone(), var.clone());
+            g.index_store_name(&full);
+            var
+        };
         if let Some(regularizer) = spec.regularizer.or_else(|| scope.regularizer()) {
             let loss = {
                 let mut ns = self.name_scope(&format!("{full}/Regularizer/"))?;
@@ -649,7 +645,7 @@ impl Scope {
         let mut g = graph.state();
         create_variable(
             &mut g,
-            graph.id(),
+            &graph,
             &self.name_stack,
             name.unwrap_or("Variable"),
             &shape,
@@ -661,7 +657,9 @@ impl Scope {
 
     /// Like [`Scope::variable`], with the initial value computed by `initial`
     /// once the name is taken (TF's callable `initial_value`). If it fails,
-    /// the name stays used, as in TensorFlow.
+    /// the name stays used, as in TensorFlow. `initial` runs without any lock
+    /// of the graph held, so it may use the graph (another scope of it, its
+    /// variables) freely.
     pub fn variable_with(
         &mut self,
         name: Option<&str>,
@@ -669,11 +667,10 @@ impl Scope {
         initial: impl FnOnce(&str) -> Result<crate::Value>,
     ) -> Result<Variable> {
         let graph = self.graph.clone();
+        let names = graph.state().variable_names(&self.name_stack, name.unwrap_or("Variable"))?;
+        let value = initial(names.label(name.unwrap_or("Variable")))?;
         let mut g = graph.state();
-        create_variable_with(&mut g, graph.id(), &self.name_stack, name.unwrap_or("Variable"), trainable, |n, _| {
-            initial(n)
-        })
-        .map(|(var, _)| var)
+        add_variable(&mut g, &graph, &names, trainable, value)
     }
 
     /// Gives the next op this explicit name instead of its default one. It is
@@ -729,11 +726,28 @@ impl Scope {
     }
 }
 
-/// Creates a variable named by the name scope `name` opened at `stack`.
+/// The reusing answer of `get_variable` for the existing variable `found`.
+fn reuse_found(full: String, reuse: Reuse, spec: &VarSpec, dtype: DType, found: Variable) -> Result<Variable> {
+    if reuse == Reuse::CreateOnly {
+        return Err(Error::AlreadyExists { name: full });
+    }
+    if let Some(shape) = &spec.shape
+        && shape.as_slice() != found.shape()
+    {
+        return Err(Error::ShapeMismatch { name: full, requested: shape.clone(), found: found.shape().to_vec() });
+    }
+    if dtype != found.dtype() {
+        return Err(Error::DTypeMismatch { name: full, requested: dtype, found: found.dtype() });
+    }
+    Ok(found)
+}
+
+/// Creates a variable named by the name scope `name` opened at `stack`; its
+/// random values come from the stream of (graph seed, its full name).
 #[allow(clippy::too_many_arguments)]
 fn create_variable(
     g: &mut GraphState,
-    graph_id: u64,
+    graph: &Graph,
     stack: &str,
     name: &str,
     shape: &[usize],
@@ -741,13 +755,21 @@ fn create_variable(
     init: Init,
     trainable: bool,
 ) -> Result<Variable> {
-    let (var, init_stack) =
-        create_variable_with(g, graph_id, stack, name, trainable, |full, rng| init.build(full, shape, dtype, rng))?;
+    if crate::tensor::checked_len(shape).is_none() {
+        // Refused before any name is taken: nothing of it reaches the graph.
+        let full = if stack.is_empty() { name.to_string() } else { format!("{stack}/{name}") };
+        return Err(crate::tensor::too_large(&format!("variable `{full}`"), shape));
+    }
+    let names = g.variable_names(stack, name)?;
+    let label = names.label(name).to_string();
+    let mut rng = crate::init::stream(graph.seed(), &label);
+    let value = init.build(&label, shape, dtype, &mut rng)?;
+    let var = add_variable(g, graph, &names, trainable, value)?;
     // The ops TF's initializer made inside `<variable>/Initializer/` take their names.
     let (scope, inner) = crate::init::helper_names(&init, shape.iter().product());
     let inner_stack = match scope {
-        Some(scope) => g.unique_name(&init_stack, scope),
-        None => init_stack,
+        Some(scope) => g.unique_name(&names.init_stack, scope),
+        None => names.init_stack,
     };
     for op in inner {
         g.unique_name(&inner_stack, op);
@@ -755,36 +777,57 @@ fn create_variable(
     Ok(var)
 }
 
-/// TF's `RefVariable._init_from_args`: opens the name scope `name` (taken
-/// even if a later step fails), builds the initial value inside
-/// `<name>/Initializer`, then adds the variable node and its helper names.
-fn create_variable_with(
+/// The names TF's `RefVariable._init_from_args` takes for a new variable,
+/// before its initial value is built.
+pub(crate) struct VariableNames {
+    /// The variable's name scope (`foo/v`; empty for the name `""`).
+    var_stack: String,
+    /// What the variable's name scope returned (`foo/v/`, or `""`).
+    returned: String,
+    /// `<variable>/Initializer`.
+    init_stack: String,
+}
+
+impl VariableNames {
+    /// The name the variable is known by in messages and streams.
+    fn label<'a>(&'a self, name: &'a str) -> &'a str {
+        if self.var_stack.is_empty() { name } else { &self.var_stack }
+    }
+}
+
+impl GraphState {
+    /// Opens the name scope `name` at `stack` (taken even if a later step
+    /// fails) and `<name>/Initializer` inside it.
+    pub(crate) fn variable_names(&mut self, stack: &str, name: &str) -> Result<VariableNames> {
+        let (var_stack, returned) = self.name_scope(stack, name)?;
+        let (init_stack, _) = self.name_scope(&var_stack, "Initializer")?;
+        Ok(VariableNames { var_stack, returned, init_stack })
+    }
+}
+
+/// Adds the node of a variable whose names `names` took, and its helper names.
+fn add_variable(
     g: &mut GraphState,
-    graph_id: u64,
-    stack: &str,
-    name: &str,
+    graph: &Graph,
+    names: &VariableNames,
     trainable: bool,
-    initial: impl FnOnce(&str, &mut rand_chacha::ChaCha8Rng) -> Result<crate::Value>,
-) -> Result<(Variable, String)> {
-    let (var_stack, returned) = g.name_scope(stack, name)?;
-    let (init_stack, _) = g.name_scope(&var_stack, "Initializer")?;
-    let label = if var_stack.is_empty() { name } else { var_stack.as_str() };
-    let value = initial(label, &mut g.rng)?;
+    value: crate::Value,
+) -> Result<Variable> {
     // `variable_op_v2(name=returned)`: an empty scope (name `""`) names the
     // node by its op type at the root.
-    let node = if returned.is_empty() { g.name_scope("", "VariableV2")?.0 } else { var_stack.clone() };
+    let node = if names.returned.is_empty() { g.name_scope("", "VariableV2")?.0 } else { names.var_stack.clone() };
     g.check_new_node(&node)?;
-    let tensor = g.add_node(graph_id, node, "VariableV2", Vec::new(), Origin::Variable { trainable }, value);
+    let tensor = g.add_node(graph.downgrade(), node, "VariableV2", Vec::new(), Origin::Variable { trainable }, value);
     // `Assign` and `read` are made in the variable's name scope (the root
     // for name `""`), like any op there.
-    g.unique_name(&var_stack, "Assign");
-    g.unique_name(&var_stack, "read");
+    g.unique_name(&names.var_stack, "Assign");
+    g.unique_name(&names.var_stack, "read");
     let var = Variable { tensor };
     g.globals.push(var.clone());
     if trainable {
         g.trainables.push(var.clone());
     }
-    Ok((var, init_stack))
+    Ok(var)
 }
 
 /// An open scope; dropping it closes the scope (and anything opened inside

@@ -6,5 +6,6 @@ mod gluon;
 mod grad;
 mod macros;
 mod ops;
+mod reliability;
 mod scopes;
 mod ui;

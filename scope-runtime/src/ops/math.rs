@@ -8,7 +8,7 @@ use super::basic::broadcast_shapes;
 use super::{Elem, Float, Naming, Op, float_only, same_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::tensor::{Tensor, Value};
+use crate::tensor::{Tensor, Value, checked_len, too_large};
 
 /// `f(a, b)` elementwise, both broadcast to `shape` (already checked).
 pub(crate) fn zip2<T: Elem, U: Elem>(
@@ -22,7 +22,7 @@ pub(crate) fn zip2<T: Elem, U: Elem>(
     }
     let dim = IxDyn(shape);
     let (Some(a), Some(b)) = (a.broadcast(dim.clone()), b.broadcast(dim)) else {
-        return Err(Error::invalid("internal error: shapes do not broadcast"));
+        return Err(Error::internal("shapes do not broadcast"));
     };
     Ok(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
 }
@@ -66,7 +66,7 @@ pub(crate) fn zip3<T: Elem>(
 ) -> Result<ArrayD<T>> {
     let dim = IxDyn(shape);
     let (Some(a), Some(b), Some(c)) = (a.broadcast(dim.clone()), b.broadcast(dim.clone()), c.broadcast(dim)) else {
-        return Err(Error::invalid("internal error: shapes do not broadcast"));
+        return Err(Error::internal("shapes do not broadcast"));
     };
     Ok(Zip::from(&a).and(&b).and(&c).map_collect(|&x, &y, &z| f(x, y, z)))
 }
@@ -74,9 +74,9 @@ pub(crate) fn zip3<T: Elem>(
 fn binary_any<T: Elem>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
     let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
     let out = match op {
-        Op::Add => zip2(a, b, shape, |x, y| x + y)?,
-        Op::Sub => zip2(a, b, shape, |x, y| x - y)?,
-        Op::Mul => zip2(a, b, shape, |x, y| x * y)?,
+        Op::Add => zip2(a, b, shape, T::plus)?,
+        Op::Sub => zip2(a, b, shape, T::minus)?,
+        Op::Mul => zip2(a, b, shape, T::times)?,
         _ => return Err(not_here(op)),
     };
     Ok(T::wrap(out))
@@ -84,7 +84,7 @@ fn binary_any<T: Elem>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result
 
 /// An op dispatched to the wrong helper: a bug, reported rather than a panic.
 fn not_here(op: &Op) -> Error {
-    Error::invalid(format!("internal error: {op:?} reached the wrong elementwise helper"))
+    Error::internal(format!("{op:?} reached the wrong elementwise helper"))
 }
 
 fn binary_float<T: Float>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
@@ -101,7 +101,7 @@ fn unary_any<T: Elem>(op: &Op, x: &Value) -> Result<Value> {
     let x = typed::<T>(x)?;
     let zero = T::zero();
     let out = match op {
-        Op::Neg => x.mapv(|v| zero - v),
+        Op::Neg => x.mapv(|v| zero.minus(v)),
         Op::Relu => x.mapv(|v| if v > zero { v } else { zero }),
         _ => return Err(not_here(op)),
     };
@@ -181,6 +181,9 @@ impl Scope {
                 let shape = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
                     shapes_error(op_type, node, a.shape(), b.shape(), "dimensions must be equal or 1 to broadcast")
                 })?;
+                if checked_len(&shape).is_none() {
+                    return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
+                }
                 if float {
                     float_dispatch!(a.dtype(), op_type, node, binary_float(&op, &v[0], &v[1], &shape))
                 } else {
@@ -284,7 +287,7 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
                 Op::Relu => zip2(gv, xa, &shape, |g, x| if x > zero { g } else { zero })?,
                 Op::Sigmoid => zip2(gv, ya, &shape, |g, y| g * y * (one - y))?,
                 Op::Tanh => zip2(gv, ya, &shape, |g, y| g * (one - y * y))?,
-                _ => return Err(Error::invalid(format!("internal error: {op:?} is not elementwise"))),
+                _ => return Err(Error::internal(format!("{op:?} is not elementwise"))),
             };
             Ok(vec![Some(out)])
         }

@@ -72,7 +72,7 @@ impl Window {
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("internal error: {e}"))
+    Error::internal(format!("{e}"))
 }
 
 /// A rank-4 view of a value whose rank was checked.
@@ -429,6 +429,6 @@ pub(crate) fn backward<T: Float>(
                 Some(gx.into_shape_with_order(shape).map_err(internal)?),
             ])
         }
-        _ => Err(Error::invalid(format!("internal error: {op:?} is not an nn op"))),
+        _ => Err(Error::internal(format!("{op:?} is not an nn op"))),
     }
 }

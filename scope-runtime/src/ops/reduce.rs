@@ -73,7 +73,7 @@ fn reduce_with<T: Elem>(a: &ArrayD<T>, axes: &[usize], keepdims: bool, max: bool
         r = if max {
             r.fold_axis(Axis(ax), T::lowest(), |&m, &v| if v > m { v } else { m })
         } else {
-            r.sum_axis(Axis(ax))
+            T::sum_axis(&r, Axis(ax))
         };
     }
     if keepdims {
@@ -148,20 +148,20 @@ impl Scope {
                 Ok((vec![value], op))
             },
         )
-        .and_then(|mut outs| outs.pop().ok_or_else(|| Error::invalid("internal error: a reduction made no output")))
+        .and_then(|mut outs| outs.pop().ok_or_else(|| Error::internal("a reduction made no output")))
     }
 }
 
 /// Gradients of the reductions.
 pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
     let (Op::Sum { axes, .. } | Op::Mean { axes, .. } | Op::Max { axes, .. }) = op else {
-        return Err(Error::invalid(format!("internal error: {op:?} is not a reduction")));
+        return Err(Error::internal(format!("{op:?} is not a reduction")));
     };
     let xa = typed::<T>(&x[0])?;
     let keep = IxDyn(&kept_shape(xa.shape(), axes));
-    let internal = |e: ndarray::ShapeError| Error::invalid(format!("internal error: {e}"));
+    let internal = |e: ndarray::ShapeError| Error::internal(format!("{e}"));
     let gk = g.as_standard_layout().into_owned().into_shape_with_order(keep.clone()).map_err(internal)?;
-    let gb = gk.broadcast(xa.raw_dim()).ok_or_else(|| Error::invalid("internal error: gradient does not broadcast"))?;
+    let gb = gk.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("gradient does not broadcast"))?;
     let out = match op {
         Op::Sum { .. } => gb.to_owned(),
         Op::Mean { .. } => {
@@ -170,13 +170,11 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
         }
         _ => {
             let yk = typed::<T>(y)?.as_standard_layout().into_owned().into_shape_with_order(keep).map_err(internal)?;
-            let yb =
-                yk.broadcast(xa.raw_dim()).ok_or_else(|| Error::invalid("internal error: max does not broadcast"))?;
+            let yb = yk.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("max does not broadcast"))?;
             // Ties share the gradient equally, as in TensorFlow.
             let mask = Zip::from(xa).and(&yb).map_collect(|&x, &y| if x == y { T::one() } else { T::zero() });
             let ties = reduce_with(&mask, axes, true, false);
-            let tb =
-                ties.broadcast(xa.raw_dim()).ok_or_else(|| Error::invalid("internal error: ties do not broadcast"))?;
+            let tb = ties.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("ties do not broadcast"))?;
             Zip::from(&mask).and(&gb).and(&tb).map_collect(|&m, &g, &t| m * g / t.max(T::one()))
         }
     };

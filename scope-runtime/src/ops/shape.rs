@@ -7,10 +7,10 @@ use super::{Elem, Float, Naming, Op, norm_axis, op_error, shapes_error, typed, u
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::scope::Scope;
-use crate::tensor::{Tensor, Value};
+use crate::tensor::{Tensor, Value, checked_len, too_large};
 
 fn internal(e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("internal error: {e}"))
+    Error::internal(format!("{e}"))
 }
 
 fn reshape_to<T: Elem>(v: &Value, shape: &[usize]) -> Result<Value> {
@@ -234,6 +234,9 @@ impl Scope {
                 let mut out = ps[..ax].to_vec();
                 out.extend_from_slice(indices.shape());
                 out.extend_from_slice(&ps[ax + 1..]);
+                if checked_len(&out).is_none() {
+                    return Err(too_large(&format!("op `{node}` ({OP})"), &out));
+                }
                 Ok((vec![any_dispatch!(params.dtype(), gather_value(&v[0], &idx, &out, ax))?], Op::Gather { axis: ax }))
             },
         )
