@@ -60,7 +60,7 @@ pub use init::{Init, Scalar};
 pub use manifest::Manifest;
 pub use regularizer::Regularizer;
 pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
-pub use tensor::{Tensor, Value};
+pub use tensor::{MAX_ELEMENTS, Tensor, Value};
 pub use variable::{VarSpec, Variable};
 
 /// The names most programs need, for `use scope_runtime::prelude::*`.
