@@ -70,14 +70,14 @@ fn reuse_lookups(c: &mut Criterion) {
     let names: Vec<String> = (0..64).map(|i| format!("v{i}")).collect();
     {
         let mut cx = graph.scope();
-        let mut s = cx.variable_scope("shared").unwrap();
+        let s = cx.variable_scope("shared").unwrap();
         for n in &names {
             s.get_variable(n, [4]).unwrap();
         }
     }
     let work = |graph: &Graph| {
         let mut cx = graph.scope();
-        let mut s = cx.variable_scope(VarScope::new("shared").reuse(Reuse::ReuseOnly)).unwrap();
+        let s = cx.variable_scope(VarScope::new("shared").reuse(Reuse::ReuseOnly)).unwrap();
         for i in 0..LOOKUPS {
             black_box(s.get_variable(&names[i % names.len()], [4]).unwrap());
         }

@@ -55,7 +55,7 @@ impl Graph {
     /// on gets zeros (TF would give `None`).
     ///
     /// ```
-    /// use scope_runtime::{Graph, Init, VarSpec};
+    /// use varscope::{Graph, Init, VarSpec};
     /// let graph = Graph::new();
     /// let mut cx = graph.scope();
     /// let w = cx.get_variable("w", VarSpec::new().shape([]).init(Init::constant(3.0)))?;
@@ -64,7 +64,7 @@ impl Graph {
     /// let loss = cx.add(&sq, &w)?;
     /// let grads = graph.gradients(&loss, &[&w])?;
     /// assert_eq!(grads[0].to_f64_vec(), vec![7.0]);
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn gradients(&self, loss: &Tensor, wrt: &[&Tensor]) -> Result<Vec<Value>> {
         let loss_name = loss.name();

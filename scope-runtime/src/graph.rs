@@ -204,7 +204,7 @@ pub(crate) struct GraphInner {
 /// nodes and the seeded RNG.
 ///
 /// ```
-/// use scope_runtime::{Graph, Reuse, VarScope};
+/// use varscope::{Graph, Reuse, VarScope};
 ///
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
@@ -218,7 +218,7 @@ pub(crate) struct GraphInner {
 ///     foo.get_variable("v", [1])?
 /// };
 /// assert!(v.same(&again));
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Graph {

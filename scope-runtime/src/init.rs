@@ -93,7 +93,7 @@ impl Init {
     /// A constant initializer.
     ///
     /// ```
-    /// use scope_runtime::{Init, Scalar};
+    /// use varscope::{Init, Scalar};
     /// assert_eq!(Init::constant(0.5), Init::Constant(Scalar::Float(0.5)));
     /// assert_eq!(Init::constant(7), Init::Constant(Scalar::Int(7)));
     /// ```
@@ -109,7 +109,7 @@ impl Init {
     /// A uniform initializer on `[min, max)`.
     ///
     /// ```
-    /// use scope_runtime::{Init, Scalar};
+    /// use varscope::{Init, Scalar};
     /// assert_eq!(Init::random_uniform(0, 5), Init::RandomUniform { min: Scalar::Int(0), max: Scalar::Int(5) });
     /// ```
     pub fn random_uniform(min: impl Into<Scalar>, max: impl Into<Scalar>) -> Init {

@@ -12,7 +12,7 @@
 //!   releasing the record between training steps.
 //!
 //! ```
-//! use scope_runtime::{Graph, Reuse, VarScope};
+//! use varscope::{Graph, Reuse, VarScope};
 //!
 //! let graph = Graph::new();
 //! let mut cx = graph.scope();
@@ -26,7 +26,7 @@
 //! cx.pop_scope()?;
 //! cx.push_variable_scope(VarScope::new("foo").reuse(Reuse::ReuseOnly))?;
 //! assert!(cx.get_variable("v", [1])?.same(&v));
-//! # Ok::<(), scope_runtime::Error>(())
+//! # Ok::<(), varscope::Error>(())
 //! ```
 
 mod autodiff;
@@ -63,10 +63,11 @@ pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
 pub use tensor::{MAX_ELEMENTS, Tensor, Value};
 pub use variable::{VarSpec, Variable};
 
-/// The names most programs need, for `use scope_runtime::prelude::*`.
+/// The names most programs need, for `use varscope::prelude::*`.
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
         DType, Error, Graph, Init, Regularizer, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec, Variable,
+        VariableScope,
     };
 }

@@ -17,6 +17,7 @@
 //! Invariant: `frames` holds one entry per successful `push_*_scope`, and
 //! popping a frame restores exactly the state before its push.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -178,7 +179,7 @@ enum Target {
 /// default name made unique, plus options.
 ///
 /// ```
-/// use scope_runtime::{DType, Init, Reuse, VarScope};
+/// use varscope::{DType, Init, Reuse, VarScope};
 /// let by_name: VarScope = "conv1".into();
 /// let numbered = VarScope::default_name("layer"); // layer, layer_1, ...
 /// let shared = VarScope::new("tower").reuse(Reuse::Auto).initializer(Init::constant(0.5));
@@ -324,7 +325,7 @@ enum Frame {
 /// [`Scope::push_variable_scope`] / [`Scope::pop_scope`].
 ///
 /// ```
-/// use scope_runtime::{Graph, Init, VarScope, VarSpec};
+/// use varscope::{Graph, Init, VarScope, VarSpec};
 ///
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
@@ -335,7 +336,7 @@ enum Frame {
 /// let x = foo.add(&one, &v)?;
 /// assert_eq!((v.name(), w.name(), x.name()), ("foo/v:0", "foo/w:0", "foo/add:0"));
 /// assert_eq!(v.value().to_f64_vec(), vec![0.4f32 as f64]);
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 pub struct Scope {
     graph: Graph,
@@ -343,7 +344,9 @@ pub struct Scope {
     name_stack: String,
     counts: HashMap<String, u64>,
     frames: Vec<Frame>,
-    pub(crate) next_name: Option<String>,
+    /// The explicit name of the next op ([`Scope::named`]); a `Cell`, so ops
+    /// take `&self` and compose (`cx.add(&cx.matmul(&x, &w)?, &b)?`).
+    pub(crate) next_name: Cell<Option<String>>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -364,7 +367,7 @@ impl Scope {
             name_stack: String::new(),
             counts: HashMap::new(),
             frames: Vec::new(),
-            next_name: None,
+            next_name: Cell::new(None),
         }
     }
 
@@ -581,7 +584,7 @@ impl Scope {
     /// the scope's). Creating needs a shape; the initializer is the given one,
     /// else the scope's, else TF's default. Name scopes play no part in the
     /// name.
-    pub fn get_variable(&mut self, name: &str, spec: impl Into<VarSpec>) -> Result<Variable> {
+    pub fn get_variable(&self, name: &str, spec: impl Into<VarSpec>) -> Result<Variable> {
         let spec = spec.into();
         let scope = self.current.clone();
         let full = if scope.name().is_empty() { name.to_string() } else { format!("{}/{name}", scope.name()) };
@@ -618,10 +621,11 @@ impl Scope {
             var
         };
         if let Some(regularizer) = spec.regularizer.or_else(|| scope.regularizer()) {
-            let loss = {
-                let mut ns = self.name_scope(&format!("{full}/Regularizer/"))?;
-                regularizer.apply(&mut ns, &var)?
-            };
+            // Its ops go to the exact name scope `<variable>/Regularizer/`, on
+            // a scope of its own, so the caller's scope stacks stay untouched.
+            let mut cx = graph.scope();
+            cx.push_name_scope(&format!("{full}/Regularizer/"))?;
+            let loss = regularizer.apply(&mut cx, &var)?;
             graph.state().regularization_losses.push(loss);
         }
         Ok(var)
@@ -631,7 +635,7 @@ impl Scope {
     /// *name* scope, made unique instead of ever being refused, never shared
     /// and not in the `get_variable` store. `None` names it `Variable`. The
     /// spec needs a shape; the initializer defaults to zeros.
-    pub fn variable(&mut self, name: Option<&str>, spec: impl Into<VarSpec>) -> Result<Variable> {
+    pub fn variable(&self, name: Option<&str>, spec: impl Into<VarSpec>) -> Result<Variable> {
         let spec = spec.into();
         let dtype = spec.dtype.unwrap_or_default();
         let init = spec.init.unwrap_or(Init::Zeros);
@@ -661,7 +665,7 @@ impl Scope {
     /// of the graph held, so it may use the graph (another scope of it, its
     /// variables) freely.
     pub fn variable_with(
-        &mut self,
+        &self,
         name: Option<&str>,
         trainable: bool,
         initial: impl FnOnce(&str) -> Result<crate::Value>,
@@ -677,15 +681,15 @@ impl Scope {
     /// made unique like a name scope; a name ending in `/` is used exactly.
     ///
     /// ```
-    /// # let graph = scope_runtime::Graph::new();
+    /// # let graph = varscope::Graph::new();
     /// # let mut cx = graph.scope();
     /// let c = cx.named("c").constant(1.0f32)?;
     /// let d = cx.identity(&c)?;
     /// assert_eq!((c.name(), d.name()), ("c:0", "Identity:0"));
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
-    pub fn named(&mut self, name: &str) -> &mut Scope {
-        self.next_name = Some(name.to_string());
+    pub fn named(&self, name: &str) -> &Scope {
+        self.next_name.set(Some(name.to_string()));
         self
     }
 
@@ -695,7 +699,7 @@ impl Scope {
     /// Python `wrapper` scope (which `""` resets), else in the current scope
     /// (`_apply_op_helper`'s `name if name else op_type`).
     pub(crate) fn scoped_op_name(
-        &mut self,
+        &self,
         g: &mut GraphState,
         default: &str,
         op_type: &str,
@@ -717,7 +721,7 @@ impl Scope {
 
     /// The node name of an op that TF names directly (`Const`): made unique
     /// in the current name scope, or exact when it ends in `/`.
-    pub(crate) fn direct_op_name(&mut self, g: &mut GraphState, default: &str) -> String {
+    pub(crate) fn direct_op_name(&self, g: &mut GraphState, default: &str) -> String {
         let name = self.next_name.take().unwrap_or_else(|| default.to_string());
         match name.strip_suffix('/') {
             Some(exact) => exact.to_string(),

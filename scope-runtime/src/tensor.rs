@@ -77,7 +77,7 @@ impl Value {
     /// The elements in row-major order, widened to `f64`.
     ///
     /// ```
-    /// use scope_runtime::Value;
+    /// use varscope::Value;
     /// assert_eq!(Value::from(2.5f32).to_f64_vec(), vec![2.5]);
     /// ```
     pub fn to_f64_vec(&self) -> Vec<f64> {
@@ -348,7 +348,7 @@ impl Tensor {
 /// ```
 /// use varscope::Graph;
 /// let graph = Graph::new();
-/// let mut cx = graph.scope();
+/// let cx = graph.scope();
 /// let c = cx.constant(1.0f32)?;
 /// assert_eq!(c.to_string(), r#"Tensor("Const:0", shape=(), dtype=float32)"#);
 /// # Ok::<(), varscope::Error>(())

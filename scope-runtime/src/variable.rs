@@ -81,7 +81,7 @@ impl Variable {
 /// looks an existing variable up. Shapes convert directly:
 ///
 /// ```
-/// use scope_runtime::{DType, Init, VarSpec};
+/// use varscope::{DType, Init, VarSpec};
 /// let spec: VarSpec = [5, 5, 32, 32].into();
 /// let spec = VarSpec::new().shape([32]).init(Init::constant(0.0)).dtype(DType::F32);
 /// # let _ = spec;

@@ -15,7 +15,7 @@ fn ints(shape: &[usize], xs: Vec<i32>) -> Value {
 #[test]
 fn a_tensor_of_another_graph_is_refused_by_every_op() {
     let (a, b) = (Graph::new(), Graph::new());
-    let (mut ca, mut cb) = (a.scope(), b.scope());
+    let (ca, cb) = (a.scope(), b.scope());
     let x = ca.constant(1.0f32).unwrap();
     let w = ca.get_variable("w", [1]).unwrap();
     let y = cb.constant(2.0f32).unwrap();
@@ -50,7 +50,7 @@ fn a_tensor_of_a_dropped_graph_is_refused_even_if_its_memory_is_reused() {
 #[test]
 fn tensors_made_before_clear_ops_are_refused_afterwards() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let w = cx.get_variable("w", VarSpec::new().shape([]).init(Init::constant(2.0))).unwrap();
     let y = cx.mul(&w, &w).unwrap();
     graph.clear_ops();
@@ -79,7 +79,7 @@ fn clear_ops_while_other_threads_build_never_hands_a_name_out_twice() {
         .map(|_| {
             let graph = graph.clone();
             thread::spawn(move || {
-                let mut cx = graph.scope();
+                let cx = graph.scope();
                 for _ in 0..3000 {
                     let c = cx.constant(Value::filled(DType::F32, &[64], 1.0)).unwrap();
                     // `c` may be cleared meanwhile: refused, never a duplicate name.
@@ -111,7 +111,7 @@ fn eight_threads_auto_reusing_get_exactly_one_variable_per_name() {
             let (graph, barrier) = (graph.clone(), barrier.clone());
             thread::spawn(move || {
                 let mut cx = graph.scope();
-                let mut s = cx.variable_scope(VarScope::new("shared").reuse(Reuse::Auto)).unwrap();
+                let s = cx.variable_scope(VarScope::new("shared").reuse(Reuse::Auto)).unwrap();
                 barrier.wait();
                 (0..CALLS)
                     .map(|i| s.get_variable(&format!("v{}", (i * 7 + t) % NAMES), [2]).unwrap())
@@ -133,7 +133,7 @@ fn values_depend_on_the_seed_and_the_name_not_on_creation_order() {
     let spec = VarSpec::new().shape([4]).init(Init::random_normal(0.0, 1.0));
     let one = Graph::with_seed(11);
     let (a, b) = {
-        let mut cx = one.scope();
+        let cx = one.scope();
         (cx.get_variable("a", spec.clone()).unwrap(), cx.get_variable("b", spec.clone()).unwrap())
     };
     // Reversed order, an extra variable first, created from two threads.
@@ -155,7 +155,7 @@ fn values_depend_on_the_seed_and_the_name_not_on_creation_order() {
 fn huge_or_overflowing_shapes_are_refused_naming_the_variable_or_op() {
     let graph = Graph::new();
     let mut cx = graph.scope();
-    let mut s = cx.variable_scope("big").unwrap();
+    let s = cx.variable_scope("big").unwrap();
     for shape in [vec![1 << 40, 1 << 40], vec![usize::MAX, 2], vec![1 << 16, 1 << 16]] {
         let err = s.get_variable("w", shape.as_slice()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
@@ -174,7 +174,7 @@ fn huge_or_overflowing_shapes_are_refused_naming_the_variable_or_op() {
 #[test]
 fn int32_arithmetic_wraps_around_as_in_tensorflow() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let max = cx.constant(ints(&[2], vec![i32::MAX, i32::MIN])).unwrap();
     let one = cx.constant(ints(&[2], vec![1, 1])).unwrap();
     assert_eq!(cx.add(&max, &one).unwrap().value(), ints(&[2], vec![i32::MIN, i32::MIN + 1]));
@@ -191,7 +191,7 @@ fn int32_arithmetic_wraps_around_as_in_tensorflow() {
 #[test]
 fn out_of_range_int32_constants_and_non_finite_initializers_are_refused() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let int = |init| VarSpec::new().shape([2]).dtype(DType::I32).init(init);
     let err = cx.get_variable("step", int(Init::constant(3_000_000_000i64))).unwrap_err();
     assert!(err.to_string().contains("`step`") && err.to_string().contains("int32"), "{err}");
@@ -210,13 +210,13 @@ fn out_of_range_int32_constants_and_non_finite_initializers_are_refused() {
 #[test]
 fn variable_with_may_use_the_graph_in_its_callback() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let w = cx.get_variable("w", VarSpec::new().shape([2]).init(Init::constant(3.0))).unwrap();
     let g2 = graph.clone();
     let v = cx
         .variable_with(Some("copy"), true, |_| {
             // Would deadlock if the graph's lock were held here.
-            let mut other = g2.scope();
+            let other = g2.scope();
             other.get_variable("made_inside", [1])?;
             Ok(g2.get_variable_by_name("w").unwrap().value())
         })
@@ -229,7 +229,7 @@ fn variable_with_may_use_the_graph_in_its_callback() {
 #[test]
 fn minimize_skips_an_int32_step_counter() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let step = cx.get_variable("global_step", VarSpec::new().shape([]).dtype(DType::I32)).unwrap();
     assert!(step.trainable());
     let w = cx.get_variable("w", VarSpec::new().shape([]).init(Init::constant(1.0))).unwrap();
@@ -243,7 +243,7 @@ fn minimize_skips_an_int32_step_counter() {
 #[test]
 fn debug_of_an_error_is_its_helpful_sentence() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     cx.get_variable("v", [1]).unwrap();
     let err = cx.get_variable("v", [1]).unwrap_err();
     assert_eq!(format!("{err:?}"), err.to_string());
@@ -253,8 +253,23 @@ fn debug_of_an_error_is_its_helpful_sentence() {
 #[test]
 fn tensors_and_values_display_as_tensorflow_prints_them() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let x = cx.named("x").constant(ints(&[2, 2], vec![1, 2, 3, 4])).unwrap();
     assert_eq!(x.to_string(), r#"Tensor("x:0", shape=(2, 2), dtype=int32)"#);
     assert_eq!(x.value().to_string(), "[[1, 2],\n [3, 4]]");
+}
+
+#[test]
+fn ops_compose_like_the_tensorflow_code_they_port() {
+    let graph = Graph::new();
+    let cx = graph.scope();
+    let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0)).unwrap();
+    let w = cx.get_variable("w", VarSpec::new().shape([3, 4]).init(Init::constant(0.5))).unwrap();
+    let b = cx.get_variable("b", VarSpec::new().shape([4]).init(Init::constant(-1.0))).unwrap();
+    // tf.nn.relu(tf.matmul(x, w) + b), in one expression.
+    let y = cx.relu(&cx.add(&cx.matmul(&x, &w).unwrap(), &b).unwrap()).unwrap();
+    assert_eq!(y.name(), "Relu:0");
+    assert_eq!(y.value().to_f64_vec(), vec![0.5; 8]);
+    let names: Vec<String> = graph.nodes().into_iter().map(|n| n.name).collect();
+    assert_eq!(names[names.len() - 3..], ["MatMul", "add", "Relu"]);
 }

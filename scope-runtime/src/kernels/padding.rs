@@ -33,10 +33,10 @@ impl Window {
     /// Computes the output length and padding of one dimension as TensorFlow does.
     ///
     /// ```
-    /// use scope_runtime::kernels::{Padding, Window};
+    /// use varscope::kernels::{Padding, Window};
     /// let w = Window::new("conv2d", "height", 6, 3, 2, Padding::Same)?;
     /// assert_eq!((w.output, w.pad_before, w.pad_after), (3, 0, 1));
-    /// # Ok::<(), scope_runtime::kernels::KernelError>(())
+    /// # Ok::<(), varscope::kernels::KernelError>(())
     /// ```
     pub fn new(
         kernel_name: &'static str,

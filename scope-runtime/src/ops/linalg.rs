@@ -92,14 +92,14 @@ impl Scope {
     /// Matrix product (TF's `tf.matmul`; op and default name `MatMul`). As in
     /// TensorFlow, inputs of rank > 2 make it a batched product
     /// ([`Scope::batch_matmul`], op `BatchMatMulV2`, still named `MatMul`).
-    pub fn matmul(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn matmul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.matmul_t(a, b, false, false)
     }
 
     /// `op(a) · op(b)`, `op` transposing when `transpose_a` / `transpose_b`
     /// say so (TF's `tf.matmul(a, b, transpose_a, transpose_b)`; op and
     /// default name `MatMul`; batched for inputs of rank > 2).
-    pub fn matmul_t(&mut self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
+    pub fn matmul_t(&self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
         const OP: &str = "MatMul";
         if a.shape().len() > 2 || b.shape().len() > 2 {
             return self.batch_matmul(a, b, transpose_a, transpose_b);
@@ -124,7 +124,7 @@ impl Scope {
     /// Batched matrix product of tensors of rank ≥ 2 whose leading (batch)
     /// dimensions broadcast; `adj_x` / `adj_y` transpose the last two
     /// dimensions (op `BatchMatMulV2`, default name `MatMul` as `tf.matmul`).
-    pub fn batch_matmul(&mut self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
+    pub fn batch_matmul(&self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
         const OP: &str = "BatchMatMulV2";
         self.record_op(
             Naming::Scoped { default: "MatMul" },

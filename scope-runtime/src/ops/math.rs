@@ -139,34 +139,34 @@ const HELPER: bool = false;
 impl Scope {
     /// `a + b` with broadcasting (op `AddV2`, default name `add` as Python's
     /// `a + b`; name it `Add` for `tf.add`'s default).
-    pub fn add(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn add(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Scoped { default: "add" }, "AddV2", Op::Add, a, b)
     }
 
     /// `a - b` with broadcasting (op `Sub`, default name `sub` as Python's `a - b`).
-    pub fn sub(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn sub(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Helper { default: "sub" }, "Sub", Op::Sub, a, b)
     }
 
     /// `a * b` with broadcasting (op `Mul`, default name `mul` as Python's
     /// `a * b`; name it `Mul` for `tf.multiply`'s default).
-    pub fn mul(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn mul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Helper { default: "mul" }, "Mul", Op::Mul, a, b)
     }
 
     /// `a / b` for floats with broadcasting (op `RealDiv`, default name
     /// `truediv` as Python's `a / b`).
-    pub fn div(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn div(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Scoped { default: "truediv" }, "RealDiv", Op::Div, a, b)
     }
 
     /// `a` to the power `b` for floats with broadcasting (op `Pow`, default
     /// name `pow` as Python's `a ** b`).
-    pub fn pow(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn pow(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Scoped { default: "pow" }, "Pow", Op::Pow, a, b)
     }
 
-    fn binary(&mut self, naming: Naming, op_type: &'static str, op: Op, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    fn binary(&self, naming: Naming, op_type: &'static str, op: Op, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let float = matches!(op, Op::Div | Op::Pow);
         self.record_op(
             naming,
@@ -194,43 +194,43 @@ impl Scope {
     }
 
     /// `-x` (op and default name `Neg`).
-    pub fn neg(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn neg(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Neg", Op::Neg, x)
     }
 
     /// `e^x` (op and default name `Exp`).
-    pub fn exp(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn exp(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Exp", Op::Exp, x)
     }
 
     /// The natural logarithm (op and default name `Log`).
-    pub fn log(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn log(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Log", Op::Log, x)
     }
 
     /// The square root (op and default name `Sqrt`).
-    pub fn sqrt(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn sqrt(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Sqrt", Op::Sqrt, x)
     }
 
     /// `max(x, 0)` elementwise (op and default name `Relu`).
-    pub fn relu(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn relu(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Relu", Op::Relu, x)
     }
 
     /// The logistic function `1 / (1 + e^-x)` (op and default name `Sigmoid`).
-    pub fn sigmoid(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn sigmoid(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(WRAPPED, "Sigmoid", Op::Sigmoid, x)
     }
 
     /// The hyperbolic tangent (op and default name `Tanh`).
-    pub fn tanh(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn tanh(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Tanh", Op::Tanh, x)
     }
 
     /// A unary op named by its type; `wrapped` says whether TF's Python
     /// function opens a wrapper name scope (see [`Naming`]).
-    fn unary(&mut self, wrapped: bool, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
+    fn unary(&self, wrapped: bool, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
         let any = matches!(op, Op::Neg | Op::Relu);
         let naming = if wrapped { Naming::Scoped { default: op_type } } else { Naming::Helper { default: op_type } };
         self.record_op(

@@ -136,7 +136,7 @@ impl Scope {
     ///
     /// `validate` and `compute` get the full node name, for error messages.
     pub(crate) fn record_op(
-        &mut self,
+        &self,
         naming: Naming,
         op_type: &'static str,
         op: Op,
@@ -152,7 +152,7 @@ impl Scope {
     /// Records an op with any number of outputs (`Split`); `compute` returns
     /// the output values and the op's attributes.
     pub(crate) fn record_outputs(
-        &mut self,
+        &self,
         naming: Naming,
         op_type: &'static str,
         inputs: &[&Tensor],
@@ -170,7 +170,7 @@ impl Scope {
             let node = match node {
                 Ok(node) => node,
                 Err(e) => {
-                    self.next_name = None;
+                    self.next_name.set(None);
                     return Err(e);
                 }
             };

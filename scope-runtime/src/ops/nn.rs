@@ -195,7 +195,7 @@ fn bias_add_fwd<T: Elem>(x: &Value, b: &Value) -> Result<Value> {
 impl Scope {
     /// Adds a rank-1 `bias` along the last axis of `x` (rank ≥ 2; op and
     /// default name `BiasAdd`, NHWC).
-    pub fn bias_add(&mut self, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    pub fn bias_add(&self, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
         const OP: &str = "BiasAdd";
         self.record_op(
             Naming::Scoped { default: OP },
@@ -224,8 +224,8 @@ impl Scope {
     /// (TensorFlow's `[1, sh, sw, 1]`).
     ///
     /// ```
-    /// use scope_runtime::{Graph, ops::Padding};
-    /// use ndarray::ArrayD;
+    /// use varscope::{Graph, ops::Padding};
+    /// use varscope::ndarray::ArrayD;
     /// let graph = Graph::new();
     /// let mut cx = graph.scope();
     /// let x = cx.constant(ArrayD::<f32>::ones(vec![1, 5, 5, 1]))?;
@@ -234,9 +234,9 @@ impl Scope {
     /// assert_eq!(y.shape(), &[1, 3, 3, 2]);
     /// // The top-left window hangs over one padded row and column.
     /// assert_eq!(y.value().to_f64_vec()[0], 4.0);
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
-    pub fn conv2d(&mut self, input: &Tensor, filter: &Tensor, strides: [usize; 2], padding: Padding) -> Result<Tensor> {
+    pub fn conv2d(&self, input: &Tensor, filter: &Tensor, strides: [usize; 2], padding: Padding) -> Result<Tensor> {
         const OP: &str = "Conv2D";
         let fs = filter.shape();
         let k = if fs.len() == 4 { [fs[0], fs[1]] } else { [1, 1] };
@@ -272,17 +272,17 @@ impl Scope {
 
     /// Max pooling of an NHWC tensor over `ksize` windows (op and default
     /// name `MaxPool`); padded cells never win.
-    pub fn max_pool(&mut self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
+    pub fn max_pool(&self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
         self.pool("MaxPool", x, Window { k: ksize, stride: strides, padding })
     }
 
     /// Average pooling of an NHWC tensor (op and default name `AvgPool`);
     /// as in TensorFlow, each window averages only the cells inside the input.
-    pub fn avg_pool(&mut self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
+    pub fn avg_pool(&self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
         self.pool("AvgPool", x, Window { k: ksize, stride: strides, padding })
     }
 
-    fn pool(&mut self, op_type: &'static str, x: &Tensor, win: Window) -> Result<Tensor> {
+    fn pool(&self, op_type: &'static str, x: &Tensor, win: Window) -> Result<Tensor> {
         let max = op_type == "MaxPool";
         let op = if max { Op::MaxPool(win) } else { Op::AvgPool(win) };
         self.record_op(
@@ -299,16 +299,16 @@ impl Scope {
     }
 
     /// Softmax over the last axis (op and default name `Softmax`).
-    pub fn softmax(&mut self, logits: &Tensor) -> Result<Tensor> {
+    pub fn softmax(&self, logits: &Tensor) -> Result<Tensor> {
         self.softmax_like("Softmax", Op::Softmax, logits)
     }
 
     /// Log-softmax over the last axis (op and default name `LogSoftmax`).
-    pub fn log_softmax(&mut self, logits: &Tensor) -> Result<Tensor> {
+    pub fn log_softmax(&self, logits: &Tensor) -> Result<Tensor> {
         self.softmax_like("LogSoftmax", Op::LogSoftmax, logits)
     }
 
-    fn softmax_like(&mut self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
+    fn softmax_like(&self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
         let log = op == Op::LogSoftmax;
         self.record_op(
             Naming::Helper { default: op_type },
@@ -329,7 +329,7 @@ impl Scope {
     /// `logits` x against `labels` z of the same shape (TF's
     /// `tf.nn.sigmoid_cross_entropy_with_logits`, recorded as one op
     /// `SigmoidCrossEntropyWithLogits` with default name `logistic_loss`).
-    pub fn sigmoid_cross_entropy_with_logits(&mut self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    pub fn sigmoid_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
         self.xent("logistic_loss", "SigmoidCrossEntropyWithLogits", Op::SigmoidXent, labels, logits)
     }
 
@@ -337,11 +337,11 @@ impl Scope {
     /// last axis; the result drops that axis (op
     /// `SoftmaxCrossEntropyWithLogits`, default name
     /// `softmax_cross_entropy_with_logits`).
-    pub fn softmax_cross_entropy_with_logits(&mut self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    pub fn softmax_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
         self.xent("softmax_cross_entropy_with_logits", "SoftmaxCrossEntropyWithLogits", Op::SoftmaxXent, labels, logits)
     }
 
-    fn xent(&mut self, default: &'static str, op_type: &'static str, op: Op, z: &Tensor, x: &Tensor) -> Result<Tensor> {
+    fn xent(&self, default: &'static str, op_type: &'static str, op: Op, z: &Tensor, x: &Tensor) -> Result<Tensor> {
         let softmax = op == Op::SoftmaxXent;
         self.record_op(
             Naming::Scoped { default },

@@ -11,7 +11,7 @@ use crate::tensor::{Tensor, Value};
 /// where negative axes count from the end.
 ///
 /// ```
-/// use scope_runtime::ops::Axes;
+/// use varscope::ops::Axes;
 /// assert_eq!(Axes::from(-1), Axes::List(vec![-1]));
 /// assert_eq!(Axes::from([0, 2]), Axes::List(vec![0, 2]));
 /// ```
@@ -99,31 +99,31 @@ impl Scope {
     /// Sum over `axes` (TF's `tf.reduce_sum`; op and default name `Sum`).
     ///
     /// ```
-    /// use scope_runtime::{Graph, ops::Axes};
-    /// use ndarray::{ArrayD, IxDyn};
+    /// use varscope::{Graph, ops::Axes};
+    /// use varscope::ndarray::{ArrayD, IxDyn};
     /// let graph = Graph::new();
     /// let mut cx = graph.scope();
     /// let x = cx.constant(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0f32, 2.0, 3.0, 4.0]).unwrap())?;
     /// assert_eq!(cx.reduce_sum(&x, 0, false)?.value().to_f64_vec(), vec![4.0, 6.0]);
     /// assert_eq!(cx.reduce_sum(&x, Axes::All, true)?.shape(), &[1, 1]);
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
-    pub fn reduce_sum(&mut self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
+    pub fn reduce_sum(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
         self.reduce("Sum", x, axes.into(), keepdims)
     }
 
     /// Mean over `axes` of a float tensor (TF's `tf.reduce_mean`; op and
     /// default name `Mean`).
-    pub fn reduce_mean(&mut self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
+    pub fn reduce_mean(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
         self.reduce("Mean", x, axes.into(), keepdims)
     }
 
     /// Maximum over `axes` (TF's `tf.reduce_max`; op and default name `Max`).
-    pub fn reduce_max(&mut self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
+    pub fn reduce_max(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
         self.reduce("Max", x, axes.into(), keepdims)
     }
 
-    fn reduce(&mut self, op_type: &'static str, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
+    fn reduce(&self, op_type: &'static str, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
         self.record_outputs(
             Naming::Helper { default: op_type },
             op_type,
