@@ -273,3 +273,17 @@ fn ops_compose_like_the_tensorflow_code_they_port() {
     let names: Vec<String> = graph.nodes().into_iter().map(|n| n.name).collect();
     assert_eq!(names[names.len() - 3..], ["MatMul", "add", "Relu"]);
 }
+
+#[test]
+fn zero_sized_class_axes_give_empty_results() {
+    let graph = Graph::new();
+    let cx = graph.scope();
+    let logits = cx.constant(Value::filled(DType::F32, &[3, 0], 0.0)).unwrap();
+    assert_eq!(cx.softmax(&logits).unwrap().shape(), &[3, 0]);
+    assert_eq!(cx.log_softmax(&logits).unwrap().shape(), &[3, 0]);
+    // No classes: each row's cross-entropy is an empty sum, 0.
+    let loss = cx.softmax_cross_entropy_with_logits(&logits, &logits).unwrap();
+    assert_eq!(loss.value().to_f64_vec(), vec![0.0; 3]);
+    let empty_batch = cx.constant(Value::filled(DType::F32, &[0, 4], 0.0)).unwrap();
+    assert_eq!(cx.softmax(&empty_batch).unwrap().shape(), &[0, 4]);
+}

@@ -136,8 +136,13 @@ fn pool_bwd<T: Float>(x: &Value, g: &ArrayD<T>, win: &Window, max: bool) -> Resu
 /// Rows of the last axis: the value as `[rows, last]`.
 fn as_rows<T: Elem>(v: &Value) -> Result<Array2<T>> {
     let a = typed::<T>(v)?;
-    let last = a.shape().last().copied().unwrap_or(1);
-    let rows = a.len().checked_div(last).unwrap_or(0);
+    let (lead, last) = match a.shape() {
+        [] => (&[][..], 1),
+        [lead @ .., last] => (lead, *last),
+    };
+    // The leading dimensions, not `len / last`: a class axis of size 0 still
+    // has its rows (each an empty sum).
+    let rows = lead.iter().product();
     a.as_standard_layout().into_owned().into_shape_with_order((rows, last)).map_err(internal)
 }
 
