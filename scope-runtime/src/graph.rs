@@ -58,6 +58,14 @@ pub(crate) struct GraphState {
     /// Lower-cased node names taken by ops that are being computed and not
     /// yet recorded; `clear_ops` keeps them, so no other op gets them.
     in_flight: HashMap<String, usize>,
+    /// Lower-cased names whose use count changed since the last `clear_ops`
+    /// (and the name scopes new variables sit in): all it has to look at.
+    touched: Vec<String>,
+    /// Lower-cased node names of the variables, and every name scope above one.
+    var_names: HashSet<String>,
+    var_prefixes: HashSet<String>,
+    /// Indices of the op nodes recorded since the last `clear_ops`.
+    op_nodes: Vec<usize>,
 }
 
 impl GraphState {
@@ -67,6 +75,7 @@ impl GraphState {
         let base_key = name.to_lowercase();
         let mut i = self.names_in_use.get(&base_key).copied().unwrap_or(0);
         self.names_in_use.insert(base_key.clone(), i + 1);
+        self.touched.push(base_key.clone());
         if i == 0 {
             return name;
         }
@@ -75,7 +84,8 @@ impl GraphState {
             key = format!("{base_key}_{i}");
             i += 1;
         }
-        self.names_in_use.insert(key, 1);
+        self.names_in_use.insert(key.clone(), 1);
+        self.touched.push(key);
         format!("{name}_{}", i - 1)
     }
 
@@ -120,6 +130,16 @@ impl GraphState {
         self.next_node += 1;
         let output = Tensor::new(graph, self.epoch, index, &name, origin, value);
         self.node_index.insert(name.clone(), index);
+        if op_type == "VariableV2" {
+            let key = name.to_lowercase();
+            for (i, _) in key.match_indices('/') {
+                self.var_prefixes.insert(key[..i].to_string());
+                self.touched.push(key[..i].to_string());
+            }
+            self.var_names.insert(key);
+        } else {
+            self.op_nodes.push(index);
+        }
         self.nodes.insert(index, Node { name, op_type, inputs, grad: None });
         output
     }
@@ -128,23 +148,58 @@ impl GraphState {
     /// nodes or emptied name scopes used; returns how many nodes went.
     pub(crate) fn clear_ops(&mut self) -> usize {
         let before = self.nodes.len();
-        self.nodes.retain(|_, n| n.op_type == "VariableV2");
-        let nodes = &self.nodes;
-        self.node_index.retain(|_, i| nodes.contains_key(i));
-        self.epoch += 1;
-        // A variable keeps its own name and every helper name below it
-        // (`v/Assign`, `v/read`, `v/Initializer/...`), plus the name scopes
-        // it sits in; so does an op another thread is computing right now.
-        // Every other name becomes free again.
-        let kept: HashSet<String> =
-            self.nodes.values().map(|n| n.name.to_lowercase()).chain(self.in_flight.keys().cloned()).collect();
-        let under_kept = |k: &str| kept.contains(k) || k.match_indices('/').any(|(i, _)| kept.contains(&k[..i]));
-        self.names_in_use.retain(|k, _| under_kept(k));
-        for name in &kept {
-            for (i, _) in name.match_indices('/') {
-                self.names_in_use.entry(name[..i].to_string()).or_insert(1);
+        for index in std::mem::take(&mut self.op_nodes) {
+            if let Some(node) = self.nodes.remove(&index) {
+                self.node_index.remove(&node.name);
             }
         }
+        self.epoch += 1;
+        // A variable keeps its own name and every helper name below it
+        // (`v/Assign`, `v/read`, `v/Initializer/...`), and the name scopes it
+        // sits in keep one use; so does an op another thread is computing
+        // right now. Every other name becomes free again. Only names touched
+        // since the last clear can change, so only they are looked at.
+        let in_flight: HashSet<&str> = self.in_flight.keys().map(String::as_str).collect();
+        let mut in_flight_prefixes: HashSet<String> = HashSet::new();
+        for k in &in_flight {
+            for (i, _) in k.match_indices('/') {
+                in_flight_prefixes.insert(k[..i].to_string());
+            }
+        }
+        let kept = |k: &str| self.var_names.contains(k) || in_flight.contains(k);
+        let under_kept = |k: &str| kept(k) || k.match_indices('/').any(|(i, _)| kept(&k[..i]));
+        let under_in_flight =
+            |k: &str| in_flight.contains(k) || k.match_indices('/').any(|(i, _)| in_flight.contains(&k[..i]));
+        let touched: HashSet<String> = std::mem::take(&mut self.touched).into_iter().collect();
+        let mut still = Vec::new();
+        let mut changes = Vec::new();
+        for k in touched {
+            if under_kept(&k) {
+                // Unchanged.
+            } else if self.var_prefixes.contains(&k) || in_flight_prefixes.contains(&k) {
+                changes.push((k.clone(), Some(1)));
+            } else {
+                changes.push((k.clone(), None));
+            }
+            if under_in_flight(&k) || in_flight_prefixes.contains(&k) {
+                still.push(k);
+            }
+        }
+        for (k, count) in changes {
+            match count {
+                Some(c) => {
+                    self.names_in_use.insert(k, c);
+                }
+                None => {
+                    self.names_in_use.remove(&k);
+                }
+            }
+        }
+        for p in in_flight_prefixes {
+            self.names_in_use.entry(p.clone()).or_insert(1);
+            still.push(p);
+        }
+        self.touched = still;
         before - self.nodes.len()
     }
 
@@ -276,6 +331,10 @@ impl Graph {
                     regularization_losses: Vec::new(),
                     epoch: 0,
                     in_flight: HashMap::new(),
+                    touched: Vec::new(),
+                    var_names: HashSet::new(),
+                    var_prefixes: HashSet::new(),
+                    op_nodes: Vec::new(),
                 }),
                 store: RwLock::new(HashMap::new()),
                 seed,

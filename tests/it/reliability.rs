@@ -287,3 +287,31 @@ fn zero_sized_class_axes_give_empty_results() {
     let empty_batch = cx.constant(Value::filled(DType::F32, &[0, 4], 0.0)).unwrap();
     assert_eq!(cx.softmax(&empty_batch).unwrap().shape(), &[0, 4]);
 }
+
+#[test]
+fn clear_ops_frees_op_names_and_keeps_variables_and_their_scopes() {
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let w = {
+        let s = cx.variable_scope("layer").unwrap();
+        let w = s.get_variable("w", [1]).unwrap();
+        assert_eq!(s.add(&w, &w).unwrap().name(), "layer/add:0");
+        w
+    };
+    assert_eq!(cx.constant(1.0f32).unwrap().name(), "Const:0");
+    assert_eq!(cx.constant(1.0f32).unwrap().name(), "Const_1:0");
+    assert_eq!(cx.name_scope("tmp").unwrap().constant(1.0f32).unwrap().name(), "tmp/Const:0");
+    assert_eq!(graph.clear_ops(), 4);
+    for _ in 0..2 {
+        assert_eq!(graph.nodes().len(), 1, "only the variable stays");
+        assert_eq!(cx.constant(1.0f32).unwrap().name(), "Const:0");
+        assert_eq!(cx.name_scope("tmp").unwrap().constant(1.0f32).unwrap().name(), "tmp/Const:0");
+        // The variable's scope keeps one use; the variable's own names stay taken.
+        let s = cx.variable_scope(VarScope::new("layer").reuse(Reuse::ReuseOnly)).unwrap();
+        assert_eq!(s.current_name_scope(), "layer_1");
+        assert!(s.get_variable("w", [1]).unwrap().same(&w));
+        assert_eq!(s.named("layer/w/").identity(&w).unwrap_err().kind(), ErrorKind::AlreadyExists);
+        drop(s);
+        assert_eq!(graph.clear_ops(), 2);
+    }
+}
