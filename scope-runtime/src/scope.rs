@@ -18,7 +18,7 @@
 //! popping a frame restores exactly the state before its push.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -307,8 +307,9 @@ impl From<VariableScope> for VarScope {
 enum CountsOnExit {
     /// Entered by name: reset the counters of its sub-scopes.
     CloseSubscopes(String),
-    /// Entered by a captured scope: restore the counters saved on entry.
-    Restore(HashMap<String, u64>),
+    /// Entered by a captured scope: restore the counters as they were on
+    /// entry, by undoing the changes logged since (this length of the log).
+    Restore(usize),
 }
 
 enum Frame {
@@ -342,7 +343,14 @@ pub struct Scope {
     graph: Graph,
     current: VariableScope,
     name_stack: String,
-    counts: HashMap<String, u64>,
+    /// `default_name` counters by full variable-scope name (absent = 0). A
+    /// `BTreeMap`, so a scope's sub-scopes are one range.
+    counts: BTreeMap<String, u64>,
+    /// Previous values of the counters changed while a captured scope is
+    /// open, so leaving it undoes exactly those changes (no copy of the map).
+    undo: Vec<(String, Option<u64>)>,
+    /// How many frames of captured scopes are open.
+    restoring: usize,
     frames: Vec<Frame>,
     /// The explicit name of the next op ([`Scope::named`]); a `Cell`, so ops
     /// take `&self` and compose (`cx.add(&cx.matmul(&x, &w)?, &b)?`).
@@ -365,7 +373,9 @@ impl Scope {
             graph,
             current: VariableScope::root(),
             name_stack: String::new(),
-            counts: HashMap::new(),
+            counts: BTreeMap::new(),
+            undo: Vec::new(),
+            restoring: 0,
             frames: Vec::new(),
             next_name: Cell::new(None),
         }
@@ -446,14 +456,27 @@ impl Scope {
             Some(Frame::Variable { old_stack, old_scope, counts }) => {
                 match counts {
                     CountsOnExit::CloseSubscopes(name) => {
-                        let prefix = format!("{name}/");
-                        for (key, count) in self.counts.iter_mut() {
-                            if key.starts_with(&prefix) {
-                                *count = 0;
-                            }
+                        // The keys `name/..` sort between `name/` and `name0`
+                        // ('0' follows '/'): only the sub-scopes opened inside.
+                        let inside: Vec<String> =
+                            self.counts.range(format!("{name}/")..format!("{name}0")).map(|(k, _)| k.clone()).collect();
+                        for key in inside {
+                            self.set_count(key, None);
                         }
                     }
-                    CountsOnExit::Restore(saved) => self.counts = saved,
+                    CountsOnExit::Restore(mark) => {
+                        while self.undo.len() > mark {
+                            let Some((key, old)) = self.undo.pop() else { break };
+                            match old {
+                                Some(c) => self.counts.insert(key, c),
+                                None => self.counts.remove(&key),
+                            };
+                        }
+                        self.restoring -= 1;
+                        if self.restoring == 0 {
+                            self.undo.clear();
+                        }
+                    }
                 }
                 self.current = old_scope;
                 self.name_stack = old_stack;
@@ -504,9 +527,10 @@ impl Scope {
                     captured.defaults_for(&spec),
                     captured.original_name_scope().to_string(),
                 );
-                *self.counts.entry(captured.name().to_string()).or_insert(0) += 1;
-                let saved = self.counts.clone();
-                Ok(self.enter(scope, old_stack, CountsOnExit::Restore(saved)))
+                self.bump_count(captured.name());
+                self.restoring += 1;
+                let mark = self.undo.len();
+                Ok(self.enter(scope, old_stack, CountsOnExit::Restore(mark)))
             }
         }
     }
@@ -528,8 +552,26 @@ impl Scope {
             old.defaults_for(spec),
             name_scope.unwrap_or_else(|| name.to_string()),
         );
-        *self.counts.entry(full.clone()).or_insert(0) += 1;
+        self.bump_count(&full);
         self.enter(scope, old_stack, CountsOnExit::CloseSubscopes(full))
+    }
+
+    /// Counts one more entry of the variable scope `name`.
+    fn bump_count(&mut self, name: &str) {
+        let next = self.counts.get(name).copied().unwrap_or(0) + 1;
+        self.set_count(name.to_string(), Some(next));
+    }
+
+    /// Sets (or with `None` clears) a counter, logging its old value while a
+    /// captured scope is open.
+    fn set_count(&mut self, key: String, count: Option<u64>) {
+        let old = match count {
+            Some(c) => self.counts.insert(key.clone(), c),
+            None => self.counts.remove(&key),
+        };
+        if self.restoring > 0 {
+            self.undo.push((key, old));
+        }
     }
 
     fn enter(&mut self, scope: VariableScope, old_stack: String, counts: CountsOnExit) -> VariableScope {
