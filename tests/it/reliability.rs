@@ -315,3 +315,18 @@ fn clear_ops_frees_op_names_and_keeps_variables_and_their_scopes() {
         assert_eq!(graph.clear_ops(), 2);
     }
 }
+
+#[test]
+fn window_arithmetic_that_would_overflow_is_refused() {
+    use varscope::kernels::Window;
+    use varscope::ops::Padding;
+    assert!(Window::new("conv2d", "height", 10, usize::MAX, 3, Padding::Same).is_err());
+    assert!(Window::new("conv2d", "height", 10, 3, usize::MAX, Padding::Same).is_ok());
+    let graph = Graph::new();
+    let cx = graph.scope();
+    let x = cx.constant(Value::filled(DType::F32, &[1, 4, 4, 1], 1.0)).unwrap();
+    let err = cx.max_pool(&x, [usize::MAX, 2], [1, 1], Padding::Same).unwrap_err();
+    assert!(err.to_string().contains("op `MaxPool`"), "{err}");
+    let w = cx.constant(Value::filled(DType::F32, &[1, 1, 1, 1], 1.0)).unwrap();
+    assert_eq!(cx.conv2d(&x, &w, [usize::MAX, 1], Padding::Same).unwrap().shape(), &[1, 1, 4, 1]);
+}

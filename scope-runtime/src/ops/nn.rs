@@ -25,48 +25,19 @@ pub(crate) struct Window {
     pub(crate) padding: Padding,
 }
 
-/// TensorFlow's output size for one spatial axis, if the window fits:
-/// within the input for VALID, and with a padding that cannot overflow (nor
-/// exceed the window) for SAME.
-fn out_size(input: usize, k: usize, stride: usize, padding: Padding) -> Option<usize> {
-    match padding {
-        Padding::Valid => (input >= k).then(|| (input - k) / stride + 1),
-        Padding::Same => {
-            let out = input.div_ceil(stride);
-            out.saturating_sub(1).checked_mul(stride)?.checked_add(k)?.checked_add(input)?;
-            Some(out)
-        }
-    }
-}
-
 impl Window {
     /// Checks that the window fits an NHWC input of shape `x` (`other` is
-    /// the second shape named in errors); returns the input's channels.
+    /// the second shape named in errors) with the kernels' one window
+    /// validator, [`kernels::Window`](crate::kernels::Window); returns the
+    /// input's channels.
     fn geometry(&self, op: &'static str, node: &str, x: &[usize], other: &[usize]) -> Result<usize> {
         if x.len() != 4 {
             return Err(shapes_error(op, node, x, other, "the input must be of rank 4 (NHWC)"));
         }
-        if self.stride.contains(&0) || self.k.contains(&0) {
-            return Err(op_error(op, node, "strides and window sizes must be at least 1"));
+        for (axis, dim) in [(0, "height"), (1, "width")] {
+            crate::kernels::Window::new(op, dim, x[axis + 1], self.k[axis], self.stride[axis], self.padding)
+                .map_err(|e| e.into_error(op, node, x, other))?;
         }
-        let rows = out_size(x[1], self.k[0], self.stride[0], self.padding);
-        let cols = out_size(x[2], self.k[1], self.stride[1], self.padding);
-        let (Some(_), Some(_)) = (rows, cols) else {
-            let fix = match self.padding {
-                Padding::Valid => "use SAME padding or a larger input",
-                Padding::Same => "use a window no larger than the input",
-            };
-            return Err(shapes_error(
-                op,
-                node,
-                x,
-                other,
-                format!(
-                    "a {}x{} window with strides {:?} does not fit with {:?} padding: {fix}",
-                    self.k[0], self.k[1], self.stride, self.padding
-                ),
-            ));
-        };
         Ok(x[3])
     }
 }
