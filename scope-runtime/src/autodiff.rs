@@ -17,17 +17,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result, fmt_shape};
 use crate::graph::Graph;
-use crate::ops::{Op, grad, output_index};
+use crate::ops::{grad, output_index};
+use crate::record::Recorded;
 use crate::tensor::{Tensor, Value};
 use crate::variable::Variable;
-
-/// What an op node keeps for its gradient.
-#[derive(Debug, Clone)]
-pub(crate) struct Recorded {
-    pub(crate) op: Op,
-    pub(crate) inputs: Vec<Value>,
-    pub(crate) outputs: Vec<Value>,
-}
 
 /// A node of the backward pass: its inputs and its record.
 struct Step {

@@ -4,14 +4,13 @@
 //! trainable collections), the set of names in use (op names and name scopes
 //! share it, compared case-insensitively), the recorded nodes and the seeded
 //! RNG that random initializers draw from. It is a cheap handle (`Arc`),
-//! `Send + Sync`; each thread works through its own [`Scope`].
+//! `Send + Sync`; each thread works through its own [`Scope`](crate::Scope).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, Result};
 use crate::name;
-use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
 use crate::variable::Variable;
 
@@ -23,7 +22,7 @@ pub(crate) struct Node {
     /// What reverse-mode autodiff needs to differentiate the op: its kind and
     /// attributes plus the input and output values it saw. `None` for
     /// variables (leaves).
-    pub(crate) grad: Option<Box<crate::autodiff::Recorded>>,
+    pub(crate) grad: Option<Box<crate::record::Recorded>>,
 }
 
 /// A read-only description of a recorded node, for inspection and export.
@@ -119,7 +118,7 @@ impl GraphState {
     /// and returns its output tensor.
     pub(crate) fn add_node(
         &mut self,
-        graph: std::sync::Weak<GraphInner>,
+        graph: crate::tensor::GraphRef,
         name: String,
         op_type: &'static str,
         inputs: Vec<Tensor>,
@@ -235,7 +234,7 @@ impl GraphState {
     /// Refuses an input of another graph, or an op output removed by
     /// [`Graph::clear_ops`]; `op` names the op (`op \`foo/add\` (AddV2)`).
     pub(crate) fn check_input(&self, graph: &Graph, op: &str, t: &Tensor) -> Result<()> {
-        if !std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&graph.inner)) {
+        if !graph.owns(t) {
             return Err(Error::ForeignTensor { op: op.to_string(), tensor: t.name().to_string() });
         }
         if t.origin() == Origin::Op && t.epoch() != self.epoch {
@@ -347,12 +346,6 @@ impl Graph {
         self.inner.seed
     }
 
-    /// A fresh per-thread context at the root variable scope and root name
-    /// scope, with its own `default_name` counters.
-    pub fn scope(&self) -> Scope {
-        Scope::new(self.clone())
-    }
-
     /// Every variable, in creation order (TF's `global_variables()`).
     pub fn global_variables(&self) -> Vec<Variable> {
         self.state().globals.clone()
@@ -393,13 +386,14 @@ impl Graph {
     }
 
     /// A weak handle for the tensors this graph makes (see `TensorInner::graph`).
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<GraphInner> {
-        Arc::downgrade(&self.inner)
+    pub(crate) fn downgrade(&self) -> crate::tensor::GraphRef {
+        let weak: std::sync::Weak<GraphInner> = Arc::downgrade(&self.inner);
+        weak
     }
 
     /// Whether `t` was made by this graph.
     pub(crate) fn owns(&self, t: &Tensor) -> bool {
-        std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&self.inner))
+        std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&self.inner) as *const ())
     }
 
     /// The `get_variable` store, for reading.

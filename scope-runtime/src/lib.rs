@@ -42,8 +42,10 @@ mod name;
 pub mod ops;
 mod private;
 mod proto;
+mod record;
 mod regularizer;
 mod scope;
+mod store;
 mod tensor;
 mod variable;
 #[doc(hidden)]
@@ -59,9 +61,10 @@ pub use graph::{Graph, NodeInfo};
 pub use init::{Init, Scalar};
 pub use manifest::Manifest;
 pub use regularizer::Regularizer;
-pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
+pub use scope::{Scope, ScopeGuard, VarScope, VarSpec, VariableScope};
+pub use store::Reuse;
 pub use tensor::{MAX_ELEMENTS, Tensor, Value};
-pub use variable::{VarSpec, Variable};
+pub use variable::Variable;
 
 /// The names most programs need, for `use varscope::prelude::*`.
 pub mod prelude {

@@ -28,44 +28,9 @@ use crate::error::{Error, Result};
 use crate::graph::{Graph, GraphState};
 use crate::init::Init;
 use crate::regularizer::Regularizer;
-use crate::tensor::Origin;
-use crate::variable::{VarSpec, Variable};
-
-/// Whether `get_variable` creates, reuses, or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Reuse {
-    /// Create only: asking for an existing variable is an error (TF's
-    /// `reuse=False`). As a scope option it means "inherit".
-    #[default]
-    CreateOnly,
-    /// Reuse only: asking for a missing variable is an error (TF's `reuse=True`).
-    ReuseOnly,
-    /// Create the variable if it is missing, else reuse it (TF's `AUTO_REUSE`).
-    Auto,
-}
-
-impl Reuse {
-    /// TF's spelling of the flag: `false`, `true` or `auto`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reuse::CreateOnly => "false",
-            Reuse::ReuseOnly => "true",
-            Reuse::Auto => "auto",
-        }
-    }
-
-    fn to_u8(self) -> u8 {
-        self as u8
-    }
-
-    fn from_u8(x: u8) -> Reuse {
-        match x {
-            1 => Reuse::ReuseOnly,
-            2 => Reuse::Auto,
-            _ => Reuse::CreateOnly,
-        }
-    }
-}
+use crate::store::Reuse;
+use crate::store::{add_variable, create_variable, reuse_found};
+use crate::variable::Variable;
 
 struct VariableScopeInner {
     name: String,
@@ -367,6 +332,15 @@ impl std::fmt::Debug for Scope {
     }
 }
 
+impl Graph {
+    /// A fresh per-thread context at the root variable scope and root name
+    /// scope, with its own `default_name` counters. (Defined here, with the
+    /// scope, so the graph needs nothing above it.)
+    pub fn scope(&self) -> Scope {
+        Scope::new(self.clone())
+    }
+}
+
 impl Scope {
     pub(crate) fn new(graph: Graph) -> Scope {
         Scope {
@@ -637,7 +611,7 @@ impl Scope {
         // threads do not wait for one another.
         let found = graph.store().get(&full).cloned();
         if let Some(found) = found {
-            return reuse_found(full, reuse, &spec, dtype, found);
+            return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
         }
         if reuse == Reuse::ReuseOnly {
             let suggestion = graph.state().suggest(&full);
@@ -655,7 +629,7 @@ impl Scope {
             // Another thread may have created it since the lookup above.
             let found = graph.store().get(&full).cloned();
             if let Some(found) = found {
-                return reuse_found(full, reuse, &spec, dtype, found);
+                return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
             }
             let var = create_variable(&mut g, &graph, "", &full, &shape, dtype, init, spec.trainable)?;
             graph.store_mut().insert(full.clone(), var.clone());
@@ -772,108 +746,91 @@ impl Scope {
     }
 }
 
-/// The reusing answer of `get_variable` for the existing variable `found`.
-fn reuse_found(full: String, reuse: Reuse, spec: &VarSpec, dtype: DType, found: Variable) -> Result<Variable> {
-    if reuse == Reuse::CreateOnly {
-        return Err(Error::AlreadyExists { name: full });
-    }
-    if let Some(shape) = &spec.shape
-        && shape.as_slice() != found.shape()
-    {
-        return Err(Error::ShapeMismatch { name: full, requested: shape.clone(), found: found.shape().to_vec() });
-    }
-    if dtype != found.dtype() {
-        return Err(Error::DTypeMismatch { name: full, requested: dtype, found: found.dtype() });
-    }
-    Ok(found)
+/// What `get_variable` (or a plain `variable`) is asked for.
+///
+/// A shape is needed to create a variable; without one, `get_variable` only
+/// looks an existing variable up. Shapes convert directly:
+///
+/// ```
+/// use varscope::{DType, Init, VarSpec};
+/// let spec: VarSpec = [5, 5, 32, 32].into();
+/// let spec = VarSpec::new().shape([32]).init(Init::constant(0.0)).dtype(DType::F32);
+/// # let _ = spec;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarSpec {
+    pub(crate) shape: Option<Vec<usize>>,
+    pub(crate) dtype: Option<DType>,
+    pub(crate) init: Option<Init>,
+    pub(crate) regularizer: Option<Regularizer>,
+    pub(crate) trainable: bool,
 }
 
-/// Creates a variable named by the name scope `name` opened at `stack`; its
-/// random values come from the stream of (graph seed, its full name).
-#[allow(clippy::too_many_arguments)]
-fn create_variable(
-    g: &mut GraphState,
-    graph: &Graph,
-    stack: &str,
-    name: &str,
-    shape: &[usize],
-    dtype: DType,
-    init: Init,
-    trainable: bool,
-) -> Result<Variable> {
-    if crate::tensor::checked_len(shape).is_none() {
-        // Refused before any name is taken: nothing of it reaches the graph.
-        let full = if stack.is_empty() { name.to_string() } else { format!("{stack}/{name}") };
-        return Err(crate::tensor::too_large(&format!("variable `{full}`"), shape));
-    }
-    let names = g.variable_names(stack, name)?;
-    let label = names.label(name).to_string();
-    let mut rng = crate::init::stream(graph.seed(), &label);
-    let value = init.build(&label, shape, dtype, &mut rng)?;
-    let var = add_variable(g, graph, &names, trainable, value)?;
-    // The ops TF's initializer made inside `<variable>/Initializer/` take their names.
-    let (scope, inner) = crate::init::helper_names(&init, shape.iter().product());
-    let inner_stack = match scope {
-        Some(scope) => g.unique_name(&names.init_stack, scope),
-        None => names.init_stack,
-    };
-    for op in inner {
-        g.unique_name(&inner_stack, op);
-    }
-    Ok(var)
-}
-
-/// The names TF's `RefVariable._init_from_args` takes for a new variable,
-/// before its initial value is built.
-pub(crate) struct VariableNames {
-    /// The variable's name scope (`foo/v`; empty for the name `""`).
-    var_stack: String,
-    /// What the variable's name scope returned (`foo/v/`, or `""`).
-    returned: String,
-    /// `<variable>/Initializer`.
-    init_stack: String,
-}
-
-impl VariableNames {
-    /// The name the variable is known by in messages and streams.
-    fn label<'a>(&'a self, name: &'a str) -> &'a str {
-        if self.var_stack.is_empty() { name } else { &self.var_stack }
+impl Default for VarSpec {
+    fn default() -> VarSpec {
+        VarSpec::new()
     }
 }
 
-impl GraphState {
-    /// Opens the name scope `name` at `stack` (taken even if a later step
-    /// fails) and `<name>/Initializer` inside it.
-    pub(crate) fn variable_names(&mut self, stack: &str, name: &str) -> Result<VariableNames> {
-        let (var_stack, returned) = self.name_scope(stack, name)?;
-        let (init_stack, _) = self.name_scope(&var_stack, "Initializer")?;
-        Ok(VariableNames { var_stack, returned, init_stack })
+impl VarSpec {
+    /// No shape (a lookup), the scope's dtype and initializer, trainable.
+    pub fn new() -> VarSpec {
+        VarSpec { shape: None, dtype: None, init: None, regularizer: None, trainable: true }
+    }
+
+    /// A lookup of an existing variable: same as [`VarSpec::new`].
+    pub fn lookup() -> VarSpec {
+        VarSpec::new()
+    }
+
+    /// Sets the shape.
+    pub fn shape(mut self, shape: impl AsRef<[usize]>) -> VarSpec {
+        self.shape = Some(shape.as_ref().to_vec());
+        self
+    }
+
+    /// Sets the dtype (default: the scope's, else `float32`).
+    pub fn dtype(mut self, dtype: DType) -> VarSpec {
+        self.dtype = Some(dtype);
+        self
+    }
+
+    /// Sets the initializer (default: the scope's, else TF's default).
+    pub fn init(mut self, init: Init) -> VarSpec {
+        self.init = Some(init);
+        self
+    }
+
+    /// Sets the regularizer run when `get_variable` creates the variable (default: the
+    /// scope's); see [`Regularizer`].
+    pub fn regularizer(mut self, regularizer: Regularizer) -> VarSpec {
+        self.regularizer = Some(regularizer);
+        self
+    }
+
+    /// Whether the variable joins the trainable collection (default `true`).
+    pub fn trainable(mut self, trainable: bool) -> VarSpec {
+        self.trainable = trainable;
+        self
     }
 }
 
-/// Adds the node of a variable whose names `names` took, and its helper names.
-fn add_variable(
-    g: &mut GraphState,
-    graph: &Graph,
-    names: &VariableNames,
-    trainable: bool,
-    value: crate::Value,
-) -> Result<Variable> {
-    // `variable_op_v2(name=returned)`: an empty scope (name `""`) names the
-    // node by its op type at the root.
-    let node = if names.returned.is_empty() { g.name_scope("", "VariableV2")?.0 } else { names.var_stack.clone() };
-    g.check_new_node(&node)?;
-    let tensor = g.add_node(graph.downgrade(), node, "VariableV2", Vec::new(), Origin::Variable { trainable }, value);
-    // `Assign` and `read` are made in the variable's name scope (the root
-    // for name `""`), like any op there.
-    g.unique_name(&names.var_stack, "Assign");
-    g.unique_name(&names.var_stack, "read");
-    let var = Variable { tensor };
-    g.globals.push(var.clone());
-    if trainable {
-        g.trainables.push(var.clone());
+impl<const N: usize> From<[usize; N]> for VarSpec {
+    fn from(shape: [usize; N]) -> VarSpec {
+        VarSpec::new().shape(shape)
     }
-    Ok(var)
+}
+
+impl From<&[usize]> for VarSpec {
+    fn from(shape: &[usize]) -> VarSpec {
+        VarSpec::new().shape(shape)
+    }
+}
+
+impl From<Vec<usize>> for VarSpec {
+    fn from(shape: Vec<usize>) -> VarSpec {
+        VarSpec { shape: Some(shape), ..VarSpec::new() }
+    }
 }
 
 /// An open scope; dropping it closes the scope (and anything opened inside

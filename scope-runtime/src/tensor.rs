@@ -4,6 +4,7 @@
 //! [`Value`] is fixed for op outputs; a variable's tensor holds the variable's
 //! current value, which [`Variable::assign`](crate::Variable::assign) replaces.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, RwLock, Weak};
 
@@ -11,7 +12,6 @@ use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
-use crate::graph::GraphInner;
 
 /// The most elements one value may have (2^31 - 1, TensorFlow's int32 index
 /// range). Larger shapes, and shapes whose element count overflows, are
@@ -224,12 +224,16 @@ pub(crate) enum Origin {
     Variable { trainable: bool },
 }
 
+/// A weak handle to the graph that made a tensor, without naming the graph's
+/// type (graphs sit above values); compared by address.
+pub(crate) type GraphRef = Weak<dyn Any + Send + Sync>;
+
 pub(crate) struct TensorInner {
     /// The graph that made it. A weak handle: it does not keep the graph
     /// alive, but it keeps the graph's allocation, so no later graph can have
     /// the same address while this tensor exists.
-    pub(crate) graph: Weak<GraphInner>,
-    /// [`GraphState::epoch`](crate::graph::GraphState) when it was made:
+    pub(crate) graph: GraphRef,
+    /// The graph's `clear_ops` epoch when it was made:
     /// op outputs of an earlier epoch were removed by `clear_ops`.
     pub(crate) epoch: u64,
     pub(crate) node: usize,
@@ -250,7 +254,7 @@ pub struct Tensor {
 
 impl Tensor {
     pub(crate) fn new(
-        graph: Weak<GraphInner>,
+        graph: GraphRef,
         epoch: u64,
         node: usize,
         node_name: &str,
@@ -262,7 +266,7 @@ impl Tensor {
 
     /// Output `name` (`node:i`) of node `node`.
     pub(crate) fn output(
-        graph: Weak<GraphInner>,
+        graph: GraphRef,
         epoch: u64,
         node: usize,
         name: String,
@@ -323,8 +327,8 @@ impl Tensor {
 
     /// Whether this tensor was made by the graph `graph` (also after that
     /// graph was dropped: the address is never reused while this tensor lives).
-    pub(crate) fn graph_ptr(&self) -> *const GraphInner {
-        self.inner.graph.as_ptr()
+    pub(crate) fn graph_ptr(&self) -> *const () {
+        self.inner.graph.as_ptr() as *const ()
     }
 
     pub(crate) fn epoch(&self) -> u64 {

@@ -26,10 +26,11 @@ use std::ops::{Add, Mul, Sub};
 
 use ndarray::{ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, Axis, IxDyn, LinalgScalar, NdFloat};
 
-use crate::autodiff::Recorded;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::{self, KResult};
+pub(crate) use crate::record::Op;
+use crate::record::Recorded;
 use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
 
@@ -90,44 +91,6 @@ pub(crate) enum Naming {
         /// The default name (`Const`).
         default: &'static str,
     },
-}
-
-/// What an op did, with the attributes its gradient needs.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Op {
-    Const,
-    Identity,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Relu,
-    Sigmoid,
-    Tanh,
-    Softmax,
-    LogSoftmax,
-    BiasAdd,
-    MatMul { transpose_a: bool, transpose_b: bool },
-    BatchMatMul { adj_x: bool, adj_y: bool },
-    Conv2D(nn::Window),
-    MaxPool(nn::Window),
-    AvgPool(nn::Window),
-    Sum { axes: Vec<usize>, keepdims: bool },
-    Mean { axes: Vec<usize>, keepdims: bool },
-    Max { axes: Vec<usize>, keepdims: bool },
-    Reshape,
-    Transpose { perm: Vec<usize> },
-    Concat { axis: usize },
-    Split { axis: usize },
-    Slice { begin: Vec<usize> },
-    Gather { axis: usize },
-    SigmoidXent,
-    SoftmaxXent,
 }
 
 impl Scope {

@@ -10,20 +10,13 @@
 use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix4, IxDyn};
 
 use crate::kernels::Padding;
+pub(crate) use crate::record::Window;
 
 use super::math::sigmoid;
 use super::{Elem, Float, Naming, Op, float_only, op_error, same_dtype, shapes_error, typed};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
-
-/// A sliding window over the spatial dimensions of an NHWC tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Window {
-    pub(crate) k: [usize; 2],
-    pub(crate) stride: [usize; 2],
-    pub(crate) padding: Padding,
-}
 
 impl Window {
     /// Checks that the window fits an NHWC input of shape `x` (`other` is
