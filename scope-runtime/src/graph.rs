@@ -7,7 +7,7 @@
 //! `Send + Sync`; each thread works through its own [`Scope`](crate::Scope).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::error::{Error, Result};
 use crate::name;
@@ -244,12 +244,17 @@ impl GraphState {
     }
 }
 
+/// How many locks the `get_variable` store is split over.
+const STORE_SHARDS: usize = 16;
+
 pub(crate) struct GraphInner {
     state: Mutex<GraphState>,
-    /// The `get_variable` store, keyed by full variable name (`foo/v`). Its
-    /// own lock, so reusing lookups from many threads run side by side; it is
-    /// written only with `state` held (lock order: `state`, then `store`).
-    store: RwLock<HashMap<String, Variable>>,
+    /// The `get_variable` store, keyed by full variable name (`foo/v`), in
+    /// shards by a hash of the name. Its own locks, so reusing lookups from
+    /// many threads run side by side (on different locks for different
+    /// names); written only with `state` held (lock order: `state`, then a
+    /// shard).
+    store: [RwLock<HashMap<String, Variable>>; STORE_SHARDS],
     /// The seed of every random initializer (see [`Graph::with_seed`]).
     seed: u64,
 }
@@ -335,7 +340,7 @@ impl Graph {
                     var_prefixes: HashSet::new(),
                     op_nodes: Vec::new(),
                 }),
-                store: RwLock::new(HashMap::new()),
+                store: std::array::from_fn(|_| RwLock::new(HashMap::new())),
                 seed,
             }),
         }
@@ -364,7 +369,7 @@ impl Graph {
 
     /// The variable `get_variable` created under this full name (`foo/v`).
     pub fn get_variable_by_name(&self, full_name: &str) -> Option<Variable> {
-        self.store().get(full_name).cloned()
+        self.store_get(full_name)
     }
 
     /// The recorded nodes, in creation order.
@@ -396,15 +401,25 @@ impl Graph {
         std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&self.inner) as *const ())
     }
 
-    /// The `get_variable` store, for reading.
-    pub(crate) fn store(&self) -> RwLockReadGuard<'_, HashMap<String, Variable>> {
-        // Writers insert one entry at a time: a poisoned lock is consistent.
-        self.inner.store.read().unwrap_or_else(|p| p.into_inner())
+    /// The shard of the `get_variable` store that holds `full_name`.
+    fn shard(&self, full_name: &str) -> &RwLock<HashMap<String, Variable>> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        full_name.hash(&mut h);
+        &self.inner.store[(h.finish() as usize) % STORE_SHARDS]
     }
 
-    /// The `get_variable` store, for inserting; hold `state` while calling.
-    pub(crate) fn store_mut(&self) -> RwLockWriteGuard<'_, HashMap<String, Variable>> {
-        self.inner.store.write().unwrap_or_else(|p| p.into_inner())
+    /// The variable of the store under `full_name`, taking only its shard's read lock.
+    pub(crate) fn store_get(&self, full_name: &str) -> Option<Variable> {
+        // Writers insert one entry at a time: a poisoned lock is consistent.
+        let shard = self.shard(full_name).read().unwrap_or_else(|p| p.into_inner());
+        shard.get(full_name).cloned()
+    }
+
+    /// Adds a variable to the store; hold `state` while calling.
+    pub(crate) fn store_insert(&self, full_name: String, var: Variable) {
+        let mut shard = self.shard(&full_name).write().unwrap_or_else(|p| p.into_inner());
+        shard.insert(full_name, var);
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, GraphState> {

@@ -602,14 +602,16 @@ impl Scope {
     /// name.
     pub fn get_variable(&self, name: &str, spec: impl Into<VarSpec>) -> Result<Variable> {
         let spec = spec.into();
-        let scope = self.current.clone();
+        // Borrowed, not cloned: a clone of a shared `Arc` is a write to a
+        // cache line every thread's lookups would share.
+        let scope = &self.current;
         let full = if scope.name().is_empty() { name.to_string() } else { format!("{}/{name}", scope.name()) };
         let dtype = spec.dtype.unwrap_or(scope.dtype());
         let reuse = scope.reuse();
-        let graph = self.graph.clone();
+        let graph = &self.graph;
         // The reusing path reads the store alone, so lookups from many
         // threads do not wait for one another.
-        let found = graph.store().get(&full).cloned();
+        let found = graph.store_get(&full);
         if let Some(found) = found {
             return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
         }
@@ -627,12 +629,12 @@ impl Scope {
         let var = {
             let mut g = graph.state();
             // Another thread may have created it since the lookup above.
-            let found = graph.store().get(&full).cloned();
+            let found = graph.store_get(&full);
             if let Some(found) = found {
                 return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
             }
-            let var = create_variable(&mut g, &graph, "", &full, &shape, dtype, init, spec.trainable)?;
-            graph.store_mut().insert(full.clone(), var.clone());
+            let var = create_variable(&mut g, graph, "", &full, &shape, dtype, init, spec.trainable)?;
+            graph.store_insert(full.clone(), var.clone());
             g.index_store_name(&full);
             var
         };
