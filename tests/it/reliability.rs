@@ -330,3 +330,19 @@ fn window_arithmetic_that_would_overflow_is_refused() {
     let w = cx.constant(Value::filled(DType::F32, &[1, 1, 1, 1], 1.0)).unwrap();
     assert_eq!(cx.conv2d(&x, &w, [usize::MAX, 1], Padding::Same).unwrap().shape(), &[1, 1, 4, 1]);
 }
+
+#[test]
+fn a_deep_chain_of_gluon_blocks_drops_without_recursion() {
+    let mut cx = varscope::gluon::GluonScope::new();
+    let root = cx.block("b").unwrap();
+    let mut last = root.clone();
+    for _ in 0..100_000 {
+        let next = cx.block("b").unwrap();
+        last.register_child(&next).unwrap();
+        last = next;
+    }
+    drop(last);
+    drop(cx);
+    // Recursive drops of 100,000 nested blocks overflow a test thread's stack.
+    drop(root);
+}

@@ -109,6 +109,24 @@ struct BlockInner {
     state: Mutex<BlockState>,
 }
 
+/// Drops a deep child chain without recursion: children (and saved scopes) whose last
+/// handle this is are taken apart on an explicit stack.
+impl Drop for BlockInner {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        let mut todo: Vec<Block> = std::mem::take(&mut state.children);
+        todo.extend(state.saved.take());
+        while let Some(block) = todo.pop() {
+            if let Ok(mut inner) = Arc::try_unwrap(block.inner) {
+                let state = inner.state.get_mut().unwrap_or_else(|p| p.into_inner());
+                todo.append(&mut state.children);
+                todo.extend(state.saved.take());
+                // `inner` drops here, holding no block any more.
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct BlockState {
     /// Per-hint counters for automatic prefixes of blocks created in this block's scope.
