@@ -2,14 +2,18 @@
 //!
 //! Every op goes through `Scope::record_op`, which follows TensorFlow's
 //! order of events: the name is taken first (so a refused op still uses up
-//! its name), then the inputs' dtypes are validated, then the node name is
-//! checked (valid, not a duplicate), then the value is computed (shape errors),
+//! its name), then inputs of another graph, or made before the last
+//! [`Graph::clear_ops`](crate::Graph::clear_ops), are refused, then the inputs'
+//! dtypes are validated, then the node name is checked (valid, not a
+//! duplicate), then the value is computed without the graph's lock (shape
+//! errors; an output over [`MAX_ELEMENTS`](crate::MAX_ELEMENTS) is refused),
 //! and finally the node is recorded with its inputs, the input and output
 //! values and the op's attributes, which [`Graph::gradients`](crate::Graph::gradients)
 //! differentiates.
 //!
-//! Op methods live on [`Scope`]; an explicit name is given with
-//! [`Scope::named`]. The families:
+//! Op methods live on [`Scope`] and take `&self`, so calls nest as in the TF
+//! code they port (`cx.relu(&cx.add(&cx.matmul(&x, &w)?, &b)?)`); an explicit
+//! name is given with [`Scope::named`]. The families:
 //!
 //! - `basic`: `Const`, `Identity`;
 //! - `math`: elementwise `AddV2`, `Sub`, `Mul`, `RealDiv`, `Pow` with
