@@ -15,24 +15,16 @@ use varscope::{Graph, Init, Result, Scope, Tensor, VarSpec};
 /// `relu(conv2d(input, weights) + biases)` with this scope's `weights` and
 /// `biases` (created, or reused when the scope reuses).
 fn conv_relu(cx: &mut Scope, input: &Tensor, kernel_shape: [usize; 4], bias_shape: [usize; 1]) -> Result<Tensor> {
-    let weights = cx.get_variable(
-        "weights",
-        VarSpec::new().shape(kernel_shape).init(Init::RandomNormal { mean: 0.0, stddev: 1.0 }),
-    )?;
+    let weights = cx.get_variable("weights", VarSpec::new().shape(kernel_shape).init(Init::random_normal(0.0, 1.0)))?;
     let biases = cx.get_variable("biases", VarSpec::new().shape(bias_shape).init(Init::constant(0.0)))?;
     let conv = cx.conv2d(input, &weights, [1, 1], Padding::Same)?;
-    let pre = cx.add(&conv, &biases)?;
-    cx.relu(&pre)
+    cx.relu(&cx.add(&conv, &biases)?)
 }
 
 /// Two conv-relu layers in variable scopes `conv1` and `conv2`.
 fn my_image_filter(cx: &mut Scope, input_images: &Tensor) -> Result<Tensor> {
-    let relu1 = {
-        let mut conv1 = cx.variable_scope("conv1")?;
-        conv_relu(&mut conv1, input_images, [5, 5, 32, 32], [32])?
-    };
-    let mut conv2 = cx.variable_scope("conv2")?;
-    conv_relu(&mut conv2, &relu1, [5, 5, 32, 32], [32])
+    let relu1 = conv_relu(&mut *cx.variable_scope("conv1")?, input_images, [5, 5, 32, 32], [32])?;
+    conv_relu(&mut *cx.variable_scope("conv2")?, &relu1, [5, 5, 32, 32], [32])
 }
 
 /// A deterministic 8x32x32x32 batch of images.

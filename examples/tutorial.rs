@@ -17,7 +17,7 @@ fn main() -> Result<()> {
     // Nested scopes compose like directories.
     {
         let mut foo_scope = cx.variable_scope("foo")?;
-        let mut bar = foo_scope.variable_scope("bar")?;
+        let bar = foo_scope.variable_scope("bar")?;
         println!("foo/bar/v                 -> {}", bar.get_variable("v", [1])?.name());
     }
 
@@ -61,7 +61,7 @@ fn main() -> Result<()> {
     // Name scopes name ops, not get_variable variables.
     {
         let mut foo_scope = cx.variable_scope("ops")?;
-        let mut bar = foo_scope.name_scope("bar")?;
+        let bar = foo_scope.name_scope("bar")?;
         let v = bar.get_variable("v", [1])?;
         let one = bar.constant(1.0f32)?;
         let x = bar.add(&one, &v)?;

@@ -1,13 +1,13 @@
-//! varscope: TensorFlow-style variable scopes for Rust, checked at compile time.
+#![doc = include_str!("../README.md")]
 //!
-//! This facade re-exports the runtime ([`scope_runtime`]): [`Graph`],
-//! [`Scope`], [`VarScope`], [`Variable`], [`Tensor`] and the rest. See the
-//! README for a tour.
+//! ## API map
+//!
+//! The runtime ([`scope_runtime`], re-exported here): [`Graph`], [`Scope`],
+//! [`VarScope`], [`VariableScope`], [`Variable`], [`Tensor`], [`Value`],
+//! [`Error`]; the ops are methods of [`Scope`] ([`ops`] holds their argument
+//! types); [`gluon`] is the Gluon naming style. The DSL: [`model`], [`scope!`],
+//! [`var!`], [`opaque!`]. Most programs start with `use varscope::prelude::*`.
 
 pub use scope_runtime::*;
 
 pub use scope_macros::{model, opaque, scope, var};
-
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

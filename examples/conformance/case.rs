@@ -54,3 +54,44 @@ pub fn diff(expect: &[String], got: &[String]) -> String {
     }
     out
 }
+
+/// The JSON type a step field must have.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// A string.
+    Str,
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool,
+    /// A list.
+    List,
+    /// An object.
+    Object,
+}
+
+fn kind_of(j: &Json) -> Option<Kind> {
+    match j {
+        Json::String(_) => Some(Kind::Str),
+        Json::Null => Some(Kind::Null),
+        Json::Bool(_) => Some(Kind::Bool),
+        Json::Array(_) => Some(Kind::List),
+        Json::Object(_) => Some(Kind::Object),
+        Json::Number(_) => None,
+    }
+}
+
+/// Refuses a step that is not an object, has a field not in `fields`, or a
+/// field of another JSON type than listed, instead of reading it as absent.
+pub fn check_fields(step: &Json, fields: &[(&str, &[Kind])]) -> Result<(), String> {
+    let Some(object) = step.as_object() else { return Err(format!("step {step}: a step must be an object")) };
+    for (key, value) in object {
+        let Some((_, kinds)) = fields.iter().find(|(k, _)| k == key) else {
+            return Err(format!("step {step}: unknown field `{key}`"));
+        };
+        if !kind_of(value).is_some_and(|k| kinds.contains(&k)) {
+            return Err(format!("step {step}: field `{key}` must be one of {kinds:?}"));
+        }
+    }
+    Ok(())
+}

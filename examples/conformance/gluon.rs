@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
+
+use super::case::{Kind, check_fields};
 use varscope::Error;
 use varscope::gluon::{Block, BlockSpec, GluonScope, Parameter};
 
@@ -104,7 +106,28 @@ fn save(refs: &mut Refs, step: &Json, value: Ref) {
     }
 }
 
+/// Every field a Gluon step may have, with its JSON types.
+const FIELDS: &[(&str, &[Kind])] = &[
+    ("do", &[Kind::Str]),
+    ("hint", &[Kind::Str]),
+    ("as", &[Kind::Str]),
+    ("prefix", &[Kind::Str, Kind::Null]),
+    ("block", &[Kind::Str]),
+    ("name", &[Kind::Str]),
+    ("shape", &[Kind::List]),
+    ("a", &[Kind::Str]),
+    ("b", &[Kind::Str]),
+    ("of", &[Kind::Str]),
+    ("share", &[Kind::Str]),
+    ("parent", &[Kind::Str]),
+    ("child", &[Kind::Str]),
+    ("share_all", &[Kind::Str]),
+    ("select", &[Kind::Str]),
+    ("steps", &[Kind::List]),
+];
+
 fn run_step(cx: &mut GluonScope, step: &Json, refs: &mut Refs, out: &mut Vec<String>) -> Result<(), String> {
+    check_fields(step, FIELDS)?;
     match str_field(step, "do")? {
         "block" => {
             let mut spec = BlockSpec::new(str_field(step, "hint")?);

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
+
+use super::case::{Kind, check_fields};
 use varscope::{DType, Error, Graph, Init, Reuse, Scope, Tensor, VarScope, VarSpec, Variable, VariableScope};
 
 /// A value stored by a step's `as`.
@@ -44,6 +46,27 @@ fn run_thread(graph: &Graph, steps: &[Json], refs: &mut Refs, out: &mut Vec<Stri
     Ok(())
 }
 
+/// Every field a TF step may have, with its JSON types.
+const FIELDS: &[(&str, &[Kind])] = &[
+    ("do", &[Kind::Str]),
+    ("name", &[Kind::Str, Kind::Null]),
+    ("shape", &[Kind::List]),
+    ("initializer", &[Kind::Object]),
+    ("as", &[Kind::Str]),
+    ("reuse", &[Kind::Bool, Kind::Null, Kind::Str]),
+    ("a", &[Kind::Str]),
+    ("b", &[Kind::Str]),
+    ("of", &[Kind::Str]),
+    ("scope", &[Kind::Str]),
+    ("auxiliary_name_scope", &[Kind::Bool]),
+    ("type", &[Kind::Str]),
+    ("steps", &[Kind::List]),
+    ("inputs", &[Kind::List]),
+    ("dtype", &[Kind::Str]),
+    ("default_name", &[Kind::Str]),
+    ("trainable", &[Kind::Bool]),
+];
+
 fn str_field<'a>(step: &'a Json, key: &str) -> Option<&'a str> {
     step.get(key).and_then(Json::as_str)
 }
@@ -60,6 +83,7 @@ fn run_step(
     opened: &mut Vec<bool>,
     out: &mut Vec<String>,
 ) -> Result<(), String> {
+    check_fields(step, FIELDS)?;
     let kind = str_field(step, "do").ok_or("a step without `do`")?;
     let save = |refs: &mut Refs, r: Ref| {
         if let Some(name) = str_field(step, "as") {

@@ -122,6 +122,13 @@ fn check_bounds(
     }
 }
 
+/// The strides kept for a view: the stride of a dimension of extent 1 (or 0) is never used to
+/// reach an element, so `check_bounds` cannot bound it; it is set to 0, so every stride handed
+/// to `gemm` is bounded by the view's last index.
+fn normalised(rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> (usize, usize) {
+    (if rows <= 1 { 0 } else { row_stride }, if cols <= 1 { 0 } else { col_stride })
+}
+
 impl<'a, T: Element> MatRef<'a, T> {
     /// A general strided view; rows may overlap (the data is only read).
     pub fn new(
@@ -133,6 +140,7 @@ impl<'a, T: Element> MatRef<'a, T> {
         col_stride: usize,
     ) -> Result<Self, GemmError> {
         check_bounds(data.len(), offset, rows, cols, row_stride, col_stride)?;
+        let (row_stride, col_stride) = normalised(rows, cols, row_stride, col_stride);
         Ok(Self { data, offset, rows, cols, row_stride, col_stride })
     }
 
@@ -186,6 +194,7 @@ impl<'a, T: Element> MatMut<'a, T> {
                  element its own slot"
             )));
         }
+        let (row_stride, col_stride) = normalised(rows, cols, row_stride, col_stride);
         Ok(Self { data, offset, rows, cols, row_stride, col_stride })
     }
 
@@ -250,10 +259,13 @@ pub fn gemm<T: Element>(
         Parallelism::Sequential => gemm::Parallelism::None,
         Parallelism::Threads(t) => gemm::Parallelism::Rayon(t),
     };
-    // All strides were checked to fit `isize` by `check_bounds` (every product is at most the last index).
+    // Every stride fits `isize`: a stride of a dimension of extent > 1 times at least 1 is at most
+    // the last index, which `check_bounds` proved is at most `isize::MAX`; the others are 0
+    // (`normalised`).
     let is = |s: usize| s as isize;
     // SAFETY: `check_bounds` proved that every element `offset + i*rs + j*cs` (i < rows, j < cols)
-    // of the three views lies inside its slice; `MatMut::new` proved the destination's elements are
+    // of the three views lies inside its slice, and no stride reaches past it (unit dimensions
+    // have stride 0); `MatMut::new` proved the destination's elements are
     // distinct; the borrow checker guarantees `dst` does not alias `lhs`/`rhs`; dimensions agree
     // (checked above) and are non-zero. `gemm` reads `dst` only when `read_dst` is true.
     #[allow(unsafe_code)]
@@ -286,6 +298,20 @@ pub fn gemm<T: Element>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_dimension_strides_are_normalised() {
+        // A 1x2 times 2x1 product whose unit dimensions carry absurd strides.
+        let (a, b) = ([1.0f64, 2.0], [3.0f64, 4.0]);
+        let lhs = MatRef::new(&a, 0, 1, 2, usize::MAX, 1).unwrap();
+        let rhs = MatRef::new(&b, 0, 2, 1, 1, usize::MAX).unwrap();
+        assert_eq!((lhs.row_stride, rhs.col_stride), (0, 0));
+        let mut c = [0.0f64];
+        let dst = MatMut::new(&mut c, 0, 1, 1, usize::MAX, usize::MAX).unwrap();
+        assert_eq!((dst.row_stride, dst.col_stride), (0, 0));
+        gemm(dst, lhs, rhs, 1.0, None, Parallelism::Sequential).unwrap();
+        assert_eq!(c, [11.0]);
+    }
 
     fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
         let mut c = vec![0.0; m * n];

@@ -17,17 +17,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result, fmt_shape};
 use crate::graph::Graph;
-use crate::ops::{Op, grad, output_index};
+use crate::ops::{grad, output_index};
+use crate::record::Recorded;
 use crate::tensor::{Tensor, Value};
 use crate::variable::Variable;
-
-/// What an op node keeps for its gradient.
-#[derive(Debug, Clone)]
-pub(crate) struct Recorded {
-    pub(crate) op: Op,
-    pub(crate) inputs: Vec<Value>,
-    pub(crate) outputs: Vec<Value>,
-}
 
 /// A node of the backward pass: its inputs and its record.
 struct Step {
@@ -40,8 +33,8 @@ fn add_values(a: &Value, b: &Value) -> Result<Value> {
     match (a, b) {
         (Value::F32(x), Value::F32(y)) if x.shape() == y.shape() => Ok(Value::F32((x + y).into_shared())),
         (Value::F64(x), Value::F64(y)) if x.shape() == y.shape() => Ok(Value::F64((x + y).into_shared())),
-        _ => Err(Error::invalid(format!(
-            "internal error: cannot sum gradients of shapes {} and {}",
+        _ => Err(Error::internal(format!(
+            "cannot sum gradients of shapes {} and {}",
             fmt_shape(a.shape()),
             fmt_shape(b.shape())
         ))),
@@ -55,7 +48,7 @@ impl Graph {
     /// on gets zeros (TF would give `None`).
     ///
     /// ```
-    /// use scope_runtime::{Graph, Init, VarSpec};
+    /// use varscope::{Graph, Init, VarSpec};
     /// let graph = Graph::new();
     /// let mut cx = graph.scope();
     /// let w = cx.get_variable("w", VarSpec::new().shape([]).init(Init::constant(3.0)))?;
@@ -64,14 +57,16 @@ impl Graph {
     /// let loss = cx.add(&sq, &w)?;
     /// let grads = graph.gradients(&loss, &[&w])?;
     /// assert_eq!(grads[0].to_f64_vec(), vec![7.0]);
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn gradients(&self, loss: &Tensor, wrt: &[&Tensor]) -> Result<Vec<Value>> {
         let loss_name = loss.name();
-        if loss.graph_id() != self.id() || wrt.iter().any(|t| t.graph_id() != self.id()) {
-            return Err(Error::invalid(format!(
-                "gradients of `{loss_name}`: the loss and every tensor to differentiate by must belong to this graph"
-            )));
+        {
+            let state = self.state();
+            let what = format!("gradients of `{loss_name}`");
+            for t in std::iter::once(loss).chain(wrt.iter().copied()) {
+                state.check_input(self, &what, t)?;
+            }
         }
         if loss.value().len() != 1 || !loss.dtype().is_float() {
             return Err(Error::invalid(format!(
@@ -171,6 +166,12 @@ impl Graph {
     /// (TF's `ApplyGradientDescent`); `grad` must have the variable's dtype
     /// and shape.
     pub fn apply_gradient_descent(&self, var: &Variable, learning_rate: f64, grad: &Value) -> Result<()> {
+        if !self.owns(var) {
+            return Err(Error::ForeignTensor {
+                op: "apply_gradient_descent".to_string(),
+                tensor: var.name().to_string(),
+            });
+        }
         if grad.dtype() != var.dtype() || grad.shape() != var.shape() {
             return Err(Error::invalid(format!(
                 "cannot apply a {} gradient of shape {} to variable `{}` ({} of shape {}): \
@@ -199,12 +200,15 @@ impl Graph {
         var.assign(next)
     }
 
-    /// Differentiates `loss` with respect to every trainable variable and
-    /// takes one gradient-descent step on each (TF's
+    /// Differentiates `loss` with respect to every trainable float variable
+    /// and takes one gradient-descent step on each (TF's
     /// `GradientDescentOptimizer(learning_rate).minimize(loss)`). Returns the
-    /// gradients, in the order of [`Graph::trainable_variables`].
+    /// gradients, in the order of [`Graph::trainable_variables`] without the
+    /// integer ones (an `int32` step counter is trainable by default, and TF
+    /// skips it too).
     pub fn minimize(&self, loss: &Tensor, learning_rate: f64) -> Result<Vec<Value>> {
-        let vars = self.trainable_variables();
+        let mut vars = self.trainable_variables();
+        vars.retain(|v| v.dtype().is_float());
         let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
         let grads = self.gradients(loss, &wrt)?;
         for (v, g) in vars.iter().zip(&grads) {

@@ -27,7 +27,7 @@ impl DType {
     /// Parses TensorFlow's name of a dtype.
     ///
     /// ```
-    /// use scope_runtime::DType;
+    /// use varscope::DType;
     /// assert_eq!(DType::from_name("float64"), Some(DType::F64));
     /// assert_eq!(DType::from_name("complex64"), None);
     /// ```

@@ -22,7 +22,21 @@ pub(crate) fn fmt_shape(shape: &[usize]) -> String {
 }
 
 /// Everything the runtime refuses to do.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// `Debug` prints the same sentence as `Display`, so a `fn main() -> Result<()>`
+/// that fails shows what went wrong and what to do:
+///
+/// ```
+/// use varscope::Graph;
+/// let graph = Graph::new();
+/// let mut cx = graph.scope();
+/// cx.get_variable("v", [1])?;
+/// let err = cx.get_variable("v", [1]).unwrap_err();
+/// assert_eq!(format!("{err:?}"), err.to_string());
+/// assert!(format!("{err:?}").starts_with("variable `v` already exists, disallowed"));
+/// # Ok::<(), varscope::Error>(())
+/// ```
+#[derive(Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A non-reusing scope asked for a variable that already exists.
@@ -120,6 +134,34 @@ pub enum Error {
         /// Dtype of the second input.
         rhs: DType,
     },
+    /// An op (or gradient step) got a tensor or variable made by another graph.
+    #[error(
+        "{op}: `{tensor}` belongs to another graph: build every input in the graph of the scope \
+         that runs the op"
+    )]
+    ForeignTensor {
+        /// The op, such as ``op `foo/add` (AddV2)``.
+        op: String,
+        /// The name of the foreign tensor.
+        tensor: String,
+    },
+    /// An op got a tensor whose op `Graph::clear_ops` removed.
+    #[error(
+        "{op}: `{tensor}` was made before the last `clear_ops`, which removed its op: \
+         build it again after clearing (variables stay valid)"
+    )]
+    StaleTensor {
+        /// The op, such as ``op `foo/add` (AddV2)``.
+        op: String,
+        /// The name of the stale tensor.
+        tensor: String,
+    },
+    /// A bug in the runtime itself, never the caller's input.
+    #[error("internal error in varscope: {message}; please report it with the code that caused it")]
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
     /// `pop_scope` was called with no scope open.
     #[error("no scope is open: every `pop_scope` must match a successful `push_*_scope`")]
     NoOpenScope,
@@ -206,6 +248,8 @@ pub enum ErrorKind {
     InvalidRegex,
     /// A Gluon block scope was ended twice (it was entered again while open).
     ReenteredScope,
+    /// A bug in the runtime ([`Error::Internal`]).
+    Internal,
 }
 
 impl ErrorKind {
@@ -221,6 +265,7 @@ impl ErrorKind {
             ErrorKind::DuplicateName => "duplicate_name",
             ErrorKind::InvalidRegex => "invalid_regex",
             ErrorKind::ReenteredScope => "reentered_scope",
+            ErrorKind::Internal => "internal",
         }
     }
 }
@@ -243,7 +288,10 @@ impl Error {
             Error::InvalidArgument { .. }
             | Error::IncompatibleShapes { .. }
             | Error::IncompatibleDTypes { .. }
-            | Error::NoOpenScope => ErrorKind::InvalidArgument,
+            | Error::NoOpenScope
+            | Error::ForeignTensor { .. }
+            | Error::StaleTensor { .. } => ErrorKind::InvalidArgument,
+            Error::Internal { .. } => ErrorKind::Internal,
             Error::GluonShapeMismatch { .. } => ErrorKind::ShapeMismatch,
             Error::DuplicateName { .. } => ErrorKind::DuplicateName,
             Error::InvalidRegex { .. } => ErrorKind::InvalidRegex,
@@ -254,5 +302,16 @@ impl Error {
 
     pub(crate) fn invalid(message: impl Into<String>) -> Error {
         Error::InvalidArgument { message: message.into() }
+    }
+
+    /// A bug of the runtime, reported instead of a panic.
+    pub(crate) fn internal(message: impl Into<String>) -> Error {
+        Error::Internal { message: message.into() }
+    }
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }

@@ -4,17 +4,13 @@
 //! trainable collections), the set of names in use (op names and name scopes
 //! share it, compared case-insensitively), the recorded nodes and the seeded
 //! RNG that random initializers draw from. It is a cheap handle (`Arc`),
-//! `Send + Sync`; each thread works through its own [`Scope`].
+//! `Send + Sync`; each thread works through its own [`Scope`](crate::Scope).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
-
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::error::{Error, Result};
 use crate::name;
-use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
 use crate::variable::Variable;
 
@@ -26,7 +22,7 @@ pub(crate) struct Node {
     /// What reverse-mode autodiff needs to differentiate the op: its kind and
     /// attributes plus the input and output values it saw. `None` for
     /// variables (leaves).
-    pub(crate) grad: Option<Box<crate::autodiff::Recorded>>,
+    pub(crate) grad: Option<Box<crate::record::Recorded>>,
 }
 
 /// A read-only description of a recorded node, for inspection and export.
@@ -49,12 +45,26 @@ pub(crate) struct GraphState {
     pub(crate) nodes: BTreeMap<usize, Node>,
     /// The index the next node gets.
     next_node: usize,
-    /// The `get_variable` store, keyed by full variable name (`foo/v`).
-    pub(crate) store: HashMap<String, Variable>,
+    /// The full names of the `get_variable` store by their last component
+    /// (`v` -> `foo/v`, `bar/v`), for "did you mean" without a scan.
+    leaves: HashMap<String, BTreeSet<String>>,
     pub(crate) globals: Vec<Variable>,
     pub(crate) trainables: Vec<Variable>,
     pub(crate) regularization_losses: Vec<Tensor>,
-    pub(crate) rng: ChaCha8Rng,
+    /// How many times [`Graph::clear_ops`] ran: op outputs of an earlier
+    /// epoch are refused as inputs.
+    pub(crate) epoch: u64,
+    /// Lower-cased node names taken by ops that are being computed and not
+    /// yet recorded; `clear_ops` keeps them, so no other op gets them.
+    in_flight: HashMap<String, usize>,
+    /// Lower-cased names whose use count changed since the last `clear_ops`
+    /// (and the name scopes new variables sit in): all it has to look at.
+    touched: Vec<String>,
+    /// Lower-cased node names of the variables, and every name scope above one.
+    var_names: HashSet<String>,
+    var_prefixes: HashSet<String>,
+    /// Indices of the op nodes recorded since the last `clear_ops`.
+    op_nodes: Vec<usize>,
 }
 
 impl GraphState {
@@ -64,6 +74,7 @@ impl GraphState {
         let base_key = name.to_lowercase();
         let mut i = self.names_in_use.get(&base_key).copied().unwrap_or(0);
         self.names_in_use.insert(base_key.clone(), i + 1);
+        self.touched.push(base_key.clone());
         if i == 0 {
             return name;
         }
@@ -72,7 +83,8 @@ impl GraphState {
             key = format!("{base_key}_{i}");
             i += 1;
         }
-        self.names_in_use.insert(key, 1);
+        self.names_in_use.insert(key.clone(), 1);
+        self.touched.push(key);
         format!("{name}_{}", i - 1)
     }
 
@@ -106,7 +118,7 @@ impl GraphState {
     /// and returns its output tensor.
     pub(crate) fn add_node(
         &mut self,
-        graph_id: u64,
+        graph: crate::tensor::GraphRef,
         name: String,
         op_type: &'static str,
         inputs: Vec<Tensor>,
@@ -115,8 +127,18 @@ impl GraphState {
     ) -> Tensor {
         let index = self.next_node;
         self.next_node += 1;
-        let output = Tensor::new(graph_id, index, &name, origin, value);
+        let output = Tensor::new(graph, self.epoch, index, &name, origin, value);
         self.node_index.insert(name.clone(), index);
+        if op_type == "VariableV2" {
+            let key = name.to_lowercase();
+            for (i, _) in key.match_indices('/') {
+                self.var_prefixes.insert(key[..i].to_string());
+                self.touched.push(key[..i].to_string());
+            }
+            self.var_names.insert(key);
+        } else {
+            self.op_nodes.push(index);
+        }
         self.nodes.insert(index, Node { name, op_type, inputs, grad: None });
         output
     }
@@ -125,45 +147,123 @@ impl GraphState {
     /// nodes or emptied name scopes used; returns how many nodes went.
     pub(crate) fn clear_ops(&mut self) -> usize {
         let before = self.nodes.len();
-        self.nodes.retain(|_, n| n.op_type == "VariableV2");
-        let nodes = &self.nodes;
-        self.node_index.retain(|_, i| nodes.contains_key(i));
-        // A variable keeps its own name and every helper name below it
-        // (`v/Assign`, `v/read`, `v/Initializer/...`), plus the name scopes
-        // it sits in; every other name becomes free again.
-        let kept: std::collections::HashSet<String> = self.nodes.values().map(|n| n.name.to_lowercase()).collect();
-        let under_kept = |k: &str| kept.contains(k) || k.match_indices('/').any(|(i, _)| kept.contains(&k[..i]));
-        self.names_in_use.retain(|k, _| under_kept(k));
-        for name in &kept {
-            for (i, _) in name.match_indices('/') {
-                self.names_in_use.entry(name[..i].to_string()).or_insert(1);
+        for index in std::mem::take(&mut self.op_nodes) {
+            if let Some(node) = self.nodes.remove(&index) {
+                self.node_index.remove(&node.name);
             }
         }
+        self.epoch += 1;
+        // A variable keeps its own name and every helper name below it
+        // (`v/Assign`, `v/read`, `v/Initializer/...`), and the name scopes it
+        // sits in keep one use; so does an op another thread is computing
+        // right now. Every other name becomes free again. Only names touched
+        // since the last clear can change, so only they are looked at.
+        let in_flight: HashSet<&str> = self.in_flight.keys().map(String::as_str).collect();
+        let mut in_flight_prefixes: HashSet<String> = HashSet::new();
+        for k in &in_flight {
+            for (i, _) in k.match_indices('/') {
+                in_flight_prefixes.insert(k[..i].to_string());
+            }
+        }
+        let kept = |k: &str| self.var_names.contains(k) || in_flight.contains(k);
+        let under_kept = |k: &str| kept(k) || k.match_indices('/').any(|(i, _)| kept(&k[..i]));
+        let under_in_flight =
+            |k: &str| in_flight.contains(k) || k.match_indices('/').any(|(i, _)| in_flight.contains(&k[..i]));
+        let touched: HashSet<String> = std::mem::take(&mut self.touched).into_iter().collect();
+        let mut still = Vec::new();
+        let mut changes = Vec::new();
+        for k in touched {
+            if under_kept(&k) {
+                // Unchanged.
+            } else if self.var_prefixes.contains(&k) || in_flight_prefixes.contains(&k) {
+                changes.push((k.clone(), Some(1)));
+            } else {
+                changes.push((k.clone(), None));
+            }
+            if under_in_flight(&k) || in_flight_prefixes.contains(&k) {
+                still.push(k);
+            }
+        }
+        for (k, count) in changes {
+            match count {
+                Some(c) => {
+                    self.names_in_use.insert(k, c);
+                }
+                None => {
+                    self.names_in_use.remove(&k);
+                }
+            }
+        }
+        for p in in_flight_prefixes {
+            self.names_in_use.entry(p.clone()).or_insert(1);
+            still.push(p);
+        }
+        self.touched = still;
         before - self.nodes.len()
     }
 
-    /// Existing `get_variable` names close to `wanted`, for "did you mean".
+    /// The first (in name order) existing `get_variable` name with the same
+    /// last component as `wanted`, for "did you mean"; a lookup, not a scan.
     pub(crate) fn suggest(&self, wanted: &str) -> Option<String> {
         let leaf = wanted.rsplit('/').next().unwrap_or(wanted);
-        let mut candidates: Vec<&String> = self
-            .store
-            .keys()
-            .filter(|k| k.as_str() != wanted && (k.rsplit('/').next() == Some(leaf) || k.ends_with(wanted)))
-            .collect();
-        candidates.sort();
-        candidates.first().map(|s| s.to_string())
+        self.leaves.get(leaf)?.iter().find(|k| k.as_str() != wanted).cloned()
+    }
+
+    /// Notes that the store now holds `full` (for [`suggest`](Self::suggest)).
+    pub(crate) fn index_store_name(&mut self, full: &str) {
+        let leaf = full.rsplit('/').next().unwrap_or(full);
+        self.leaves.entry(leaf.to_string()).or_default().insert(full.to_string());
+    }
+
+    /// Reserves the node name of an op being computed (see `in_flight`).
+    pub(crate) fn begin_op(&mut self, node: &str) {
+        *self.in_flight.entry(node.to_lowercase()).or_insert(0) += 1;
+    }
+
+    /// Releases a reservation of [`begin_op`](Self::begin_op).
+    pub(crate) fn end_op(&mut self, node: &str) {
+        let key = node.to_lowercase();
+        if let Some(n) = self.in_flight.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.in_flight.remove(&key);
+            }
+        }
+    }
+
+    /// Refuses an input of another graph, or an op output removed by
+    /// [`Graph::clear_ops`]; `op` names the op (`op \`foo/add\` (AddV2)`).
+    pub(crate) fn check_input(&self, graph: &Graph, op: &str, t: &Tensor) -> Result<()> {
+        if !graph.owns(t) {
+            return Err(Error::ForeignTensor { op: op.to_string(), tensor: t.name().to_string() });
+        }
+        if t.origin() == Origin::Op && t.epoch() != self.epoch {
+            return Err(Error::StaleTensor { op: op.to_string(), tensor: t.name().to_string() });
+        }
+        Ok(())
     }
 }
 
-struct GraphInner {
+/// How many locks the `get_variable` store is split over.
+const STORE_SHARDS: usize = 16;
+
+pub(crate) struct GraphInner {
     state: Mutex<GraphState>,
+    /// The `get_variable` store, keyed by full variable name (`foo/v`), in
+    /// shards by a hash of the name. Its own locks, so reusing lookups from
+    /// many threads run side by side (on different locks for different
+    /// names); written only with `state` held (lock order: `state`, then a
+    /// shard).
+    store: [RwLock<HashMap<String, Variable>>; STORE_SHARDS],
+    /// The seed of every random initializer (see [`Graph::with_seed`]).
+    seed: u64,
 }
 
 /// Everything the threads of a model share: variables, names in use, recorded
 /// nodes and the seeded RNG.
 ///
 /// ```
-/// use scope_runtime::{Graph, Reuse, VarScope};
+/// use varscope::{Graph, Reuse, VarScope};
 ///
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
@@ -177,7 +277,7 @@ struct GraphInner {
 ///     foo.get_variable("v", [1])?
 /// };
 /// assert!(v.same(&again));
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Graph {
@@ -203,8 +303,24 @@ impl Graph {
         Graph::with_seed(0)
     }
 
-    /// An empty graph whose random initializers draw from a ChaCha8 RNG seeded
-    /// with `seed`: the same program with the same seed makes the same values.
+    /// An empty graph whose random initializers use `seed`.
+    ///
+    /// Each variable draws its initial value from its own ChaCha8 stream,
+    /// derived from `seed` and the variable's full name (`foo/v`) alone. So
+    /// the same seed gives a variable the same value whatever else the
+    /// program creates, in whatever order, from however many threads.
+    ///
+    /// ```
+    /// use varscope::{Graph, Init, VarSpec};
+    /// let spec = VarSpec::new().shape([3]).init(Init::random_normal(0.0, 1.0));
+    /// let a = Graph::with_seed(7);
+    /// let w1 = a.scope().get_variable("w", spec.clone())?;
+    /// let b = Graph::with_seed(7);
+    /// b.scope().get_variable("other", spec.clone())?; // created first here
+    /// let w2 = b.scope().get_variable("w", spec)?;
+    /// assert_eq!(w1.value(), w2.value());
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
     pub fn with_seed(seed: u64) -> Graph {
         Graph {
             inner: Arc::new(GraphInner {
@@ -213,20 +329,26 @@ impl Graph {
                     node_index: HashMap::new(),
                     nodes: BTreeMap::new(),
                     next_node: 0,
-                    store: HashMap::new(),
+                    leaves: HashMap::new(),
                     globals: Vec::new(),
                     trainables: Vec::new(),
                     regularization_losses: Vec::new(),
-                    rng: ChaCha8Rng::seed_from_u64(seed),
+                    epoch: 0,
+                    in_flight: HashMap::new(),
+                    touched: Vec::new(),
+                    var_names: HashSet::new(),
+                    var_prefixes: HashSet::new(),
+                    op_nodes: Vec::new(),
                 }),
+                store: std::array::from_fn(|_| RwLock::new(HashMap::new())),
+                seed,
             }),
         }
     }
 
-    /// A fresh per-thread context at the root variable scope and root name
-    /// scope, with its own `default_name` counters.
-    pub fn scope(&self) -> Scope {
-        Scope::new(self.clone())
+    /// The seed given to [`Graph::with_seed`] (0 for [`Graph::new`]).
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
     }
 
     /// Every variable, in creation order (TF's `global_variables()`).
@@ -247,7 +369,7 @@ impl Graph {
 
     /// The variable `get_variable` created under this full name (`foo/v`).
     pub fn get_variable_by_name(&self, full_name: &str) -> Option<Variable> {
-        self.state().store.get(full_name).cloned()
+        self.store_get(full_name)
     }
 
     /// The recorded nodes, in creation order.
@@ -268,9 +390,36 @@ impl Graph {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// An identifier of this graph, stable while it lives.
-    pub(crate) fn id(&self) -> u64 {
-        Arc::as_ptr(&self.inner) as usize as u64
+    /// A weak handle for the tensors this graph makes (see `TensorInner::graph`).
+    pub(crate) fn downgrade(&self) -> crate::tensor::GraphRef {
+        let weak: std::sync::Weak<GraphInner> = Arc::downgrade(&self.inner);
+        weak
+    }
+
+    /// Whether `t` was made by this graph.
+    pub(crate) fn owns(&self, t: &Tensor) -> bool {
+        std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&self.inner) as *const ())
+    }
+
+    /// The shard of the `get_variable` store that holds `full_name`.
+    fn shard(&self, full_name: &str) -> &RwLock<HashMap<String, Variable>> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        full_name.hash(&mut h);
+        &self.inner.store[(h.finish() as usize) % STORE_SHARDS]
+    }
+
+    /// The variable of the store under `full_name`, taking only its shard's read lock.
+    pub(crate) fn store_get(&self, full_name: &str) -> Option<Variable> {
+        // Writers insert one entry at a time: a poisoned lock is consistent.
+        let shard = self.shard(full_name).read().unwrap_or_else(|p| p.into_inner());
+        shard.get(full_name).cloned()
+    }
+
+    /// Adds a variable to the store; hold `state` while calling.
+    pub(crate) fn store_insert(&self, full_name: String, var: Variable) {
+        let mut shard = self.shard(&full_name).write().unwrap_or_else(|p| p.into_inner());
+        shard.insert(full_name, var);
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, GraphState> {

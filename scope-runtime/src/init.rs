@@ -1,10 +1,12 @@
 //! Initializers: how a new variable gets its first value.
 //!
-//! Random initializers draw from the graph's seeded RNG (see
-//! [`Graph::with_seed`](crate::Graph::with_seed)), so a run can be reproduced.
+//! Random initializers draw from a stream of their own, derived from the
+//! graph's seed and the variable's full name (see
+//! [`Graph::with_seed`](crate::Graph::with_seed)), so a run can be reproduced
+//! and no variable's value depends on which others exist or when they were made.
 
 use ndarray::{ArcArray, IxDyn};
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{StandardNormal, Uniform};
 
@@ -91,7 +93,7 @@ impl Init {
     /// A constant initializer.
     ///
     /// ```
-    /// use scope_runtime::{Init, Scalar};
+    /// use varscope::{Init, Scalar};
     /// assert_eq!(Init::constant(0.5), Init::Constant(Scalar::Float(0.5)));
     /// assert_eq!(Init::constant(7), Init::Constant(Scalar::Int(7)));
     /// ```
@@ -107,11 +109,27 @@ impl Init {
     /// A uniform initializer on `[min, max)`.
     ///
     /// ```
-    /// use scope_runtime::{Init, Scalar};
+    /// use varscope::{Init, Scalar};
     /// assert_eq!(Init::random_uniform(0, 5), Init::RandomUniform { min: Scalar::Int(0), max: Scalar::Int(5) });
     /// ```
     pub fn random_uniform(min: impl Into<Scalar>, max: impl Into<Scalar>) -> Init {
         Init::RandomUniform { min: min.into(), max: max.into() }
+    }
+
+    /// Refuses a random initializer whose parameters are not finite numbers
+    /// (a NaN or infinite mean, deviation or bound); constants may be any float.
+    fn check_finite(&self, name: &str) -> Result<()> {
+        let params: &[(&str, f64)] = match *self {
+            Init::RandomNormal { mean, stddev } => &[("mean", mean), ("stddev", stddev)],
+            Init::RandomUniform { min, max } => &[("min", min.as_f64()), ("max", max.as_f64())],
+            _ => &[],
+        };
+        match params.iter().find(|(_, x)| !x.is_finite()) {
+            Some((what, x)) => Err(Error::invalid(format!(
+                "variable `{name}`: the initializer's {what} is {x}: random initializers need finite parameters"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// TensorFlow's default for a dtype: Glorot uniform for floats, zeros otherwise.
@@ -123,12 +141,21 @@ impl Init {
     /// name, used in error messages.
     pub(crate) fn build(&self, name: &str, shape: &[usize], dtype: DType, rng: &mut ChaCha8Rng) -> Result<Value> {
         let n: usize = shape.iter().product();
+        self.check_finite(name)?;
         match *self {
             Init::Constant(Scalar::Float(x)) if dtype == DType::I32 && n > 0 => Err(Error::invalid(format!(
                 "cannot initialise int32 variable `{name}` from the float constant {x}: \
                  use an integer constant (`Init::constant({})`) or a float dtype",
                 x.trunc() as i64
             ))),
+            Init::Constant(Scalar::Int(i)) if dtype == DType::I32 && i32::try_from(i).is_err() => {
+                Err(Error::invalid(format!(
+                    "cannot initialise int32 variable `{name}` from the constant {i}: it is out of int32's range \
+                     [{}, {}]; use a smaller constant or a wider dtype",
+                    i32::MIN,
+                    i32::MAX
+                )))
+            }
             Init::Constant(c) => Ok(Value::filled(dtype, shape, c.as_f64())),
             Init::Zeros => Ok(Value::filled(dtype, shape, 0.0)),
             Init::Ones => Ok(Value::filled(dtype, shape, 1.0)),
@@ -159,6 +186,16 @@ impl Init {
             }
         }
     }
+}
+
+/// The random stream of the variable `name` in a graph seeded with `seed`:
+/// ChaCha8 keyed by the seed, on the stream numbered by the 64-bit FNV-1a
+/// hash of the full name.
+pub(crate) fn stream(seed: u64, name: &str) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    rng.set_stream(hash);
+    rng
 }
 
 /// The op names TensorFlow's initializer creates inside `<variable>/Initializer/`
@@ -238,7 +275,6 @@ fn fans(shape: &[usize]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn conv_kernel_fans() {

@@ -12,7 +12,7 @@
 //!   releasing the record between training steps.
 //!
 //! ```
-//! use scope_runtime::{Graph, Reuse, VarScope};
+//! use varscope::{Graph, Reuse, VarScope};
 //!
 //! let graph = Graph::new();
 //! let mut cx = graph.scope();
@@ -26,7 +26,7 @@
 //! cx.pop_scope()?;
 //! cx.push_variable_scope(VarScope::new("foo").reuse(Reuse::ReuseOnly))?;
 //! assert!(cx.get_variable("v", [1])?.same(&v));
-//! # Ok::<(), scope_runtime::Error>(())
+//! # Ok::<(), varscope::Error>(())
 //! ```
 
 mod autodiff;
@@ -42,8 +42,10 @@ mod name;
 pub mod ops;
 mod private;
 mod proto;
+mod record;
 mod regularizer;
 mod scope;
+mod store;
 mod tensor;
 mod variable;
 #[doc(hidden)]
@@ -59,14 +61,16 @@ pub use graph::{Graph, NodeInfo};
 pub use init::{Init, Scalar};
 pub use manifest::Manifest;
 pub use regularizer::Regularizer;
-pub use scope::{Reuse, Scope, ScopeGuard, VarScope, VariableScope};
-pub use tensor::{Tensor, Value};
-pub use variable::{VarSpec, Variable};
+pub use scope::{Scope, ScopeGuard, VarScope, VarSpec, VariableScope};
+pub use store::Reuse;
+pub use tensor::{MAX_ELEMENTS, Tensor, Value};
+pub use variable::Variable;
 
-/// The names most programs need, for `use scope_runtime::prelude::*`.
+/// The names most programs need, for `use varscope::prelude::*`.
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
         DType, Error, Graph, Init, Regularizer, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec, Variable,
+        VariableScope,
     };
 }

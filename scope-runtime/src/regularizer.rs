@@ -18,7 +18,7 @@ type RegularizerFn = dyn Fn(&mut Scope, &Tensor) -> Result<Tensor> + Send + Sync
 /// regularizer on to sub-scopes.
 ///
 /// ```
-/// use scope_runtime::{Graph, Regularizer, VarScope};
+/// use varscope::{Graph, Regularizer, VarScope};
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
 /// let mut layer = cx.variable_scope(VarScope::new("dense").regularizer(Regularizer::l2(0.01)))?;
@@ -28,7 +28,7 @@ type RegularizerFn = dyn Fn(&mut Scope, &Tensor) -> Result<Tensor> + Send + Sync
 /// assert_eq!(losses.len(), 1);
 /// assert_eq!(losses[0].name(), "dense/w/Regularizer/l2_regularizer:0");
 /// # let _ = w;
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Regularizer {
@@ -47,7 +47,7 @@ impl Regularizer {
     pub fn l2(scale: f64) -> Regularizer {
         Regularizer {
             f: Arc::new(move |cx: &mut Scope, w: &Tensor| {
-                let mut g = cx.name_scope("l2_regularizer")?;
+                let g = cx.name_scope("l2_regularizer")?;
                 let squares = g.mul(w, w)?;
                 let sum = g.reduce_sum(&squares, Axes::All, false)?;
                 let half_scale = g.named("scale").constant(Value::filled(w.dtype(), &[], scale / 2.0))?;

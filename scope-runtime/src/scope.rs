@@ -17,7 +17,8 @@
 //! Invariant: `frames` holds one entry per successful `push_*_scope`, and
 //! popping a frame restores exactly the state before its push.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -27,44 +28,9 @@ use crate::error::{Error, Result};
 use crate::graph::{Graph, GraphState};
 use crate::init::Init;
 use crate::regularizer::Regularizer;
-use crate::tensor::Origin;
-use crate::variable::{VarSpec, Variable};
-
-/// Whether `get_variable` creates, reuses, or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Reuse {
-    /// Create only: asking for an existing variable is an error (TF's
-    /// `reuse=False`). As a scope option it means "inherit".
-    #[default]
-    CreateOnly,
-    /// Reuse only: asking for a missing variable is an error (TF's `reuse=True`).
-    ReuseOnly,
-    /// Create the variable if it is missing, else reuse it (TF's `AUTO_REUSE`).
-    Auto,
-}
-
-impl Reuse {
-    /// TF's spelling of the flag: `false`, `true` or `auto`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reuse::CreateOnly => "false",
-            Reuse::ReuseOnly => "true",
-            Reuse::Auto => "auto",
-        }
-    }
-
-    fn to_u8(self) -> u8 {
-        self as u8
-    }
-
-    fn from_u8(x: u8) -> Reuse {
-        match x {
-            1 => Reuse::ReuseOnly,
-            2 => Reuse::Auto,
-            _ => Reuse::CreateOnly,
-        }
-    }
-}
+use crate::store::Reuse;
+use crate::store::{add_variable, create_variable, reuse_found};
+use crate::variable::Variable;
 
 struct VariableScopeInner {
     name: String,
@@ -178,7 +144,7 @@ enum Target {
 /// default name made unique, plus options.
 ///
 /// ```
-/// use scope_runtime::{DType, Init, Reuse, VarScope};
+/// use varscope::{DType, Init, Reuse, VarScope};
 /// let by_name: VarScope = "conv1".into();
 /// let numbered = VarScope::default_name("layer"); // layer, layer_1, ...
 /// let shared = VarScope::new("tower").reuse(Reuse::Auto).initializer(Init::constant(0.5));
@@ -306,8 +272,9 @@ impl From<VariableScope> for VarScope {
 enum CountsOnExit {
     /// Entered by name: reset the counters of its sub-scopes.
     CloseSubscopes(String),
-    /// Entered by a captured scope: restore the counters saved on entry.
-    Restore(HashMap<String, u64>),
+    /// Entered by a captured scope: restore the counters as they were on
+    /// entry, by undoing the changes logged since (this length of the log).
+    Restore(usize),
 }
 
 enum Frame {
@@ -324,7 +291,7 @@ enum Frame {
 /// [`Scope::push_variable_scope`] / [`Scope::pop_scope`].
 ///
 /// ```
-/// use scope_runtime::{Graph, Init, VarScope, VarSpec};
+/// use varscope::{Graph, Init, VarScope, VarSpec};
 ///
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
@@ -335,15 +302,24 @@ enum Frame {
 /// let x = foo.add(&one, &v)?;
 /// assert_eq!((v.name(), w.name(), x.name()), ("foo/v:0", "foo/w:0", "foo/add:0"));
 /// assert_eq!(v.value().to_f64_vec(), vec![0.4f32 as f64]);
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 pub struct Scope {
     graph: Graph,
     current: VariableScope,
     name_stack: String,
-    counts: HashMap<String, u64>,
+    /// `default_name` counters by full variable-scope name (absent = 0). A
+    /// `BTreeMap`, so a scope's sub-scopes are one range.
+    counts: BTreeMap<String, u64>,
+    /// Previous values of the counters changed while a captured scope is
+    /// open, so leaving it undoes exactly those changes (no copy of the map).
+    undo: Vec<(String, Option<u64>)>,
+    /// How many frames of captured scopes are open.
+    restoring: usize,
     frames: Vec<Frame>,
-    pub(crate) next_name: Option<String>,
+    /// The explicit name of the next op ([`Scope::named`]); a `Cell`, so ops
+    /// take `&self` and compose (`cx.add(&cx.matmul(&x, &w)?, &b)?`).
+    pub(crate) next_name: Cell<Option<String>>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -356,15 +332,26 @@ impl std::fmt::Debug for Scope {
     }
 }
 
+impl Graph {
+    /// A fresh per-thread context at the root variable scope and root name
+    /// scope, with its own `default_name` counters. (Defined here, with the
+    /// scope, so the graph needs nothing above it.)
+    pub fn scope(&self) -> Scope {
+        Scope::new(self.clone())
+    }
+}
+
 impl Scope {
     pub(crate) fn new(graph: Graph) -> Scope {
         Scope {
             graph,
             current: VariableScope::root(),
             name_stack: String::new(),
-            counts: HashMap::new(),
+            counts: BTreeMap::new(),
+            undo: Vec::new(),
+            restoring: 0,
             frames: Vec::new(),
-            next_name: None,
+            next_name: Cell::new(None),
         }
     }
 
@@ -443,14 +430,27 @@ impl Scope {
             Some(Frame::Variable { old_stack, old_scope, counts }) => {
                 match counts {
                     CountsOnExit::CloseSubscopes(name) => {
-                        let prefix = format!("{name}/");
-                        for (key, count) in self.counts.iter_mut() {
-                            if key.starts_with(&prefix) {
-                                *count = 0;
-                            }
+                        // The keys `name/..` sort between `name/` and `name0`
+                        // ('0' follows '/'): only the sub-scopes opened inside.
+                        let inside: Vec<String> =
+                            self.counts.range(format!("{name}/")..format!("{name}0")).map(|(k, _)| k.clone()).collect();
+                        for key in inside {
+                            self.set_count(key, None);
                         }
                     }
-                    CountsOnExit::Restore(saved) => self.counts = saved,
+                    CountsOnExit::Restore(mark) => {
+                        while self.undo.len() > mark {
+                            let Some((key, old)) = self.undo.pop() else { break };
+                            match old {
+                                Some(c) => self.counts.insert(key, c),
+                                None => self.counts.remove(&key),
+                            };
+                        }
+                        self.restoring -= 1;
+                        if self.restoring == 0 {
+                            self.undo.clear();
+                        }
+                    }
                 }
                 self.current = old_scope;
                 self.name_stack = old_stack;
@@ -501,9 +501,10 @@ impl Scope {
                     captured.defaults_for(&spec),
                     captured.original_name_scope().to_string(),
                 );
-                *self.counts.entry(captured.name().to_string()).or_insert(0) += 1;
-                let saved = self.counts.clone();
-                Ok(self.enter(scope, old_stack, CountsOnExit::Restore(saved)))
+                self.bump_count(captured.name());
+                self.restoring += 1;
+                let mark = self.undo.len();
+                Ok(self.enter(scope, old_stack, CountsOnExit::Restore(mark)))
             }
         }
     }
@@ -525,8 +526,26 @@ impl Scope {
             old.defaults_for(spec),
             name_scope.unwrap_or_else(|| name.to_string()),
         );
-        *self.counts.entry(full.clone()).or_insert(0) += 1;
+        self.bump_count(&full);
         self.enter(scope, old_stack, CountsOnExit::CloseSubscopes(full))
+    }
+
+    /// Counts one more entry of the variable scope `name`.
+    fn bump_count(&mut self, name: &str) {
+        let next = self.counts.get(name).copied().unwrap_or(0) + 1;
+        self.set_count(name.to_string(), Some(next));
+    }
+
+    /// Sets (or with `None` clears) a counter, logging its old value while a
+    /// captured scope is open.
+    fn set_count(&mut self, key: String, count: Option<u64>) {
+        let old = match count {
+            Some(c) => self.counts.insert(key.clone(), c),
+            None => self.counts.remove(&key),
+        };
+        if self.restoring > 0 {
+            self.undo.push((key, old));
+        }
     }
 
     fn enter(&mut self, scope: VariableScope, old_stack: String, counts: CountsOnExit) -> VariableScope {
@@ -581,51 +600,50 @@ impl Scope {
     /// the scope's). Creating needs a shape; the initializer is the given one,
     /// else the scope's, else TF's default. Name scopes play no part in the
     /// name.
-    pub fn get_variable(&mut self, name: &str, spec: impl Into<VarSpec>) -> Result<Variable> {
+    pub fn get_variable(&self, name: &str, spec: impl Into<VarSpec>) -> Result<Variable> {
         let spec = spec.into();
-        let scope = self.current.clone();
+        // Borrowed, not cloned: a clone of a shared `Arc` is a write to a
+        // cache line every thread's lookups would share.
+        let scope = &self.current;
         let full = if scope.name().is_empty() { name.to_string() } else { format!("{}/{name}", scope.name()) };
         let dtype = spec.dtype.unwrap_or(scope.dtype());
         let reuse = scope.reuse();
-        let graph = self.graph.clone();
-        let mut g = graph.state();
-        if let Some(found) = g.store.get(&full) {
-            if reuse == Reuse::CreateOnly {
-                return Err(Error::AlreadyExists { name: full });
-            }
-            if let Some(shape) = &spec.shape
-                && shape.as_slice() != found.shape()
-            {
-                return Err(Error::ShapeMismatch {
-                    name: full,
-                    requested: shape.clone(),
-                    found: found.shape().to_vec(),
-                });
-            }
-            if dtype != found.dtype() {
-                return Err(Error::DTypeMismatch { name: full, requested: dtype, found: found.dtype() });
-            }
-            return Ok(found.clone());
+        let graph = &self.graph;
+        // The reusing path reads the store alone, so lookups from many
+        // threads do not wait for one another.
+        let found = graph.store_get(&full);
+        if let Some(found) = found {
+            return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
         }
         if reuse == Reuse::ReuseOnly {
-            let suggestion = g.suggest(&full);
+            let suggestion = graph.state().suggest(&full);
             return Err(Error::NotFound { name: full, suggestion });
         }
-        let Some(shape) = spec.shape else {
+        let Some(shape) = spec.shape.clone() else {
             return Err(Error::invalid(format!(
                 "variable `{full}` does not exist yet and needs a shape to be created: pass one \
                  (`get_variable(\"{name}\", [..])`), or reuse an existing variable"
             )));
         };
         let init = spec.init.or(scope.initializer()).unwrap_or(Init::default_for(dtype));
-        let var = create_variable(&mut g, graph.id(), "", &full, &shape, dtype, init, spec.trainable)?;
-        g.store.insert(full.clone(), var.clone());
-        drop(g);
+        let var = {
+            let mut g = graph.state();
+            // Another thread may have created it since the lookup above.
+            let found = graph.store_get(&full);
+            if let Some(found) = found {
+                return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
+            }
+            let var = create_variable(&mut g, graph, "", &full, &shape, dtype, init, spec.trainable)?;
+            graph.store_insert(full.clone(), var.clone());
+            g.index_store_name(&full);
+            var
+        };
         if let Some(regularizer) = spec.regularizer.or_else(|| scope.regularizer()) {
-            let loss = {
-                let mut ns = self.name_scope(&format!("{full}/Regularizer/"))?;
-                regularizer.apply(&mut ns, &var)?
-            };
+            // Its ops go to the exact name scope `<variable>/Regularizer/`, on
+            // a scope of its own, so the caller's scope stacks stay untouched.
+            let mut cx = graph.scope();
+            cx.push_name_scope(&format!("{full}/Regularizer/"))?;
+            let loss = regularizer.apply(&mut cx, &var)?;
             graph.state().regularization_losses.push(loss);
         }
         Ok(var)
@@ -635,7 +653,7 @@ impl Scope {
     /// *name* scope, made unique instead of ever being refused, never shared
     /// and not in the `get_variable` store. `None` names it `Variable`. The
     /// spec needs a shape; the initializer defaults to zeros.
-    pub fn variable(&mut self, name: Option<&str>, spec: impl Into<VarSpec>) -> Result<Variable> {
+    pub fn variable(&self, name: Option<&str>, spec: impl Into<VarSpec>) -> Result<Variable> {
         let spec = spec.into();
         let dtype = spec.dtype.unwrap_or_default();
         let init = spec.init.unwrap_or(Init::Zeros);
@@ -649,7 +667,7 @@ impl Scope {
         let mut g = graph.state();
         create_variable(
             &mut g,
-            graph.id(),
+            &graph,
             &self.name_stack,
             name.unwrap_or("Variable"),
             &shape,
@@ -661,34 +679,35 @@ impl Scope {
 
     /// Like [`Scope::variable`], with the initial value computed by `initial`
     /// once the name is taken (TF's callable `initial_value`). If it fails,
-    /// the name stays used, as in TensorFlow.
+    /// the name stays used, as in TensorFlow. `initial` runs without any lock
+    /// of the graph held, so it may use the graph (another scope of it, its
+    /// variables) freely.
     pub fn variable_with(
-        &mut self,
+        &self,
         name: Option<&str>,
         trainable: bool,
         initial: impl FnOnce(&str) -> Result<crate::Value>,
     ) -> Result<Variable> {
         let graph = self.graph.clone();
+        let names = graph.state().variable_names(&self.name_stack, name.unwrap_or("Variable"))?;
+        let value = initial(names.label(name.unwrap_or("Variable")))?;
         let mut g = graph.state();
-        create_variable_with(&mut g, graph.id(), &self.name_stack, name.unwrap_or("Variable"), trainable, |n, _| {
-            initial(n)
-        })
-        .map(|(var, _)| var)
+        add_variable(&mut g, &graph, &names, trainable, value)
     }
 
     /// Gives the next op this explicit name instead of its default one. It is
     /// made unique like a name scope; a name ending in `/` is used exactly.
     ///
     /// ```
-    /// # let graph = scope_runtime::Graph::new();
+    /// # let graph = varscope::Graph::new();
     /// # let mut cx = graph.scope();
     /// let c = cx.named("c").constant(1.0f32)?;
     /// let d = cx.identity(&c)?;
     /// assert_eq!((c.name(), d.name()), ("c:0", "Identity:0"));
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
-    pub fn named(&mut self, name: &str) -> &mut Scope {
-        self.next_name = Some(name.to_string());
+    pub fn named(&self, name: &str) -> &Scope {
+        self.next_name.set(Some(name.to_string()));
         self
     }
 
@@ -698,7 +717,7 @@ impl Scope {
     /// Python `wrapper` scope (which `""` resets), else in the current scope
     /// (`_apply_op_helper`'s `name if name else op_type`).
     pub(crate) fn scoped_op_name(
-        &mut self,
+        &self,
         g: &mut GraphState,
         default: &str,
         op_type: &str,
@@ -720,7 +739,7 @@ impl Scope {
 
     /// The node name of an op that TF names directly (`Const`): made unique
     /// in the current name scope, or exact when it ends in `/`.
-    pub(crate) fn direct_op_name(&mut self, g: &mut GraphState, default: &str) -> String {
+    pub(crate) fn direct_op_name(&self, g: &mut GraphState, default: &str) -> String {
         let name = self.next_name.take().unwrap_or_else(|| default.to_string());
         match name.strip_suffix('/') {
             Some(exact) => exact.to_string(),
@@ -729,62 +748,91 @@ impl Scope {
     }
 }
 
-/// Creates a variable named by the name scope `name` opened at `stack`.
-#[allow(clippy::too_many_arguments)]
-fn create_variable(
-    g: &mut GraphState,
-    graph_id: u64,
-    stack: &str,
-    name: &str,
-    shape: &[usize],
-    dtype: DType,
-    init: Init,
-    trainable: bool,
-) -> Result<Variable> {
-    let (var, init_stack) =
-        create_variable_with(g, graph_id, stack, name, trainable, |full, rng| init.build(full, shape, dtype, rng))?;
-    // The ops TF's initializer made inside `<variable>/Initializer/` take their names.
-    let (scope, inner) = crate::init::helper_names(&init, shape.iter().product());
-    let inner_stack = match scope {
-        Some(scope) => g.unique_name(&init_stack, scope),
-        None => init_stack,
-    };
-    for op in inner {
-        g.unique_name(&inner_stack, op);
-    }
-    Ok(var)
+/// What `get_variable` (or a plain `variable`) is asked for.
+///
+/// A shape is needed to create a variable; without one, `get_variable` only
+/// looks an existing variable up. Shapes convert directly:
+///
+/// ```
+/// use varscope::{DType, Init, VarSpec};
+/// let spec: VarSpec = [5, 5, 32, 32].into();
+/// let spec = VarSpec::new().shape([32]).init(Init::constant(0.0)).dtype(DType::F32);
+/// # let _ = spec;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarSpec {
+    pub(crate) shape: Option<Vec<usize>>,
+    pub(crate) dtype: Option<DType>,
+    pub(crate) init: Option<Init>,
+    pub(crate) regularizer: Option<Regularizer>,
+    pub(crate) trainable: bool,
 }
 
-/// TF's `RefVariable._init_from_args`: opens the name scope `name` (taken
-/// even if a later step fails), builds the initial value inside
-/// `<name>/Initializer`, then adds the variable node and its helper names.
-fn create_variable_with(
-    g: &mut GraphState,
-    graph_id: u64,
-    stack: &str,
-    name: &str,
-    trainable: bool,
-    initial: impl FnOnce(&str, &mut rand_chacha::ChaCha8Rng) -> Result<crate::Value>,
-) -> Result<(Variable, String)> {
-    let (var_stack, returned) = g.name_scope(stack, name)?;
-    let (init_stack, _) = g.name_scope(&var_stack, "Initializer")?;
-    let label = if var_stack.is_empty() { name } else { var_stack.as_str() };
-    let value = initial(label, &mut g.rng)?;
-    // `variable_op_v2(name=returned)`: an empty scope (name `""`) names the
-    // node by its op type at the root.
-    let node = if returned.is_empty() { g.name_scope("", "VariableV2")?.0 } else { var_stack.clone() };
-    g.check_new_node(&node)?;
-    let tensor = g.add_node(graph_id, node, "VariableV2", Vec::new(), Origin::Variable { trainable }, value);
-    // `Assign` and `read` are made in the variable's name scope (the root
-    // for name `""`), like any op there.
-    g.unique_name(&var_stack, "Assign");
-    g.unique_name(&var_stack, "read");
-    let var = Variable { tensor };
-    g.globals.push(var.clone());
-    if trainable {
-        g.trainables.push(var.clone());
+impl Default for VarSpec {
+    fn default() -> VarSpec {
+        VarSpec::new()
     }
-    Ok((var, init_stack))
+}
+
+impl VarSpec {
+    /// No shape (a lookup), the scope's dtype and initializer, trainable.
+    pub fn new() -> VarSpec {
+        VarSpec { shape: None, dtype: None, init: None, regularizer: None, trainable: true }
+    }
+
+    /// A lookup of an existing variable: same as [`VarSpec::new`].
+    pub fn lookup() -> VarSpec {
+        VarSpec::new()
+    }
+
+    /// Sets the shape.
+    pub fn shape(mut self, shape: impl AsRef<[usize]>) -> VarSpec {
+        self.shape = Some(shape.as_ref().to_vec());
+        self
+    }
+
+    /// Sets the dtype (default: the scope's, else `float32`).
+    pub fn dtype(mut self, dtype: DType) -> VarSpec {
+        self.dtype = Some(dtype);
+        self
+    }
+
+    /// Sets the initializer (default: the scope's, else TF's default).
+    pub fn init(mut self, init: Init) -> VarSpec {
+        self.init = Some(init);
+        self
+    }
+
+    /// Sets the regularizer run when `get_variable` creates the variable (default: the
+    /// scope's); see [`Regularizer`].
+    pub fn regularizer(mut self, regularizer: Regularizer) -> VarSpec {
+        self.regularizer = Some(regularizer);
+        self
+    }
+
+    /// Whether the variable joins the trainable collection (default `true`).
+    pub fn trainable(mut self, trainable: bool) -> VarSpec {
+        self.trainable = trainable;
+        self
+    }
+}
+
+impl<const N: usize> From<[usize; N]> for VarSpec {
+    fn from(shape: [usize; N]) -> VarSpec {
+        VarSpec::new().shape(shape)
+    }
+}
+
+impl From<&[usize]> for VarSpec {
+    fn from(shape: &[usize]) -> VarSpec {
+        VarSpec::new().shape(shape)
+    }
+}
+
+impl From<Vec<usize>> for VarSpec {
+    fn from(shape: Vec<usize>) -> VarSpec {
+        VarSpec { shape: Some(shape), ..VarSpec::new() }
+    }
 }
 
 /// An open scope; dropping it closes the scope (and anything opened inside

@@ -4,12 +4,35 @@
 //! [`Value`] is fixed for op outputs; a variable's tensor holds the variable's
 //! current value, which [`Variable::assign`](crate::Variable::assign) replaces.
 
+use std::any::Any;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::dtype::DType;
+use crate::error::{Error, Result, fmt_shape};
+
+/// The most elements one value may have (2^31 - 1, TensorFlow's int32 index
+/// range). Larger shapes, and shapes whose element count overflows, are
+/// refused with an error naming the variable or op instead of aborting on
+/// allocation.
+pub const MAX_ELEMENTS: usize = i32::MAX as usize;
+
+/// The element count of `shape` if it is at most [`MAX_ELEMENTS`].
+pub(crate) fn checked_len(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_ELEMENTS)
+}
+
+/// The error for a shape with too many elements; `what` names the variable
+/// or op, such as ``variable `foo/v` ``.
+pub(crate) fn too_large(what: &str, shape: &[usize]) -> Error {
+    Error::invalid(format!(
+        "{what}: shape {} has more than {MAX_ELEMENTS} elements (or its element count overflows): \
+         use a smaller shape",
+        fmt_shape(shape)
+    ))
+}
 
 /// A dense n-dimensional value of one of the supported dtypes.
 #[derive(Clone, PartialEq)]
@@ -54,7 +77,7 @@ impl Value {
     /// The elements in row-major order, widened to `f64`.
     ///
     /// ```
-    /// use scope_runtime::Value;
+    /// use varscope::Value;
     /// assert_eq!(Value::from(2.5f32).to_f64_vec(), vec![2.5]);
     /// ```
     pub fn to_f64_vec(&self) -> Vec<f64> {
@@ -89,13 +112,72 @@ impl Value {
         }
     }
 
-    /// A value of `dtype` with every element set to `x`.
+    /// A value of `dtype` with every element set to `x` (converted as `as`
+    /// converts: an `int32` value saturates). For sizes or numbers that come
+    /// from user input, use [`Value::try_filled`], which refuses them instead.
+    ///
+    /// # Panics
+    ///
+    /// If `shape` has more than [`MAX_ELEMENTS`] elements.
+    ///
+    /// ```
+    /// use varscope::{DType, Value};
+    /// assert_eq!(Value::filled(DType::F32, &[2], 0.5).to_f64_vec(), vec![0.5, 0.5]);
+    /// ```
     pub fn filled(dtype: DType, shape: &[usize], x: f64) -> Value {
+        if checked_len(shape).is_none() {
+            panic!("{}", too_large("Value::filled", shape));
+        }
+        Value::filled_unchecked(dtype, shape, x)
+    }
+
+    /// A value of `dtype` with every element set to `x`, refusing a shape of
+    /// more than [`MAX_ELEMENTS`] elements and, for `int32`, an `x` that is
+    /// not an integer in int32's range (as TensorFlow refuses it).
+    ///
+    /// ```
+    /// use varscope::{DType, Value};
+    /// assert_eq!(Value::try_filled(DType::I32, &[2], 3.0)?.to_f64_vec(), vec![3.0, 3.0]);
+    /// assert!(Value::try_filled(DType::I32, &[1], 3e10).is_err());
+    /// assert!(Value::try_filled(DType::F32, &[1 << 40, 1 << 40], 0.0).is_err());
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn try_filled(dtype: DType, shape: &[usize], x: f64) -> Result<Value> {
+        if checked_len(shape).is_none() {
+            return Err(too_large("a filled value", shape));
+        }
+        if dtype == DType::I32 && !(x.fract() == 0.0 && x >= f64::from(i32::MIN) && x <= f64::from(i32::MAX)) {
+            return Err(Error::invalid(format!(
+                "{x} is not an int32: int32 values are integers in [{}, {}]",
+                i32::MIN,
+                i32::MAX
+            )));
+        }
+        Ok(Value::filled_unchecked(dtype, shape, x))
+    }
+
+    fn filled_unchecked(dtype: DType, shape: &[usize], x: f64) -> Value {
         let dim = IxDyn(shape);
         match dtype {
             DType::F32 => Value::F32(ArcArray::from_elem(dim, x as f32)),
             DType::F64 => Value::F64(ArcArray::from_elem(dim, x)),
             DType::I32 => Value::I32(ArcArray::from_elem(dim, x as i32)),
+        }
+    }
+}
+
+/// The elements as `ndarray` prints them (`[[1, 2],\n [3, 4]]`).
+///
+/// ```
+/// use varscope::Value;
+/// assert_eq!(Value::from(2.5f32).to_string(), "2.5");
+/// ```
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::F32(a) => write!(f, "{a}"),
+            Value::F64(a) => write!(f, "{a}"),
+            Value::I32(a) => write!(f, "{a}"),
         }
     }
 }
@@ -142,8 +224,18 @@ pub(crate) enum Origin {
     Variable { trainable: bool },
 }
 
+/// A weak handle to the graph that made a tensor, without naming the graph's
+/// type (graphs sit above values); compared by address.
+pub(crate) type GraphRef = Weak<dyn Any + Send + Sync>;
+
 pub(crate) struct TensorInner {
-    pub(crate) graph_id: u64,
+    /// The graph that made it. A weak handle: it does not keep the graph
+    /// alive, but it keeps the graph's allocation, so no later graph can have
+    /// the same address while this tensor exists.
+    pub(crate) graph: GraphRef,
+    /// The graph's `clear_ops` epoch when it was made:
+    /// op outputs of an earlier epoch were removed by `clear_ops`.
+    pub(crate) epoch: u64,
     pub(crate) node: usize,
     pub(crate) name: String,
     pub(crate) dtype: DType,
@@ -161,12 +253,32 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    pub(crate) fn new(graph_id: u64, node: usize, node_name: &str, origin: Origin, value: Value) -> Tensor {
+    pub(crate) fn new(
+        graph: GraphRef,
+        epoch: u64,
+        node: usize,
+        node_name: &str,
+        origin: Origin,
+        value: Value,
+    ) -> Tensor {
+        Tensor::output(graph, epoch, node, format!("{node_name}:0"), origin, value)
+    }
+
+    /// Output `name` (`node:i`) of node `node`.
+    pub(crate) fn output(
+        graph: GraphRef,
+        epoch: u64,
+        node: usize,
+        name: String,
+        origin: Origin,
+        value: Value,
+    ) -> Tensor {
         Tensor {
             inner: Arc::new(TensorInner {
-                graph_id,
+                graph,
+                epoch,
                 node,
-                name: format!("{node_name}:0"),
+                name,
                 dtype: value.dtype(),
                 shape: value.shape().to_vec(),
                 origin,
@@ -213,8 +325,14 @@ impl Tensor {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    pub(crate) fn graph_id(&self) -> u64 {
-        self.inner.graph_id
+    /// Whether this tensor was made by the graph `graph` (also after that
+    /// graph was dropped: the address is never reused while this tensor lives).
+    pub(crate) fn graph_ptr(&self) -> *const () {
+        self.inner.graph.as_ptr() as *const ()
+    }
+
+    pub(crate) fn epoch(&self) -> u64 {
+        self.inner.epoch
     }
 
     pub(crate) fn origin(&self) -> Origin {
@@ -226,6 +344,22 @@ impl Tensor {
             Ok(mut v) => *v = value,
             Err(poisoned) => *poisoned.into_inner() = value,
         }
+    }
+}
+
+/// TensorFlow's spelling: `Tensor("foo/add:0", shape=(2, 3), dtype=float32)`.
+///
+/// ```
+/// use varscope::Graph;
+/// let graph = Graph::new();
+/// let cx = graph.scope();
+/// let c = cx.constant(1.0f32)?;
+/// assert_eq!(c.to_string(), r#"Tensor("Const:0", shape=(), dtype=float32)"#);
+/// # Ok::<(), varscope::Error>(())
+/// ```
+impl fmt::Display for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor(\"{}\", shape={}, dtype={})", self.name(), fmt_shape(self.shape()), self.dtype())
     }
 }
 

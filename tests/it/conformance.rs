@@ -2,7 +2,7 @@
 //! run through the same code as `examples/conformance`.
 
 #[path = "../../examples/conformance/case.rs"]
-mod case;
+pub(crate) mod case;
 #[path = "../../examples/conformance/tf.rs"]
 mod tf;
 
@@ -94,4 +94,20 @@ fn runner_reports_a_wrong_expectation() {
     let out = tf::run_case(&cases[0].steps).unwrap();
     assert_eq!(out, vec!["foo/v:0".to_string()]);
     assert!(!case::diff(&cases[0].expect, &out).is_empty());
+}
+
+#[test]
+fn wrongly_typed_or_unknown_fields_are_refused_not_reinterpreted() {
+    for step in [
+        r#"{"do": "get_variable", "name": 7, "shape": [1]}"#,
+        r#"{"do": "get_variable", "name": "v", "shape": [1], "trainable": "yes"}"#,
+        r#"{"do": "get_variable", "name": "v", "shape": [1], "shpe": [2]}"#,
+        r#"["do", "get_variable"]"#,
+    ] {
+        let step: serde_json::Value = serde_json::from_str(step).unwrap();
+        let err = tf::run_case(&[step]).unwrap_err();
+        assert!(err.contains("field") || err.contains("object"), "{err}");
+    }
+    let ok: serde_json::Value = serde_json::from_str(r#"{"do": "get_variable", "name": "v", "shape": [1]}"#).unwrap();
+    assert!(tf::run_case(&[ok]).is_ok());
 }

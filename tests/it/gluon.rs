@@ -6,6 +6,9 @@
 #[path = "../../examples/conformance/gluon.rs"]
 pub(crate) mod runner;
 
+/// The runner reaches the shared loader and field checks as `super::case`.
+use crate::conformance::case;
+
 use serde_json::Value as Json;
 
 /// Runs every case of `file` (relative to the crate root) and returns how many passed,

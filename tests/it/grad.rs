@@ -345,7 +345,7 @@ fn conv2d_same_odd_sizes_stride_two() -> Result<(), TestCaseError> {
 /// to `f` only.
 fn conv_relu_mean_grads(x: Value, f: Value, filter_only: bool) -> varscope::Result<Vec<Value>> {
     let g = Graph::new();
-    let mut cx = g.scope();
+    let cx = g.scope();
     let x = cx.constant(x)?;
     let f = cx.constant(f)?;
     let y = cx.conv2d(&x, &f, [2, 2], Padding::Same)?;
@@ -374,7 +374,7 @@ fn f32_gradients_match_f64() -> varscope::Result<()> {
 }
 
 fn tower(cx: &mut Scope, x: &Tensor) -> varscope::Result<Tensor> {
-    let mut s = cx.variable_scope(VarScope::new("tower").reuse(Reuse::Auto))?;
+    let s = cx.variable_scope(VarScope::new("tower").reuse(Reuse::Auto))?;
     let w = s.get_variable("w", VarSpec::new().shape([3, 2]).init(Init::RandomNormal { mean: 0.0, stddev: 1.0 }))?;
     let y = s.matmul(x, &w)?;
     let y = s.tanh(&y)?;
@@ -406,7 +406,7 @@ fn shared_variable_gets_the_sum() -> varscope::Result<()> {
 #[test]
 fn gradients_refuse_bad_requests() -> varscope::Result<()> {
     let g = Graph::new();
-    let mut cx = g.scope();
+    let cx = g.scope();
     let x = cx.constant(fill(&[3], 1))?;
     let err = g.gradients(&x, &[&x]).unwrap_err();
     assert!(err.to_string().contains("must be a float scalar"), "{err}");
@@ -436,11 +436,11 @@ fn sgd_with_clear_ops_converges_and_stays_small() -> varscope::Result<()> {
     let xs = fill(&[16, 1], 4).mapv(|v| v as f32);
     let ys = xs.mapv(|v| 2.0 * v + 1.0);
     let w = {
-        let mut s = cx.variable_scope("linear")?;
+        let s = cx.variable_scope("linear")?;
         s.get_variable("w", VarSpec::new().shape([1, 1]).init(Init::Zeros))?
     };
     let b = {
-        let mut s = cx.variable_scope("linear")?;
+        let s = cx.variable_scope("linear")?;
         s.get_variable("b", VarSpec::new().shape([1]).init(Init::Zeros))?
     };
     let mut losses = Vec::new();
@@ -474,7 +474,7 @@ fn sgd_with_clear_ops_converges_and_stays_small() -> varscope::Result<()> {
 #[test]
 fn cleared_loss_is_refused() -> varscope::Result<()> {
     let g = Graph::new();
-    let mut cx = g.scope();
+    let cx = g.scope();
     let v = cx.get_variable("v", VarSpec::new().shape([]).init(Init::constant(1.0)))?;
     let loss = cx.mul(&v, &v)?;
     g.clear_ops();

@@ -6,6 +6,7 @@ mod gluon;
 mod grad;
 mod macros;
 mod ops;
+mod reliability;
 mod scopes;
 mod siamese;
 mod ui;

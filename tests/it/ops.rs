@@ -62,7 +62,7 @@ fn default_names_follow_tf() -> R {
     let g = Graph::new();
     let mut cx = g.scope();
     let a = c(&mut cx, &[2, 2], &[1.0, 2.0, 3.0, 4.0])?;
-    let mut s = cx.name_scope("layer")?;
+    let s = cx.name_scope("layer")?;
     let names = [
         s.sub(&a, &a)?.name().to_string(),
         s.div(&a, &a)?.name().to_string(),
@@ -328,7 +328,7 @@ fn shape_ops() -> R {
 #[test]
 fn f64_and_i32_where_tf_allows() -> R {
     let g = Graph::new();
-    let mut cx = g.scope();
+    let cx = g.scope();
     let x = cx.constant(ArrayD::from_shape_vec(IxDyn(&[2]), vec![0.25f64, 4.0]).expect("shape"))?;
     let y = cx.sqrt(&x)?;
     assert_eq!(y.dtype(), DType::F64);
@@ -369,7 +369,7 @@ mod fuzz {
             flags in (any::<bool>(), any::<bool>()),
         ) {
             let g = Graph::new();
-            let mut cx = g.scope();
+            let cx = g.scope();
             let a = cx.constant(ArrayD::<f32>::from_elem(IxDyn(&sa), 0.5)).expect("a constant");
             let b = cx.constant(ArrayD::<f32>::from_elem(IxDyn(&sb), -1.5)).expect("a constant");
             let idx: Vec<i32> = ints.iter().map(|&i| i as i32).collect();

@@ -9,7 +9,7 @@ fn already_exists_names_the_full_path_and_the_fix() {
     let graph = Graph::new();
     let mut cx = graph.scope();
     let mut f = cx.variable_scope("image_filters").unwrap();
-    let mut c = f.variable_scope("conv1").unwrap();
+    let c = f.variable_scope("conv1").unwrap();
     c.get_variable("weights", [5, 5, 32, 32]).unwrap();
     let err = c.get_variable("weights", [5, 5, 32, 32]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
@@ -23,7 +23,7 @@ fn not_found_suggests_an_existing_variable() {
     let graph = Graph::new();
     let mut cx = graph.scope();
     cx.variable_scope("foo").unwrap().get_variable("v", [1]).unwrap();
-    let mut bar = cx.variable_scope(VarScope::new("bar").reuse(Reuse::ReuseOnly)).unwrap();
+    let bar = cx.variable_scope(VarScope::new("bar").reuse(Reuse::ReuseOnly)).unwrap();
     let err = bar.get_variable("v", [1]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     let msg = err.to_string();
@@ -36,7 +36,7 @@ fn mismatches_show_both_shapes_and_dtypes() {
     let graph = Graph::new();
     let mut cx = graph.scope();
     cx.variable_scope("s").unwrap().get_variable("w", [2, 3]).unwrap();
-    let mut s = cx.variable_scope(VarScope::new("s").reuse(Reuse::ReuseOnly)).unwrap();
+    let s = cx.variable_scope(VarScope::new("s").reuse(Reuse::ReuseOnly)).unwrap();
     let msg = s.get_variable("w", [3]).unwrap_err().to_string();
     assert!(msg.contains("`s/w`") && msg.contains("(3,)") && msg.contains("(2, 3)"), "{msg}");
     let msg = s.get_variable("w", VarSpec::new().dtype(DType::F64)).unwrap_err().to_string();
@@ -61,7 +61,7 @@ fn invalid_names_say_which_character_is_wrong() {
 #[test]
 fn missing_shape_and_bad_int_constant_explain_the_fix() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let msg = cx.get_variable("w", VarSpec::lookup()).unwrap_err().to_string();
     assert!(msg.contains("`w` does not exist yet and needs a shape"), "{msg}");
     let spec = VarSpec::new().shape([2]).dtype(DType::I32).init(Init::constant(1.5));
@@ -71,7 +71,7 @@ fn missing_shape_and_bad_int_constant_explain_the_fix() {
 
 fn glorot_values(seed: u64) -> Vec<f64> {
     let graph = Graph::with_seed(seed);
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let a = cx.get_variable("a", [4, 3]).unwrap();
     let b =
         cx.get_variable("b", VarSpec::new().shape([5]).init(Init::RandomNormal { mean: 0.0, stddev: 1.0 })).unwrap();
@@ -102,7 +102,7 @@ fn eight_threads_share_one_graph_with_auto_reuse() {
                 let names = &names;
                 s.spawn(move || {
                     let mut cx = graph.scope();
-                    let mut shared = cx.variable_scope(VarScope::new("shared").reuse(Reuse::Auto)).unwrap();
+                    let shared = cx.variable_scope(VarScope::new("shared").reuse(Reuse::Auto)).unwrap();
                     // Each thread walks the names in its own order.
                     (0..names.len())
                         .map(|i| {
@@ -137,7 +137,7 @@ fn a_thread_starts_at_the_root_unless_given_a_captured_scope() {
         s.spawn(|| {
             let mut tcx = graph.scope();
             let root = tcx.get_variable("v", [1]).unwrap();
-            let mut m = tcx.variable_scope(&captured).unwrap();
+            let m = tcx.variable_scope(&captured).unwrap();
             let inner = m.get_variable("v", [1]).unwrap();
             (root.name().to_string(), inner.name().to_string())
         })
@@ -152,7 +152,7 @@ fn a_thread_starts_at_the_root_unless_given_a_captured_scope() {
 fn guards_close_scopes_on_every_path() {
     fn build(cx: &mut varscope::Scope, fail: bool) -> varscope::Result<Variable> {
         let mut s = cx.variable_scope("layer")?;
-        let mut inner = s.name_scope("ops")?;
+        let inner = s.name_scope("ops")?;
         if fail {
             inner.get_variable("missing", VarSpec::lookup())?;
         }
@@ -171,7 +171,7 @@ fn guards_close_scopes_on_every_path() {
 fn ops_are_recorded_with_their_inputs() {
     let graph = Graph::new();
     let mut cx = graph.scope();
-    let mut foo_scope = cx.variable_scope("foo").unwrap();
+    let foo_scope = cx.variable_scope("foo").unwrap();
     let v = foo_scope.get_variable("v", VarSpec::new().shape([2]).init(Init::constant(2.0))).unwrap();
     let one = foo_scope.constant(1.0f32).unwrap();
     let x = foo_scope.add(&one, &v).unwrap();
@@ -188,7 +188,7 @@ fn ops_are_recorded_with_their_inputs() {
 #[test]
 fn shape_errors_name_the_op_and_both_shapes() {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let a = cx.get_variable("a", [2, 3]).unwrap();
     let b = cx.get_variable("b", [2, 3]).unwrap();
     let msg = cx.matmul(&a, &b).unwrap_err().to_string();
@@ -217,13 +217,13 @@ fn regularizers_run_once_per_created_variable_and_are_inherited() -> varscope::R
         outer.get_variable("w", VarSpec::new().shape([2]).init(Init::constant(3.0)))?;
         {
             // Inherited by a sub-scope; a variable's own regularizer wins.
-            let mut inner = outer.variable_scope("inner")?;
+            let inner = outer.variable_scope("inner")?;
             inner.get_variable("a", VarSpec::new().shape([1]).init(Init::constant(2.0)))?;
             let doubled = Regularizer::new(|cx, w| cx.add(w, w));
             inner.get_variable("b", VarSpec::new().shape([1]).init(Init::constant(2.0)).regularizer(doubled))?;
         }
         // Reusing does not run the regularizer again.
-        let mut again = outer.variable_scope(VarScope::new("inner").reuse(Reuse::ReuseOnly))?;
+        let again = outer.variable_scope(VarScope::new("inner").reuse(Reuse::ReuseOnly))?;
         again.get_variable("a", VarSpec::new())?;
     }
     // A plain get_variable outside has none.

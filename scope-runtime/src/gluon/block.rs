@@ -33,7 +33,7 @@ static REGISTER: Mutex<()> = Mutex::new(());
 /// shares them by reopening a scope with reuse:
 ///
 /// ```
-/// use scope_runtime::{Graph, Reuse, VarScope};
+/// use varscope::{Graph, Reuse, VarScope};
 ///
 /// let graph = Graph::new();
 /// let mut cx = graph.scope(); // this thread's scope stacks
@@ -43,14 +43,14 @@ static REGISTER: Mutex<()> = Mutex::new(());
 ///     .variable_scope(VarScope::new("dense").reuse(Reuse::ReuseOnly))?
 ///     .get_variable("weight", [4, 3])?;
 /// assert!(shared.same(&w));
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 ///
 /// The Gluon style names parameters by the block that owns them, numbers blocks per
 /// hint, and shares parameters by handing one block's dict to another:
 ///
 /// ```
-/// use scope_runtime::gluon::{Block, BlockSpec, GluonScope, Parameter};
+/// use varscope::gluon::{Block, BlockSpec, GluonScope, Parameter};
 ///
 /// /// A fully connected layer: `weight` (units × inputs) and `bias` (units).
 /// struct Dense {
@@ -62,7 +62,7 @@ static REGISTER: Mutex<()> = Mutex::new(());
 /// impl Dense {
 ///     /// `share`: a block whose parameters this layer uses (Gluon's `params=`).
 ///     fn new(cx: &mut GluonScope, units: usize, inputs: usize, share: Option<&Block>)
-///         -> scope_runtime::Result<Dense> {
+///         -> varscope::Result<Dense> {
 ///         let spec = match share {
 ///             Some(owner) => BlockSpec::new("dense").share(owner),
 ///             None => BlockSpec::new("dense"),
@@ -90,10 +90,10 @@ static REGISTER: Mutex<()> = Mutex::new(());
 /// assert_eq!(names, ["model0_dense0_weight", "model0_dense0_bias"]);
 /// assert_eq!(model.collect_params(Some(".*bias"))?.keys(), ["model0_dense0_bias"]);
 /// // The parameters live in the same variable store as TF-style variables.
-/// let graph = scope_runtime::Graph::new();
-/// let vars = model.initialize(&graph, scope_runtime::Init::Ones)?;
+/// let graph = varscope::Graph::new();
+/// let vars = model.initialize(&graph, varscope::Init::Ones)?;
 /// assert_eq!(vars[0].name(), "model0_dense0_weight:0");
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Block {
@@ -107,6 +107,24 @@ struct BlockInner {
     empty_prefix: bool,
     params: ParameterDict,
     state: Mutex<BlockState>,
+}
+
+/// Drops a deep child chain without recursion: children (and saved scopes) whose last
+/// handle this is are taken apart on an explicit stack.
+impl Drop for BlockInner {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        let mut todo: Vec<Block> = std::mem::take(&mut state.children);
+        todo.extend(state.saved.take());
+        while let Some(block) = todo.pop() {
+            if let Ok(mut inner) = Arc::try_unwrap(block.inner) {
+                let state = inner.state.get_mut().unwrap_or_else(|p| p.into_inner());
+                todo.append(&mut state.children);
+                todo.extend(state.saved.take());
+                // `inner` drops here, holding no block any more.
+            }
+        }
+    }
 }
 
 #[derive(Default)]

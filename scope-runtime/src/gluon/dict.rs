@@ -17,7 +17,7 @@ use crate::{Graph, Init, Variable};
 /// owner creates later. Keys are full names (prefix + name) and unique within one dict.
 ///
 /// ```
-/// use scope_runtime::gluon::ParameterDict;
+/// use varscope::gluon::ParameterDict;
 ///
 /// let owner = ParameterDict::new("dense0_");
 /// let w = owner.get("weight", &[2, 3])?;
@@ -25,7 +25,7 @@ use crate::{Graph, Init, Variable};
 /// let user = ParameterDict::with_shared(owner.prefix(), owner.clone());
 /// assert!(user.get("weight", &[2, 3])?.same(&w));
 /// assert_eq!(user.keys(), ["dense0_weight"]);
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct ParameterDict {

@@ -13,8 +13,8 @@
 //! beside TF-style variables.
 //!
 //! ```
-//! use scope_runtime::gluon::{BlockSpec, GluonScope};
-//! use scope_runtime::{Graph, Init};
+//! use varscope::gluon::{BlockSpec, GluonScope};
+//! use varscope::{Graph, Init};
 //!
 //! let mut cx = GluonScope::new(); // this thread's counters and current block
 //! let model = cx.block("model")?;
@@ -31,7 +31,7 @@
 //! assert_eq!(model.collect_params(Some(".*weight"))?.keys(), ["model0_dense0_weight"]);
 //! let vars = model.initialize(&Graph::new(), Init::Ones)?;
 //! assert_eq!(vars[0].name(), "model0_dense0_weight:0");
-//! # Ok::<(), scope_runtime::Error>(())
+//! # Ok::<(), varscope::Error>(())
 //! ```
 
 mod block;

@@ -22,14 +22,14 @@ use crate::{Graph, Init, VarSpec, Variable};
 /// then refuses to merge. Equality (`==`) and hashing are by identity, as in Gluon.
 ///
 /// ```
-/// use scope_runtime::gluon::ParameterDict;
+/// use varscope::gluon::ParameterDict;
 ///
 /// let params = ParameterDict::new("dense0_");
 /// let w = params.get("weight", &[0, 3])?; // 0: the number of rows is not known yet
 /// assert_eq!(w.name(), "dense0_weight");
 /// params.get("weight", &[4, 0])?; // each get merges what it knows
 /// assert_eq!(w.shape(), vec![4, 3]);
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Parameter {
@@ -76,15 +76,15 @@ impl Parameter {
     /// graph returns the same variable.
     ///
     /// ```
-    /// use scope_runtime::gluon::ParameterDict;
-    /// use scope_runtime::{Graph, Init};
+    /// use varscope::gluon::ParameterDict;
+    /// use varscope::{Graph, Init};
     ///
     /// let graph = Graph::new();
     /// let w = ParameterDict::new("dense0_").get("weight", &[2, 3])?;
     /// let var = w.initialize(&graph, Init::Ones)?;
     /// assert_eq!(var.name(), "dense0_weight:0");
     /// assert!(graph.get_variable_by_name("dense0_weight").is_some_and(|v| v.same(&var)));
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
     ///
     /// # Errors

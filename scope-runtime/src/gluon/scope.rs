@@ -18,12 +18,12 @@ use crate::error::{Error, Result};
 /// ends the scopes still entered.
 ///
 /// ```
-/// use scope_runtime::gluon::GluonScope;
+/// use varscope::gluon::GluonScope;
 ///
 /// let mut cx = GluonScope::new();
 /// let model = cx.block("model")?;
 /// let from_thread = std::thread::scope(|s| {
-///     s.spawn(|| -> scope_runtime::Result<(String, String)> {
+///     s.spawn(|| -> varscope::Result<(String, String)> {
 ///         let mut other = GluonScope::new(); // this thread's own top-level counters
 ///         let top = other.block("model")?;
 ///         let inner = other.name_scope(&model).block("dense")?; // `model`'s counter

@@ -9,10 +9,10 @@ use super::{Float, KResult, KernelError};
 /// be equal or one of them 1.
 ///
 /// ```
-/// use scope_runtime::kernels::broadcast_shape;
+/// use varscope::kernels::broadcast_shape;
 /// assert_eq!(broadcast_shape(&[8, 1, 3], &[5, 1])?, vec![8, 5, 3]);
 /// assert!(broadcast_shape(&[2, 3], &[4]).is_err());
-/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// # Ok::<(), varscope::kernels::KernelError>(())
 /// ```
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> KResult<Vec<usize>> {
     let rank = a.len().max(b.len());
@@ -39,13 +39,13 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> KResult<Vec<usize>> {
 /// stretched, so it gets the operand's `shape`.
 ///
 /// ```
-/// use ndarray::{ArrayD, IxDyn};
-/// use scope_runtime::kernels::reduce_to_shape;
+/// use varscope::ndarray::{ArrayD, IxDyn};
+/// use varscope::kernels::reduce_to_shape;
 /// let g = ArrayD::<f32>::ones(IxDyn(&[2, 3, 4]));
 /// let r = reduce_to_shape(g.view(), &[3, 1])?;
 /// assert_eq!(r.shape(), &[3, 1]);
 /// assert_eq!(r[[0, 0]], 8.0);
-/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// # Ok::<(), varscope::kernels::KernelError>(())
 /// ```
 pub fn reduce_to_shape<T: Float>(grad: ArrayViewD<'_, T>, shape: &[usize]) -> KResult<ArrayD<T>> {
     let gshape = grad.shape().to_vec();

@@ -45,11 +45,11 @@ impl Conv2dGeometry {
     /// padding for `strides = [stride_h, stride_w]`.
     ///
     /// ```
-    /// use scope_runtime::kernels::{Conv2dGeometry, Padding};
+    /// use varscope::kernels::{Conv2dGeometry, Padding};
     /// let g = Conv2dGeometry::new(&[8, 32, 32, 32], &[5, 5, 32, 32], [1, 1], Padding::Same)?;
     /// assert_eq!(g.output_shape(), [8, 32, 32, 32]);
     /// assert_eq!((g.height.pad_before, g.height.pad_after), (2, 2));
-    /// # Ok::<(), scope_runtime::kernels::KernelError>(())
+    /// # Ok::<(), varscope::kernels::KernelError>(())
     /// ```
     pub fn new(input: &[usize], filter: &[usize], strides: [usize; 2], padding: Padding) -> KResult<Self> {
         let (&[n, h, w, c], &[kh, kw, fc, o]) = (input, filter) else {
@@ -364,14 +364,14 @@ fn col2im<T: Float>(cols: &[T], g: &Conv2dGeometry, dx: &mut [T]) {
 /// padding. Returns `[n, out_h, out_w, out_channels]`.
 ///
 /// ```
-/// use ndarray::Array4;
-/// use scope_runtime::kernels::{conv2d, Padding};
+/// use varscope::ndarray::Array4;
+/// use varscope::kernels::{conv2d, Padding};
 /// let x = Array4::<f32>::ones((1, 3, 3, 1));
 /// let f = Array4::<f32>::ones((2, 2, 1, 1));
 /// let y = conv2d(x.view(), f.view(), [1, 1], Padding::Same)?;
 /// // SAME pads the extra row/column at the end, so the last row and column see fewer ones.
 /// assert_eq!(y.iter().copied().collect::<Vec<_>>(), vec![4.0, 4.0, 2.0, 4.0, 4.0, 2.0, 2.0, 2.0, 1.0]);
-/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// # Ok::<(), varscope::kernels::KernelError>(())
 /// ```
 pub fn conv2d<T: Float>(
     input: ArrayView4<'_, T>,

@@ -75,12 +75,12 @@ fn product_dims(
 /// Gradients: for `c = a @ b`, `da = matmul(dc, b, false, true)` and `db = matmul(a, dc, true, false)`.
 ///
 /// ```
-/// use ndarray::array;
-/// use scope_runtime::kernels::matmul;
+/// use varscope::ndarray::array;
+/// use varscope::kernels::matmul;
 /// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
 /// let c = matmul(a.view(), a.view(), false, true)?;
 /// assert_eq!(c, array![[5.0, 11.0], [11.0, 25.0]]);
-/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// # Ok::<(), varscope::kernels::KernelError>(())
 /// ```
 pub fn matmul<T: Float>(
     a: ArrayView2<'_, T>,

@@ -33,10 +33,10 @@ impl Window {
     /// Computes the output length and padding of one dimension as TensorFlow does.
     ///
     /// ```
-    /// use scope_runtime::kernels::{Padding, Window};
+    /// use varscope::kernels::{Padding, Window};
     /// let w = Window::new("conv2d", "height", 6, 3, 2, Padding::Same)?;
     /// assert_eq!((w.output, w.pad_before, w.pad_after), (3, 0, 1));
-    /// # Ok::<(), scope_runtime::kernels::KernelError>(())
+    /// # Ok::<(), varscope::kernels::KernelError>(())
     /// ```
     pub fn new(
         kernel_name: &'static str,
@@ -58,7 +58,18 @@ impl Window {
         let (output, pad_before, pad_after) = match padding {
             Padding::Same => {
                 let output = input.div_ceil(stride);
-                let needed = (output.saturating_sub(1)) * stride + kernel;
+                // Checked: the padded length `max(needed, input)` must fit, so
+                // `padded()` cannot overflow either.
+                let needed = output.saturating_sub(1).checked_mul(stride).and_then(|n| n.checked_add(kernel));
+                let Some(needed) = needed.filter(|n| n.checked_add(input).is_some()) else {
+                    return Err(KernelError::shape(
+                        kernel_name,
+                        format!(
+                            "the {dim} window ({kernel}) with stride {stride} over {input} elements needs more \
+                             padding than a usize holds; use a smaller window or stride"
+                        ),
+                    ));
+                };
                 let total = needed.saturating_sub(input);
                 (output, total / 2, total - total / 2)
             }
@@ -78,8 +89,9 @@ impl Window {
         Ok(Self { input, kernel, stride, output, pad_before, pad_after })
     }
 
-    /// The padded input length (`pad_before + input + pad_after`).
+    /// The padded input length (`pad_before + input + pad_after`). [`Window::new`] checked
+    /// that it fits; for a hand-built `Window` it saturates rather than overflow.
     pub fn padded(&self) -> usize {
-        self.pad_before + self.input + self.pad_after
+        self.pad_before.saturating_add(self.input).saturating_add(self.pad_after)
     }
 }

@@ -81,12 +81,12 @@ fn out_slice<'a, T>(kernel: &'static str, a: &'a mut Array4<T>) -> KResult<&'a m
 /// `MaxPool` forward.
 ///
 /// ```
-/// use ndarray::Array4;
-/// use scope_runtime::kernels::{max_pool2d, Padding};
+/// use varscope::ndarray::Array4;
+/// use varscope::kernels::{max_pool2d, Padding};
 /// let x = Array4::from_shape_vec((1, 2, 2, 1), vec![1.0f32, 5.0, 3.0, 2.0]).unwrap();
 /// let y = max_pool2d(x.view(), [2, 2], [2, 2], Padding::Valid)?;
 /// assert_eq!(y[[0, 0, 0, 0]], 5.0);
-/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// # Ok::<(), varscope::kernels::KernelError>(())
 /// ```
 pub fn max_pool2d<T: Float>(
     input: ArrayView4<'_, T>,

@@ -27,11 +27,11 @@ fn same_shape(kernel: &'static str, a: &[usize], b: &[usize]) -> KResult<()> {
 /// `exp(x - max) / sum(exp(x - max))` along the last axis.
 ///
 /// ```
-/// use ndarray::array;
-/// use scope_runtime::kernels::softmax;
+/// use varscope::ndarray::array;
+/// use varscope::kernels::softmax;
 /// let y = softmax(array![[1000.0f32, 1000.0]].into_dyn().view())?;
 /// assert_eq!(y, array![[0.5f32, 0.5]].into_dyn());
-/// # Ok::<(), scope_runtime::kernels::KernelError>(())
+/// # Ok::<(), varscope::kernels::KernelError>(())
 /// ```
 pub fn softmax<T: Float>(x: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
     let axis = last_axis("softmax", x.shape())?;

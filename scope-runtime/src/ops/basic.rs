@@ -8,7 +8,7 @@ use crate::tensor::{Tensor, Value};
 /// The shape NumPy/TensorFlow broadcasting gives two shapes, if they fit.
 ///
 /// ```
-/// use scope_runtime::ops::broadcast_shapes;
+/// use varscope::ops::broadcast_shapes;
 /// assert_eq!(broadcast_shapes(&[8, 1, 3], &[4, 3]), Some(vec![8, 4, 3]));
 /// assert_eq!(broadcast_shapes(&[2], &[3]), None);
 /// ```
@@ -27,13 +27,13 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 
 impl Scope {
     /// A constant (TF's `tf.constant`, op `Const`, default name `Const`).
-    pub fn constant(&mut self, value: impl Into<Value>) -> Result<Tensor> {
+    pub fn constant(&self, value: impl Into<Value>) -> Result<Tensor> {
         let value = value.into();
         self.record_op(Naming::Direct { default: "Const" }, "Const", Op::Const, &[], |_| Ok(()), |_, _| Ok(value))
     }
 
     /// The same value under a new name (op and default name `Identity`).
-    pub fn identity(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn identity(&self, x: &Tensor) -> Result<Tensor> {
         self.record_op(
             Naming::Helper { default: "Identity" },
             "Identity",

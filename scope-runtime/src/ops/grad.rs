@@ -3,9 +3,9 @@
 use ndarray::{ArrayD, IxDyn};
 
 use super::{Float, Op, linalg, math, nn, reduce, shape, typed};
-use crate::autodiff::Recorded;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::record::Recorded;
 use crate::tensor::Value;
 
 /// The gradients of a recorded op's inputs given its outputs' gradients

@@ -7,7 +7,7 @@ use super::basic::broadcast_shapes;
 use super::{Elem, Float, Naming, Op, same_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::tensor::{Tensor, Value};
+use crate::tensor::{Tensor, Value, checked_len, too_large};
 
 /// `op(a) · op(b)`, where `op` transposes when asked: the GEMM kernel for
 /// floats, `ndarray`'s `dot` for integers; always row-major.
@@ -16,7 +16,7 @@ pub(crate) fn mm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, 
 }
 
 fn as2<T: Elem>(v: &Value) -> Result<ArrayView2<'_, T>> {
-    typed::<T>(v)?.view().into_dimensionality::<Ix2>().map_err(|_| Error::invalid("internal error: expected a matrix"))
+    typed::<T>(v)?.view().into_dimensionality::<Ix2>().map_err(|_| Error::internal("expected a matrix"))
 }
 
 fn matmul2<T: Elem>(a: &Value, b: &Value, ta: bool, tb: bool) -> Result<Value> {
@@ -31,11 +31,11 @@ fn flat_batches<T: Elem>(v: &Value, batch: &[usize]) -> Result<Array3<T>> {
     let mut full = batch.to_vec();
     full.extend([rows, cols]);
     let n: usize = batch.iter().product();
-    let b = a.broadcast(IxDyn(&full)).ok_or_else(|| Error::invalid("internal error: batch does not broadcast"))?;
+    let b = a.broadcast(IxDyn(&full)).ok_or_else(|| Error::internal("batch does not broadcast"))?;
     b.as_standard_layout()
         .into_owned()
         .into_shape_with_order((n, rows, cols))
-        .map_err(|e| Error::invalid(format!("internal error: {e}")))
+        .map_err(|e| Error::internal(format!("{e}")))
 }
 
 /// The batched product of two values whose shapes were checked; the result
@@ -52,7 +52,7 @@ fn batch_mm<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize]) 
     }
     let mut shape = batch.to_vec();
     shape.extend([m, p]);
-    out.into_shape_with_order(IxDyn(&shape)).map_err(|e| Error::invalid(format!("internal error: {e}")))
+    out.into_shape_with_order(IxDyn(&shape)).map_err(|e| Error::internal(format!("{e}")))
 }
 
 /// The batch shape and checks of a batched product.
@@ -74,22 +74,32 @@ fn batch_shape(op: &'static str, node: &str, a: &[usize], ta: bool, b: &[usize],
             ),
         ));
     }
-    broadcast_shapes(&a[..ra - 2], &b[..rb - 2])
-        .ok_or_else(|| shapes_error(op, node, a, b, "the batch dimensions must be equal or 1 to broadcast"))
+    let batch = broadcast_shapes(&a[..ra - 2], &b[..rb - 2])
+        .ok_or_else(|| shapes_error(op, node, a, b, "the batch dimensions must be equal or 1 to broadcast"))?;
+    // The output and both inputs broadcast to the batch must be allocatable.
+    let m = if ta { a[ra - 1] } else { a[ra - 2] };
+    let p = if tb { b[rb - 2] } else { b[rb - 1] };
+    for tail in [[m, p], [a[ra - 2], a[ra - 1]], [b[rb - 2], b[rb - 1]]] {
+        let shape: Vec<usize> = batch.iter().copied().chain(tail).collect();
+        if checked_len(&shape).is_none() {
+            return Err(too_large(&format!("op `{node}` ({op})"), &shape));
+        }
+    }
+    Ok(batch)
 }
 
 impl Scope {
     /// Matrix product (TF's `tf.matmul`; op and default name `MatMul`). As in
     /// TensorFlow, inputs of rank > 2 make it a batched product
     /// ([`Scope::batch_matmul`], op `BatchMatMulV2`, still named `MatMul`).
-    pub fn matmul(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn matmul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.matmul_t(a, b, false, false)
     }
 
     /// `op(a) · op(b)`, `op` transposing when `transpose_a` / `transpose_b`
     /// say so (TF's `tf.matmul(a, b, transpose_a, transpose_b)`; op and
     /// default name `MatMul`; batched for inputs of rank > 2).
-    pub fn matmul_t(&mut self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
+    pub fn matmul_t(&self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
         const OP: &str = "MatMul";
         if a.shape().len() > 2 || b.shape().len() > 2 {
             return self.batch_matmul(a, b, transpose_a, transpose_b);
@@ -114,7 +124,7 @@ impl Scope {
     /// Batched matrix product of tensors of rank ≥ 2 whose leading (batch)
     /// dimensions broadcast; `adj_x` / `adj_y` transpose the last two
     /// dimensions (op `BatchMatMulV2`, default name `MatMul` as `tf.matmul`).
-    pub fn batch_matmul(&mut self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
+    pub fn batch_matmul(&self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
         const OP: &str = "BatchMatMulV2";
         self.record_op(
             Naming::Scoped { default: "MatMul" },
@@ -139,7 +149,7 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>, need: &[bo
     let (ta, tb) = match op {
         Op::MatMul { transpose_a, transpose_b } => (*transpose_a, *transpose_b),
         Op::BatchMatMul { adj_x, adj_y } => (*adj_x, *adj_y),
-        _ => return Err(Error::invalid(format!("internal error: {op:?} is not a matrix product"))),
+        _ => return Err(Error::internal(format!("{op:?} is not a matrix product"))),
     };
     let (a, b) = (&x[0], &x[1]);
     let gv = T::wrap(g.clone());

@@ -8,7 +8,7 @@ use super::basic::broadcast_shapes;
 use super::{Elem, Float, Naming, Op, float_only, same_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::tensor::{Tensor, Value};
+use crate::tensor::{Tensor, Value, checked_len, too_large};
 
 /// `f(a, b)` elementwise, both broadcast to `shape` (already checked).
 pub(crate) fn zip2<T: Elem, U: Elem>(
@@ -22,7 +22,7 @@ pub(crate) fn zip2<T: Elem, U: Elem>(
     }
     let dim = IxDyn(shape);
     let (Some(a), Some(b)) = (a.broadcast(dim.clone()), b.broadcast(dim)) else {
-        return Err(Error::invalid("internal error: shapes do not broadcast"));
+        return Err(Error::internal("shapes do not broadcast"));
     };
     Ok(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
 }
@@ -66,7 +66,7 @@ pub(crate) fn zip3<T: Elem>(
 ) -> Result<ArrayD<T>> {
     let dim = IxDyn(shape);
     let (Some(a), Some(b), Some(c)) = (a.broadcast(dim.clone()), b.broadcast(dim.clone()), c.broadcast(dim)) else {
-        return Err(Error::invalid("internal error: shapes do not broadcast"));
+        return Err(Error::internal("shapes do not broadcast"));
     };
     Ok(Zip::from(&a).and(&b).and(&c).map_collect(|&x, &y, &z| f(x, y, z)))
 }
@@ -74,9 +74,9 @@ pub(crate) fn zip3<T: Elem>(
 fn binary_any<T: Elem>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
     let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
     let out = match op {
-        Op::Add => zip2(a, b, shape, |x, y| x + y)?,
-        Op::Sub => zip2(a, b, shape, |x, y| x - y)?,
-        Op::Mul => zip2(a, b, shape, |x, y| x * y)?,
+        Op::Add => zip2(a, b, shape, T::plus)?,
+        Op::Sub => zip2(a, b, shape, T::minus)?,
+        Op::Mul => zip2(a, b, shape, T::times)?,
         _ => return Err(not_here(op)),
     };
     Ok(T::wrap(out))
@@ -84,7 +84,7 @@ fn binary_any<T: Elem>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result
 
 /// An op dispatched to the wrong helper: a bug, reported rather than a panic.
 fn not_here(op: &Op) -> Error {
-    Error::invalid(format!("internal error: {op:?} reached the wrong elementwise helper"))
+    Error::internal(format!("{op:?} reached the wrong elementwise helper"))
 }
 
 fn binary_float<T: Float>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
@@ -101,7 +101,7 @@ fn unary_any<T: Elem>(op: &Op, x: &Value) -> Result<Value> {
     let x = typed::<T>(x)?;
     let zero = T::zero();
     let out = match op {
-        Op::Neg => x.mapv(|v| zero - v),
+        Op::Neg => x.mapv(|v| zero.minus(v)),
         Op::Relu => x.mapv(|v| if v > zero { v } else { zero }),
         _ => return Err(not_here(op)),
     };
@@ -139,34 +139,34 @@ const HELPER: bool = false;
 impl Scope {
     /// `a + b` with broadcasting (op `AddV2`, default name `add` as Python's
     /// `a + b`; name it `Add` for `tf.add`'s default).
-    pub fn add(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn add(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Scoped { default: "add" }, "AddV2", Op::Add, a, b)
     }
 
     /// `a - b` with broadcasting (op `Sub`, default name `sub` as Python's `a - b`).
-    pub fn sub(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn sub(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Helper { default: "sub" }, "Sub", Op::Sub, a, b)
     }
 
     /// `a * b` with broadcasting (op `Mul`, default name `mul` as Python's
     /// `a * b`; name it `Mul` for `tf.multiply`'s default).
-    pub fn mul(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn mul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Helper { default: "mul" }, "Mul", Op::Mul, a, b)
     }
 
     /// `a / b` for floats with broadcasting (op `RealDiv`, default name
     /// `truediv` as Python's `a / b`).
-    pub fn div(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn div(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Scoped { default: "truediv" }, "RealDiv", Op::Div, a, b)
     }
 
     /// `a` to the power `b` for floats with broadcasting (op `Pow`, default
     /// name `pow` as Python's `a ** b`).
-    pub fn pow(&mut self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    pub fn pow(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         self.binary(Naming::Scoped { default: "pow" }, "Pow", Op::Pow, a, b)
     }
 
-    fn binary(&mut self, naming: Naming, op_type: &'static str, op: Op, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    fn binary(&self, naming: Naming, op_type: &'static str, op: Op, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let float = matches!(op, Op::Div | Op::Pow);
         self.record_op(
             naming,
@@ -181,6 +181,9 @@ impl Scope {
                 let shape = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
                     shapes_error(op_type, node, a.shape(), b.shape(), "dimensions must be equal or 1 to broadcast")
                 })?;
+                if checked_len(&shape).is_none() {
+                    return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
+                }
                 if float {
                     float_dispatch!(a.dtype(), op_type, node, binary_float(&op, &v[0], &v[1], &shape))
                 } else {
@@ -191,43 +194,43 @@ impl Scope {
     }
 
     /// `-x` (op and default name `Neg`).
-    pub fn neg(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn neg(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Neg", Op::Neg, x)
     }
 
     /// `e^x` (op and default name `Exp`).
-    pub fn exp(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn exp(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Exp", Op::Exp, x)
     }
 
     /// The natural logarithm (op and default name `Log`).
-    pub fn log(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn log(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Log", Op::Log, x)
     }
 
     /// The square root (op and default name `Sqrt`).
-    pub fn sqrt(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn sqrt(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Sqrt", Op::Sqrt, x)
     }
 
     /// `max(x, 0)` elementwise (op and default name `Relu`).
-    pub fn relu(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn relu(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Relu", Op::Relu, x)
     }
 
     /// The logistic function `1 / (1 + e^-x)` (op and default name `Sigmoid`).
-    pub fn sigmoid(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn sigmoid(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(WRAPPED, "Sigmoid", Op::Sigmoid, x)
     }
 
     /// The hyperbolic tangent (op and default name `Tanh`).
-    pub fn tanh(&mut self, x: &Tensor) -> Result<Tensor> {
+    pub fn tanh(&self, x: &Tensor) -> Result<Tensor> {
         self.unary(HELPER, "Tanh", Op::Tanh, x)
     }
 
     /// A unary op named by its type; `wrapped` says whether TF's Python
     /// function opens a wrapper name scope (see [`Naming`]).
-    fn unary(&mut self, wrapped: bool, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
+    fn unary(&self, wrapped: bool, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
         let any = matches!(op, Op::Neg | Op::Relu);
         let naming = if wrapped { Naming::Scoped { default: op_type } } else { Naming::Helper { default: op_type } };
         self.record_op(
@@ -284,7 +287,7 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
                 Op::Relu => zip2(gv, xa, &shape, |g, x| if x > zero { g } else { zero })?,
                 Op::Sigmoid => zip2(gv, ya, &shape, |g, y| g * y * (one - y))?,
                 Op::Tanh => zip2(gv, ya, &shape, |g, y| g * (one - y * y))?,
-                _ => return Err(Error::invalid(format!("internal error: {op:?} is not elementwise"))),
+                _ => return Err(Error::internal(format!("{op:?} is not elementwise"))),
             };
             Ok(vec![Some(out)])
         }

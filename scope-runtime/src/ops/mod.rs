@@ -2,14 +2,18 @@
 //!
 //! Every op goes through `Scope::record_op`, which follows TensorFlow's
 //! order of events: the name is taken first (so a refused op still uses up
-//! its name), then the inputs' dtypes are validated, then the node name is
-//! checked (valid, not a duplicate), then the value is computed (shape errors),
+//! its name), then inputs of another graph, or made before the last
+//! [`Graph::clear_ops`](crate::Graph::clear_ops), are refused, then the inputs'
+//! dtypes are validated, then the node name is checked (valid, not a
+//! duplicate), then the value is computed without the graph's lock (shape
+//! errors; an output over [`MAX_ELEMENTS`](crate::MAX_ELEMENTS) is refused),
 //! and finally the node is recorded with its inputs, the input and output
 //! values and the op's attributes, which [`Graph::gradients`](crate::Graph::gradients)
 //! differentiates.
 //!
-//! Op methods live on [`Scope`]; an explicit name is given with
-//! [`Scope::named`]. The families:
+//! Op methods live on [`Scope`] and take `&self`, so calls nest as in the TF
+//! code they port (`cx.relu(&cx.add(&cx.matmul(&x, &w)?, &b)?)`); an explicit
+//! name is given with [`Scope::named`]. The families:
 //!
 //! - `basic`: `Const`, `Identity`;
 //! - `math`: elementwise `AddV2`, `Sub`, `Mul`, `RealDiv`, `Pow` with
@@ -22,16 +26,17 @@
 //! - `shape`: `Reshape`, `Transpose`, `ConcatV2`, `Split`, `Slice`, `GatherV2`.
 
 use std::fmt::Debug;
-use std::sync::{Arc, RwLock};
+use std::ops::{Add, Mul, Sub};
 
 use ndarray::{ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, Axis, IxDyn, LinalgScalar, NdFloat};
 
-use crate::autodiff::Recorded;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::{self, KResult};
+pub(crate) use crate::record::Op;
+use crate::record::Recorded;
 use crate::scope::Scope;
-use crate::tensor::{Origin, Tensor, TensorInner, Value};
+use crate::tensor::{Origin, Tensor, Value};
 
 /// Calls the generic `$f::<T>` for a float dtype, refusing others.
 macro_rules! float_dispatch {
@@ -92,51 +97,13 @@ pub(crate) enum Naming {
     },
 }
 
-/// What an op did, with the attributes its gradient needs.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Op {
-    Const,
-    Identity,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Relu,
-    Sigmoid,
-    Tanh,
-    Softmax,
-    LogSoftmax,
-    BiasAdd,
-    MatMul { transpose_a: bool, transpose_b: bool },
-    BatchMatMul { adj_x: bool, adj_y: bool },
-    Conv2D(nn::Window),
-    MaxPool(nn::Window),
-    AvgPool(nn::Window),
-    Sum { axes: Vec<usize>, keepdims: bool },
-    Mean { axes: Vec<usize>, keepdims: bool },
-    Max { axes: Vec<usize>, keepdims: bool },
-    Reshape,
-    Transpose { perm: Vec<usize> },
-    Concat { axis: usize },
-    Split { axis: usize },
-    Slice { begin: Vec<usize> },
-    Gather { axis: usize },
-    SigmoidXent,
-    SoftmaxXent,
-}
-
 impl Scope {
     /// Records a one-output op: names it, validates its inputs, checks the
     /// node name, computes its value from the inputs' values and adds the node.
     ///
     /// `validate` and `compute` get the full node name, for error messages.
     pub(crate) fn record_op(
-        &mut self,
+        &self,
         naming: Naming,
         op_type: &'static str,
         op: Op,
@@ -146,13 +113,13 @@ impl Scope {
     ) -> Result<Tensor> {
         let mut outputs = self
             .record_outputs(naming, op_type, inputs, validate, |node, values| Ok((vec![compute(node, values)?], op)))?;
-        outputs.pop().ok_or_else(|| Error::invalid(format!("op {op_type} made no output")))
+        outputs.pop().ok_or_else(|| Error::internal(format!("op {op_type} made no output")))
     }
 
     /// Records an op with any number of outputs (`Split`); `compute` returns
     /// the output values and the op's attributes.
     pub(crate) fn record_outputs(
-        &mut self,
+        &self,
         naming: Naming,
         op_type: &'static str,
         inputs: &[&Tensor],
@@ -160,63 +127,82 @@ impl Scope {
         compute: impl FnOnce(&str, &[Value]) -> Result<(Vec<Value>, Op)>,
     ) -> Result<Vec<Tensor>> {
         let graph = self.graph().clone();
-        let graph_id = graph.id();
         let node = {
             let mut g = graph.state();
-            if let Some(foreign) = inputs.iter().find(|t| t.graph_id() != graph_id) {
-                self.next_name = None;
-                return Err(Error::invalid(format!(
-                    "input `{}` of a {op_type} op belongs to another graph: build every input in this graph",
-                    foreign.name()
-                )));
-            }
             let node = match naming {
-                Naming::Scoped { default } => self.scoped_op_name(&mut g, default, op_type, true)?,
-                Naming::Helper { default } => self.scoped_op_name(&mut g, default, op_type, false)?,
-                Naming::Direct { default } => self.direct_op_name(&mut g, default),
+                Naming::Scoped { default } => self.scoped_op_name(&mut g, default, op_type, true),
+                Naming::Helper { default } => self.scoped_op_name(&mut g, default, op_type, false),
+                Naming::Direct { default } => Ok(self.direct_op_name(&mut g, default)),
             };
-            drop(g);
-            validate(&node)?;
-            graph.state().check_new_node(&node)?;
+            let node = match node {
+                Ok(node) => node,
+                Err(e) => {
+                    self.next_name.set(None);
+                    return Err(e);
+                }
+            };
+            let what = format!("op `{node}` ({op_type})");
+            for t in inputs {
+                g.check_input(&graph, &what, t)?;
+            }
+            // Reserved until recorded, so `clear_ops` on another thread
+            // cannot hand the name out again meanwhile.
+            g.begin_op(&node);
             node
         };
-        // Snapshots: a variable's value may be assigned later, but the
-        // gradient must see the values this op computed with.
-        let values: Vec<Value> = inputs.iter().map(|t| t.value()).collect();
-        let (outputs, op) = compute(&node, &values)?;
-        let Some(first) = outputs.first().cloned() else {
-            return Err(Error::invalid(format!("op `{node}` ({op_type}) made no output")));
-        };
+        let result = compute_outputs(&graph, &node, op_type, inputs, validate, compute);
         let mut g = graph.state();
-        // Another thread may have taken an exact name meanwhile.
+        g.end_op(&node);
+        let (values, outputs, op) = result?;
+        // Another thread may have taken an exact name, or cleared the graph.
         g.check_new_node(&node)?;
+        let what = format!("op `{node}` ({op_type})");
+        for t in inputs {
+            g.check_input(&graph, &what, t)?;
+        }
+        let mut outputs = outputs.into_iter();
+        let Some(first) = outputs.next() else {
+            return Err(Error::internal(format!("op `{node}` ({op_type}) made no output")));
+        };
         let input_tensors = inputs.iter().map(|t| (*t).clone()).collect();
-        let tensor = g.add_node(graph_id, node.clone(), op_type, input_tensors, Origin::Op, first);
+        let tensor = g.add_node(graph.downgrade(), node.clone(), op_type, input_tensors, Origin::Op, first.clone());
         let index = tensor.node();
         let mut tensors = vec![tensor];
-        for (i, value) in outputs.iter().enumerate().skip(1) {
-            tensors.push(extra_output(graph_id, index, &node, i, value.clone()));
+        let mut kept = vec![first];
+        for (i, value) in outputs.enumerate() {
+            let name = format!("{node}:{}", i + 1);
+            tensors.push(Tensor::output(graph.downgrade(), g.epoch, index, name, Origin::Op, value.clone()));
+            kept.push(value);
         }
         if let Some(n) = g.nodes.get_mut(&index) {
-            n.grad = Some(Box::new(Recorded { op, inputs: values, outputs }));
+            n.grad = Some(Box::new(Recorded { op, inputs: values, outputs: kept }));
         }
         Ok(tensors)
     }
 }
 
-/// Output `i` (> 0) of a multi-output node: `node:i`.
-fn extra_output(graph_id: u64, index: usize, node: &str, i: usize, value: Value) -> Tensor {
-    Tensor {
-        inner: Arc::new(TensorInner {
-            graph_id,
-            node: index,
-            name: format!("{node}:{i}"),
-            dtype: value.dtype(),
-            shape: value.shape().to_vec(),
-            origin: Origin::Op,
-            value: RwLock::new(value),
-        }),
+/// The part of recording an op that runs without the graph lock: validation,
+/// checking the node name, and the computation itself.
+fn compute_outputs(
+    graph: &crate::graph::Graph,
+    node: &str,
+    op_type: &'static str,
+    inputs: &[&Tensor],
+    validate: impl FnOnce(&str) -> Result<()>,
+    compute: impl FnOnce(&str, &[Value]) -> Result<(Vec<Value>, Op)>,
+) -> Result<(Vec<Value>, Vec<Value>, Op)> {
+    validate(node)?;
+    graph.state().check_new_node(node)?;
+    // Snapshots: a variable's value may be assigned later, but the
+    // gradient must see the values this op computed with.
+    let values: Vec<Value> = inputs.iter().map(|t| t.value()).collect();
+    let (outputs, op) = compute(node, &values)?;
+    for v in &outputs {
+        if crate::tensor::checked_len(v.shape()).is_none() {
+            return Err(crate::tensor::too_large(&format!("op `{node}` ({op_type})"), v.shape()));
+        }
     }
+    Ok((values, outputs, op))
 }
 
 /// Which output of its node a tensor is (the `i` of `node:i`).
@@ -276,6 +262,14 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     fn lowest() -> Self;
     /// `op(a) · op(b)`, transposing where asked; shapes were checked.
     fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>>;
+    /// `a + b`; integers wrap around as in TensorFlow (never a panic).
+    fn plus(self, b: Self) -> Self;
+    /// `a - b`; integers wrap around.
+    fn minus(self, b: Self) -> Self;
+    /// `a * b`; integers wrap around.
+    fn times(self, b: Self) -> Self;
+    /// The sum along `axis`; integers wrap around.
+    fn sum_axis(a: &ArrayD<Self>, axis: Axis) -> ArrayD<Self>;
 }
 
 /// A float element type: every differentiable op computes in one. The
@@ -386,7 +380,7 @@ float!(f32, |x: f64| x as f32);
 float!(f64, |x: f64| x);
 
 macro_rules! elem {
-    ($t:ty, $variant:ident, $lowest:expr, $gemm:expr) => {
+    ($t:ty, $variant:ident, $lowest:expr, $gemm:expr, $plus:ident, $minus:ident, $times:ident, $sum:expr) => {
         impl Elem for $t {
             const DTYPE: DType = DType::$variant;
             fn get(v: &Value) -> Option<&ArcArray<Self, IxDyn>> {
@@ -404,31 +398,48 @@ macro_rules! elem {
             fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>> {
                 $gemm(a, ta, b, tb)
             }
+            fn plus(self, b: Self) -> Self {
+                <$t>::$plus(self, b)
+            }
+            fn minus(self, b: Self) -> Self {
+                <$t>::$minus(self, b)
+            }
+            fn times(self, b: Self) -> Self {
+                <$t>::$times(self, b)
+            }
+            fn sum_axis(a: &ArrayD<Self>, axis: Axis) -> ArrayD<Self> {
+                $sum(a, axis)
+            }
         }
     };
 }
-elem!(f32, F32, f32::NEG_INFINITY, kernel_gemm::<f32>);
-elem!(f64, F64, f64::NEG_INFINITY, kernel_gemm::<f64>);
-elem!(i32, I32, i32::MIN, ndarray_gemm::<i32>);
+elem!(f32, F32, f32::NEG_INFINITY, kernel_gemm::<f32>, add, sub, mul, |a: &ArrayD<f32>, ax| a.sum_axis(ax));
+elem!(f64, F64, f64::NEG_INFINITY, kernel_gemm::<f64>, add, sub, mul, |a: &ArrayD<f64>, ax| a.sum_axis(ax));
+elem!(i32, I32, i32::MIN, int_gemm, wrapping_add, wrapping_sub, wrapping_mul, |a: &ArrayD<i32>, ax| a.fold_axis(
+    ax,
+    0i32,
+    |&s: &i32, &v| s.wrapping_add(v)
+));
 
 /// Float products run on the GEMM kernel (AVX-512 where available).
 fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
-    kernels::matmul(a, b, ta, tb).map_err(|e| Error::invalid(format!("internal error: {e}")))
+    kernels::matmul(a, b, ta, tb).map_err(|e| Error::internal(format!("{e}")))
 }
 
-/// Integer products use `ndarray`'s `dot`.
-fn ndarray_gemm<T: LinalgScalar>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
+/// Integer products, wrapping around on overflow as TensorFlow's do.
+fn int_gemm(a: ArrayView2<'_, i32>, ta: bool, b: ArrayView2<'_, i32>, tb: bool) -> Result<Array2<i32>> {
     let a = if ta { a.reversed_axes() } else { a };
     let b = if tb { b.reversed_axes() } else { b };
-    let out = a.dot(&b);
-    Ok(if out.is_standard_layout() { out } else { out.as_standard_layout().into_owned() })
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    Ok(Array2::from_shape_fn((m, n), |(i, j)| {
+        (0..k).fold(0i32, |s, l| s.wrapping_add(a[[i, l]].wrapping_mul(b[[l, j]])))
+    }))
 }
 
 /// The typed array of `v`; the dtype was validated before, so a mismatch is
 /// an internal error, reported rather than panicking.
 pub(crate) fn typed<T: Elem>(v: &Value) -> Result<&ArcArray<T, IxDyn>> {
-    T::get(v)
-        .ok_or_else(|| Error::invalid(format!("internal error: expected a {} value, found {}", T::DTYPE, v.dtype())))
+    T::get(v).ok_or_else(|| Error::internal(format!("expected a {} value, found {}", T::DTYPE, v.dtype())))
 }
 
 /// Sums `g` (of a broadcast shape) down to `shape`, undoing broadcasting.

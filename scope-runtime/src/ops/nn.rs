@@ -10,6 +10,7 @@
 use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix4, IxDyn};
 
 use crate::kernels::Padding;
+pub(crate) use crate::record::Window;
 
 use super::math::sigmoid;
 use super::{Elem, Float, Naming, Op, float_only, op_error, same_dtype, shapes_error, typed};
@@ -17,62 +18,25 @@ use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
 
-/// A sliding window over the spatial dimensions of an NHWC tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Window {
-    pub(crate) k: [usize; 2],
-    pub(crate) stride: [usize; 2],
-    pub(crate) padding: Padding,
-}
-
-/// TensorFlow's output size for one spatial axis, if the window fits:
-/// within the input for VALID, and with a padding that cannot overflow (nor
-/// exceed the window) for SAME.
-fn out_size(input: usize, k: usize, stride: usize, padding: Padding) -> Option<usize> {
-    match padding {
-        Padding::Valid => (input >= k).then(|| (input - k) / stride + 1),
-        Padding::Same => {
-            let out = input.div_ceil(stride);
-            out.saturating_sub(1).checked_mul(stride)?.checked_add(k)?.checked_add(input)?;
-            Some(out)
-        }
-    }
-}
-
 impl Window {
     /// Checks that the window fits an NHWC input of shape `x` (`other` is
-    /// the second shape named in errors); returns the input's channels.
+    /// the second shape named in errors) with the kernels' one window
+    /// validator, [`kernels::Window`](crate::kernels::Window); returns the
+    /// input's channels.
     fn geometry(&self, op: &'static str, node: &str, x: &[usize], other: &[usize]) -> Result<usize> {
         if x.len() != 4 {
             return Err(shapes_error(op, node, x, other, "the input must be of rank 4 (NHWC)"));
         }
-        if self.stride.contains(&0) || self.k.contains(&0) {
-            return Err(op_error(op, node, "strides and window sizes must be at least 1"));
+        for (axis, dim) in [(0, "height"), (1, "width")] {
+            crate::kernels::Window::new(op, dim, x[axis + 1], self.k[axis], self.stride[axis], self.padding)
+                .map_err(|e| e.into_error(op, node, x, other))?;
         }
-        let rows = out_size(x[1], self.k[0], self.stride[0], self.padding);
-        let cols = out_size(x[2], self.k[1], self.stride[1], self.padding);
-        let (Some(_), Some(_)) = (rows, cols) else {
-            let fix = match self.padding {
-                Padding::Valid => "use SAME padding or a larger input",
-                Padding::Same => "use a window no larger than the input",
-            };
-            return Err(shapes_error(
-                op,
-                node,
-                x,
-                other,
-                format!(
-                    "a {}x{} window with strides {:?} does not fit with {:?} padding: {fix}",
-                    self.k[0], self.k[1], self.stride, self.padding
-                ),
-            ));
-        };
         Ok(x[3])
     }
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("internal error: {e}"))
+    Error::internal(format!("{e}"))
 }
 
 /// A rank-4 view of a value whose rank was checked.
@@ -136,8 +100,13 @@ fn pool_bwd<T: Float>(x: &Value, g: &ArrayD<T>, win: &Window, max: bool) -> Resu
 /// Rows of the last axis: the value as `[rows, last]`.
 fn as_rows<T: Elem>(v: &Value) -> Result<Array2<T>> {
     let a = typed::<T>(v)?;
-    let last = a.shape().last().copied().unwrap_or(1);
-    let rows = a.len().checked_div(last).unwrap_or(0);
+    let (lead, last) = match a.shape() {
+        [] => (&[][..], 1),
+        [lead @ .., last] => (lead, *last),
+    };
+    // The leading dimensions, not `len / last`: a class axis of size 0 still
+    // has its rows (each an empty sum).
+    let rows = lead.iter().product();
     a.as_standard_layout().into_owned().into_shape_with_order((rows, last)).map_err(internal)
 }
 
@@ -195,7 +164,7 @@ fn bias_add_fwd<T: Elem>(x: &Value, b: &Value) -> Result<Value> {
 impl Scope {
     /// Adds a rank-1 `bias` along the last axis of `x` (rank ≥ 2; op and
     /// default name `BiasAdd`, NHWC).
-    pub fn bias_add(&mut self, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    pub fn bias_add(&self, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
         const OP: &str = "BiasAdd";
         self.record_op(
             Naming::Scoped { default: OP },
@@ -224,8 +193,8 @@ impl Scope {
     /// (TensorFlow's `[1, sh, sw, 1]`).
     ///
     /// ```
-    /// use scope_runtime::{Graph, ops::Padding};
-    /// use ndarray::ArrayD;
+    /// use varscope::{Graph, ops::Padding};
+    /// use varscope::ndarray::ArrayD;
     /// let graph = Graph::new();
     /// let mut cx = graph.scope();
     /// let x = cx.constant(ArrayD::<f32>::ones(vec![1, 5, 5, 1]))?;
@@ -234,9 +203,9 @@ impl Scope {
     /// assert_eq!(y.shape(), &[1, 3, 3, 2]);
     /// // The top-left window hangs over one padded row and column.
     /// assert_eq!(y.value().to_f64_vec()[0], 4.0);
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
-    pub fn conv2d(&mut self, input: &Tensor, filter: &Tensor, strides: [usize; 2], padding: Padding) -> Result<Tensor> {
+    pub fn conv2d(&self, input: &Tensor, filter: &Tensor, strides: [usize; 2], padding: Padding) -> Result<Tensor> {
         const OP: &str = "Conv2D";
         let fs = filter.shape();
         let k = if fs.len() == 4 { [fs[0], fs[1]] } else { [1, 1] };
@@ -272,17 +241,17 @@ impl Scope {
 
     /// Max pooling of an NHWC tensor over `ksize` windows (op and default
     /// name `MaxPool`); padded cells never win.
-    pub fn max_pool(&mut self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
+    pub fn max_pool(&self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
         self.pool("MaxPool", x, Window { k: ksize, stride: strides, padding })
     }
 
     /// Average pooling of an NHWC tensor (op and default name `AvgPool`);
     /// as in TensorFlow, each window averages only the cells inside the input.
-    pub fn avg_pool(&mut self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
+    pub fn avg_pool(&self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
         self.pool("AvgPool", x, Window { k: ksize, stride: strides, padding })
     }
 
-    fn pool(&mut self, op_type: &'static str, x: &Tensor, win: Window) -> Result<Tensor> {
+    fn pool(&self, op_type: &'static str, x: &Tensor, win: Window) -> Result<Tensor> {
         let max = op_type == "MaxPool";
         let op = if max { Op::MaxPool(win) } else { Op::AvgPool(win) };
         self.record_op(
@@ -299,16 +268,16 @@ impl Scope {
     }
 
     /// Softmax over the last axis (op and default name `Softmax`).
-    pub fn softmax(&mut self, logits: &Tensor) -> Result<Tensor> {
+    pub fn softmax(&self, logits: &Tensor) -> Result<Tensor> {
         self.softmax_like("Softmax", Op::Softmax, logits)
     }
 
     /// Log-softmax over the last axis (op and default name `LogSoftmax`).
-    pub fn log_softmax(&mut self, logits: &Tensor) -> Result<Tensor> {
+    pub fn log_softmax(&self, logits: &Tensor) -> Result<Tensor> {
         self.softmax_like("LogSoftmax", Op::LogSoftmax, logits)
     }
 
-    fn softmax_like(&mut self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
+    fn softmax_like(&self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
         let log = op == Op::LogSoftmax;
         self.record_op(
             Naming::Helper { default: op_type },
@@ -329,7 +298,7 @@ impl Scope {
     /// `logits` x against `labels` z of the same shape (TF's
     /// `tf.nn.sigmoid_cross_entropy_with_logits`, recorded as one op
     /// `SigmoidCrossEntropyWithLogits` with default name `logistic_loss`).
-    pub fn sigmoid_cross_entropy_with_logits(&mut self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    pub fn sigmoid_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
         self.xent("logistic_loss", "SigmoidCrossEntropyWithLogits", Op::SigmoidXent, labels, logits)
     }
 
@@ -337,11 +306,11 @@ impl Scope {
     /// last axis; the result drops that axis (op
     /// `SoftmaxCrossEntropyWithLogits`, default name
     /// `softmax_cross_entropy_with_logits`).
-    pub fn softmax_cross_entropy_with_logits(&mut self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    pub fn softmax_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
         self.xent("softmax_cross_entropy_with_logits", "SoftmaxCrossEntropyWithLogits", Op::SoftmaxXent, labels, logits)
     }
 
-    fn xent(&mut self, default: &'static str, op_type: &'static str, op: Op, z: &Tensor, x: &Tensor) -> Result<Tensor> {
+    fn xent(&self, default: &'static str, op_type: &'static str, op: Op, z: &Tensor, x: &Tensor) -> Result<Tensor> {
         let softmax = op == Op::SoftmaxXent;
         self.record_op(
             Naming::Scoped { default },
@@ -429,6 +398,6 @@ pub(crate) fn backward<T: Float>(
                 Some(gx.into_shape_with_order(shape).map_err(internal)?),
             ])
         }
-        _ => Err(Error::invalid(format!("internal error: {op:?} is not an nn op"))),
+        _ => Err(Error::internal(format!("{op:?} is not an nn op"))),
     }
 }

@@ -11,7 +11,7 @@ use crate::tensor::{Tensor, Value};
 /// where negative axes count from the end.
 ///
 /// ```
-/// use scope_runtime::ops::Axes;
+/// use varscope::ops::Axes;
 /// assert_eq!(Axes::from(-1), Axes::List(vec![-1]));
 /// assert_eq!(Axes::from([0, 2]), Axes::List(vec![0, 2]));
 /// ```
@@ -73,7 +73,7 @@ fn reduce_with<T: Elem>(a: &ArrayD<T>, axes: &[usize], keepdims: bool, max: bool
         r = if max {
             r.fold_axis(Axis(ax), T::lowest(), |&m, &v| if v > m { v } else { m })
         } else {
-            r.sum_axis(Axis(ax))
+            T::sum_axis(&r, Axis(ax))
         };
     }
     if keepdims {
@@ -99,31 +99,31 @@ impl Scope {
     /// Sum over `axes` (TF's `tf.reduce_sum`; op and default name `Sum`).
     ///
     /// ```
-    /// use scope_runtime::{Graph, ops::Axes};
-    /// use ndarray::{ArrayD, IxDyn};
+    /// use varscope::{Graph, ops::Axes};
+    /// use varscope::ndarray::{ArrayD, IxDyn};
     /// let graph = Graph::new();
     /// let mut cx = graph.scope();
     /// let x = cx.constant(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0f32, 2.0, 3.0, 4.0]).unwrap())?;
     /// assert_eq!(cx.reduce_sum(&x, 0, false)?.value().to_f64_vec(), vec![4.0, 6.0]);
     /// assert_eq!(cx.reduce_sum(&x, Axes::All, true)?.shape(), &[1, 1]);
-    /// # Ok::<(), scope_runtime::Error>(())
+    /// # Ok::<(), varscope::Error>(())
     /// ```
-    pub fn reduce_sum(&mut self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
+    pub fn reduce_sum(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
         self.reduce("Sum", x, axes.into(), keepdims)
     }
 
     /// Mean over `axes` of a float tensor (TF's `tf.reduce_mean`; op and
     /// default name `Mean`).
-    pub fn reduce_mean(&mut self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
+    pub fn reduce_mean(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
         self.reduce("Mean", x, axes.into(), keepdims)
     }
 
     /// Maximum over `axes` (TF's `tf.reduce_max`; op and default name `Max`).
-    pub fn reduce_max(&mut self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
+    pub fn reduce_max(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
         self.reduce("Max", x, axes.into(), keepdims)
     }
 
-    fn reduce(&mut self, op_type: &'static str, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
+    fn reduce(&self, op_type: &'static str, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
         self.record_outputs(
             Naming::Helper { default: op_type },
             op_type,
@@ -148,20 +148,20 @@ impl Scope {
                 Ok((vec![value], op))
             },
         )
-        .and_then(|mut outs| outs.pop().ok_or_else(|| Error::invalid("internal error: a reduction made no output")))
+        .and_then(|mut outs| outs.pop().ok_or_else(|| Error::internal("a reduction made no output")))
     }
 }
 
 /// Gradients of the reductions.
 pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
     let (Op::Sum { axes, .. } | Op::Mean { axes, .. } | Op::Max { axes, .. }) = op else {
-        return Err(Error::invalid(format!("internal error: {op:?} is not a reduction")));
+        return Err(Error::internal(format!("{op:?} is not a reduction")));
     };
     let xa = typed::<T>(&x[0])?;
     let keep = IxDyn(&kept_shape(xa.shape(), axes));
-    let internal = |e: ndarray::ShapeError| Error::invalid(format!("internal error: {e}"));
+    let internal = |e: ndarray::ShapeError| Error::internal(format!("{e}"));
     let gk = g.as_standard_layout().into_owned().into_shape_with_order(keep.clone()).map_err(internal)?;
-    let gb = gk.broadcast(xa.raw_dim()).ok_or_else(|| Error::invalid("internal error: gradient does not broadcast"))?;
+    let gb = gk.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("gradient does not broadcast"))?;
     let out = match op {
         Op::Sum { .. } => gb.to_owned(),
         Op::Mean { .. } => {
@@ -170,13 +170,11 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
         }
         _ => {
             let yk = typed::<T>(y)?.as_standard_layout().into_owned().into_shape_with_order(keep).map_err(internal)?;
-            let yb =
-                yk.broadcast(xa.raw_dim()).ok_or_else(|| Error::invalid("internal error: max does not broadcast"))?;
+            let yb = yk.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("max does not broadcast"))?;
             // Ties share the gradient equally, as in TensorFlow.
             let mask = Zip::from(xa).and(&yb).map_collect(|&x, &y| if x == y { T::one() } else { T::zero() });
             let ties = reduce_with(&mask, axes, true, false);
-            let tb =
-                ties.broadcast(xa.raw_dim()).ok_or_else(|| Error::invalid("internal error: ties do not broadcast"))?;
+            let tb = ties.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("ties do not broadcast"))?;
             Zip::from(&mask).and(&gb).and(&tb).map_collect(|&m, &g, &t| m * g / t.max(T::one()))
         }
     };

@@ -7,10 +7,10 @@ use super::{Elem, Float, Naming, Op, norm_axis, op_error, shapes_error, typed, u
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::scope::Scope;
-use crate::tensor::{Tensor, Value};
+use crate::tensor::{Tensor, Value, checked_len, too_large};
 
 fn internal(e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("internal error: {e}"))
+    Error::internal(format!("{e}"))
 }
 
 fn reshape_to<T: Elem>(v: &Value, shape: &[usize]) -> Result<Value> {
@@ -52,7 +52,7 @@ fn gather_value<T: Elem>(params: &Value, idx: &[usize], out_shape: &[usize], axi
 impl Scope {
     /// The same elements in a new shape; one entry may be `-1`, inferred
     /// (op and default name `Reshape`).
-    pub fn reshape(&mut self, x: &Tensor, shape: &[isize]) -> Result<Tensor> {
+    pub fn reshape(&self, x: &Tensor, shape: &[isize]) -> Result<Tensor> {
         const OP: &str = "Reshape";
         self.record_op(
             Naming::Helper { default: OP },
@@ -69,7 +69,7 @@ impl Scope {
 
     /// Permutes the axes: output axis `i` is input axis `perm[i]` (op
     /// `Transpose`, default name `transpose`).
-    pub fn transpose(&mut self, x: &Tensor, perm: &[usize]) -> Result<Tensor> {
+    pub fn transpose(&self, x: &Tensor, perm: &[usize]) -> Result<Tensor> {
         const OP: &str = "Transpose";
         self.record_op(
             Naming::Scoped { default: "transpose" },
@@ -98,7 +98,7 @@ impl Scope {
 
     /// Joins tensors along `axis`; all other dimensions must agree (op
     /// `ConcatV2`, default name `concat`).
-    pub fn concat(&mut self, xs: &[&Tensor], axis: isize) -> Result<Tensor> {
+    pub fn concat(&self, xs: &[&Tensor], axis: isize) -> Result<Tensor> {
         const OP: &str = "ConcatV2";
         self.record_outputs(
             Naming::Helper { default: "concat" },
@@ -143,7 +143,7 @@ impl Scope {
 
     /// Splits `x` into `num` equal parts along `axis` (op `Split`, default
     /// name `split`; the outputs are `split:0`, `split:1`, ...).
-    pub fn split(&mut self, x: &Tensor, num: usize, axis: isize) -> Result<Vec<Tensor>> {
+    pub fn split(&self, x: &Tensor, num: usize, axis: isize) -> Result<Vec<Tensor>> {
         const OP: &str = "Split";
         self.record_outputs(
             Naming::Helper { default: "split" },
@@ -170,7 +170,7 @@ impl Scope {
 
     /// The block of `x` starting at `begin` with `size` (`-1` = to the end;
     /// op and default name `Slice`).
-    pub fn slice(&mut self, x: &Tensor, begin: &[usize], size: &[isize]) -> Result<Tensor> {
+    pub fn slice(&self, x: &Tensor, begin: &[usize], size: &[isize]) -> Result<Tensor> {
         const OP: &str = "Slice";
         self.record_op(
             Naming::Helper { default: OP },
@@ -215,7 +215,7 @@ impl Scope {
     /// `tf.gather`, an embedding lookup for `axis` 0; op and default name
     /// `GatherV2`). The result has shape `params[..axis] ++ indices ++
     /// params[axis + 1..]`; an index out of range is an error.
-    pub fn gather(&mut self, params: &Tensor, indices: &Tensor, axis: isize) -> Result<Tensor> {
+    pub fn gather(&self, params: &Tensor, indices: &Tensor, axis: isize) -> Result<Tensor> {
         const OP: &str = "GatherV2";
         self.record_outputs(
             Naming::Helper { default: OP },
@@ -234,6 +234,9 @@ impl Scope {
                 let mut out = ps[..ax].to_vec();
                 out.extend_from_slice(indices.shape());
                 out.extend_from_slice(&ps[ax + 1..]);
+                if checked_len(&out).is_none() {
+                    return Err(too_large(&format!("op `{node}` ({OP})"), &out));
+                }
                 Ok((vec![any_dispatch!(params.dtype(), gather_value(&v[0], &idx, &out, ax))?], Op::Gather { axis: ax }))
             },
         )
