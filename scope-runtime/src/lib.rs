@@ -31,6 +31,7 @@
 
 mod autodiff;
 mod crc;
+pub mod dot;
 mod dtype;
 mod error;
 pub mod gluon;
@@ -44,6 +45,7 @@ mod private;
 mod proto;
 mod regularizer;
 mod scope;
+pub mod summary;
 mod tensor;
 mod variable;
 #[doc(hidden)]

@@ -7,4 +7,5 @@ mod grad;
 mod macros;
 mod ops;
 mod scopes;
+mod summary;
 mod ui;
