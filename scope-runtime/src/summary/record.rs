@@ -92,7 +92,8 @@ mod tests {
         bytes.extend(frame_record(b"defg"));
         let whole = read_records(&bytes).unwrap();
         assert_eq!(whole.records, [b"abc".to_vec(), b"defg".to_vec()]);
-        for cut in 19..bytes.len() {
+        assert_eq!(read_records(&bytes[..19]).unwrap(), Records { records: vec![b"abc".to_vec()], truncated_at: None });
+        for cut in 20..bytes.len() {
             let part = read_records(&bytes[..cut]).unwrap();
             assert_eq!(part.records, [b"abc".to_vec()], "cut at {cut}");
             assert_eq!(part.truncated_at, Some(19));
