@@ -358,3 +358,51 @@ fn the_manifest_dot_shows_variables_by_scope_and_calls() {
     assert!(dot.contains("label=\"in conv1 (line "), "{dot}");
     assert!(dot.contains("by conv_relu (line "), "{dot}");
 }
+
+#[test]
+fn only_constants_of_the_graph_become_placeholders() {
+    let (graph, image1, _) = seed_graph().unwrap();
+    let dir = temp_dir("feeds");
+    let mut writer = SummaryWriter::new(&dir).unwrap();
+    let relu = graph.nodes().into_iter().find(|n| n.op_type == "Relu").unwrap();
+    let other = Graph::new();
+    let foreign = other.scope().constant(1.0f32).unwrap();
+    let var = graph.get_variable_by_name("image_filters/conv1/weights").unwrap();
+    for bad in [var.tensor(), &foreign] {
+        let err = writer.graph_with_inputs(&graph, &[&image1, bad]).unwrap_err().to_string();
+        assert!(err.contains(&format!("cannot draw `{}` as a Placeholder", bad.name())), "{err}");
+    }
+    // Nothing was written for the refused calls; the ops keep their op types.
+    writer.graph_with_inputs(&graph, &[&image1]).unwrap();
+    let log = read_event_file(writer.path()).unwrap();
+    assert_eq!(log.graphs.len(), 1);
+    let op = |name: &str| log.graphs[0].iter().find(|n| n.name == name).map(|n| n.op.clone());
+    assert_eq!(op("image1").as_deref(), Some("Placeholder"));
+    assert_eq!(op("image2").as_deref(), Some("Const"));
+    assert_eq!(op(&relu.name).as_deref(), Some("Relu"));
+}
+
+#[test]
+fn node_details_carry_the_attributes_tensorboard_shows() {
+    use varscope::ops::AttrValue;
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let a = cx.constant(Value::filled(DType::F64, &[2, 3], 1.0)).unwrap();
+    let b = cx.constant(Value::filled(DType::F64, &[2, 3], 2.0)).unwrap();
+    cx.matmul_t(&a, &b, false, true).unwrap();
+    let details = graph.node_details();
+    let mm = details.iter().find(|n| n.op_type == "MatMul").unwrap();
+    assert_eq!(mm.inputs, ["Const:0", "Const_1:0"]);
+    assert_eq!(mm.outputs, [(DType::F64, vec![2, 2])]);
+    assert_eq!(
+        mm.attrs,
+        [
+            ("T", AttrValue::Type(DType::F64)),
+            ("transpose_a", AttrValue::Bool(false)),
+            ("transpose_b", AttrValue::Bool(true))
+        ]
+    );
+    let c = &details[0];
+    assert_eq!(c.attrs[0], ("dtype", AttrValue::Type(DType::F64)));
+    assert!(matches!(&c.attrs[1], ("value", AttrValue::Tensor(v)) if v.to_f64_vec() == [1.0; 6]));
+}

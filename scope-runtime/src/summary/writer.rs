@@ -93,8 +93,20 @@ impl SummaryWriter {
     }
 
     /// Like [`graph`](Self::graph), with the constants in `inputs` drawn as `Placeholder`s:
-    /// the data a TensorFlow program would feed (`image1`, `labels`).
+    /// the data a TensorFlow program would feed (`image1`, `labels`). Each input must be a
+    /// constant recorded in `graph`.
     pub fn graph_with_inputs(&mut self, graph: &Graph, inputs: &[&Tensor]) -> Result<()> {
+        for t in inputs {
+            let is_const = t.graph_id() == graph.id()
+                && graph.nodes().iter().any(|n| n.name == t.op_name() && n.op_type == "Const");
+            if !is_const {
+                return Err(Error::invalid(format!(
+                    "cannot draw `{}` as a Placeholder: only a constant of this graph (`cx.constant(..)`) \
+                     stands for fed data; pass the constant the model reads",
+                    t.name()
+                )));
+            }
+        }
         let bytes = graph_def(graph, inputs).encode_to_vec();
         self.write_event(Event {
             wall_time: wall_time(),
