@@ -33,6 +33,17 @@ pub(crate) enum DataType {
     DtBoolRef = 110,
 }
 
+impl From<crate::DType> for DataType {
+    /// The (value, not reference) type TF uses for a varscope dtype.
+    fn from(dtype: crate::DType) -> DataType {
+        match dtype {
+            crate::DType::F32 => DataType::DtFloat,
+            crate::DType::F64 => DataType::DtDouble,
+            crate::DType::I32 => DataType::DtInt32,
+        }
+    }
+}
+
 /// `tensorflow.TensorShapeProto` (`tensorflow/core/framework/tensor_shape.proto`).
 #[derive(Clone, PartialEq, prost::Message)]
 pub(crate) struct TensorShapeProto {

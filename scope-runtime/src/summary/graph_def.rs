@@ -121,11 +121,7 @@ fn variable_nodes(v: &NodeDetails, out: &mut Vec<NodeDef>) {
 }
 
 fn data_type(dtype: DType) -> DataType {
-    match dtype {
-        DType::F32 => DataType::DtFloat,
-        DType::F64 => DataType::DtDouble,
-        DType::I32 => DataType::DtInt32,
-    }
+    DataType::from(dtype)
 }
 
 fn type_attr(dtype: DType) -> AttrProto {
