@@ -105,6 +105,11 @@ impl GraphState {
         }
     }
 
+    /// Whether `name` (a node name or a name scope, compared case-insensitively) is in use.
+    pub(crate) fn is_name_in_use(&self, name: &str) -> bool {
+        self.names_in_use.contains_key(&name.to_lowercase())
+    }
+
     /// Checks that a node called `name` could be added.
     pub(crate) fn check_new_node(&self, name: &str) -> Result<()> {
         name::check_node_name(name)?;

@@ -31,6 +31,7 @@
 
 mod autodiff;
 mod crc;
+pub mod dot;
 mod dtype;
 mod error;
 pub mod gluon;
@@ -46,6 +47,7 @@ mod record;
 mod regularizer;
 mod scope;
 mod store;
+pub mod summary;
 mod tensor;
 mod variable;
 #[doc(hidden)]

@@ -1,9 +1,10 @@
-// Used by the checkpoint and event formats as they land; remove this allow when both use it.
-#![allow(dead_code)]
 //! TensorFlow's protobuf messages that varscope reads and writes, as `prost` messages written
 //! from the `.proto` files (field numbers and types as there; no build-time code generation, so
 //! no `protoc`). One definition of each message: the checkpoint format and the event/GraphDef
 //! writer share `DataType` and `TensorShapeProto`. Submodules add the messages of one format each.
+
+pub(crate) mod event;
+pub(crate) mod graph;
 
 /// `tensorflow.DataType` (`tensorflow/core/framework/types.proto`), the values varscope meets.
 /// A reference type is its value type plus 100 (`DT_FLOAT_REF` = 101).
@@ -30,6 +31,17 @@ pub(crate) enum DataType {
     DtInt32Ref = 103,
     DtInt64Ref = 109,
     DtBoolRef = 110,
+}
+
+impl From<crate::DType> for DataType {
+    /// The (value, not reference) type TF uses for a varscope dtype.
+    fn from(dtype: crate::DType) -> DataType {
+        match dtype {
+            crate::DType::F32 => DataType::DtFloat,
+            crate::DType::F64 => DataType::DtDouble,
+            crate::DType::I32 => DataType::DtInt32,
+        }
+    }
 }
 
 /// `tensorflow.TensorShapeProto` (`tensorflow/core/framework/tensor_shape.proto`).

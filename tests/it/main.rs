@@ -9,4 +9,5 @@ mod ops;
 mod reliability;
 mod scopes;
 mod siamese;
+mod summary;
 mod ui;

@@ -61,6 +61,7 @@ macro_rules! any_dispatch {
 }
 
 mod basic;
+mod export;
 pub(crate) mod grad;
 mod linalg;
 mod math;
@@ -70,6 +71,7 @@ mod shape;
 
 pub use crate::kernels::Padding;
 pub use basic::broadcast_shapes;
+pub use export::{AttrValue, NodeDetails};
 pub use reduce::Axes;
 
 /// How TensorFlow names an op.
