@@ -84,7 +84,7 @@ fn main() -> Result<()> {
         })?;
         let loss = cx.reduce_mean(&relu2, Axes::All, false)?;
         let (tag, mean1) = {
-            let mut metrics = cx.name_scope("metrics")?;
+            let metrics = cx.name_scope("metrics")?;
             let mean1 = metrics.reduce_mean(&relu1, Axes::All, false)?;
             (SummaryWriter::scoped_tag(&metrics, "mean_relu1"), mean1)
         };

@@ -386,7 +386,7 @@ fn only_constants_of_the_graph_become_placeholders() {
 fn node_details_carry_the_attributes_tensorboard_shows() {
     use varscope::ops::AttrValue;
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let a = cx.constant(Value::filled(DType::F64, &[2, 3], 1.0)).unwrap();
     let b = cx.constant(Value::filled(DType::F64, &[2, 3], 2.0)).unwrap();
     cx.matmul_t(&a, &b, false, true).unwrap();

@@ -97,8 +97,7 @@ impl SummaryWriter {
     /// constant recorded in `graph`.
     pub fn graph_with_inputs(&mut self, graph: &Graph, inputs: &[&Tensor]) -> Result<()> {
         for t in inputs {
-            let is_const = graph.owns(t)
-                && graph.nodes().iter().any(|n| n.name == t.op_name() && n.op_type == "Const");
+            let is_const = graph.owns(t) && graph.nodes().iter().any(|n| n.name == t.op_name() && n.op_type == "Const");
             if !is_const {
                 return Err(Error::invalid(format!(
                     "cannot draw `{}` as a Placeholder: only a constant of this graph (`cx.constant(..)`) \
