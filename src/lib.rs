@@ -6,7 +6,7 @@
 
 pub use scope_runtime::*;
 
-pub use scope_macros::{model, opaque, scope, var};
+pub use scope_macros::{checked, model, opaque, scope, var};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
