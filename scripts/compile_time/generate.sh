@@ -110,7 +110,7 @@ gen_rnn() {
     {
         echo "#![allow(dead_code)]"
         echo "use varscope::prelude::*;"
-        echo "use varscope::{model, scope, var};"
+        [[ -z $plain ]] && echo "use varscope::{model, scope, var};"
         if [[ -n $plain ]]; then
             echo "pub fn cell(cx: &mut Scope) -> Result<()> {"
             echo "    let mut g = cx.variable_scope(\"cell\")?;"

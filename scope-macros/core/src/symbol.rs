@@ -14,6 +14,9 @@ pub const GET_VARIABLE: &str = "get_variable";
 pub const VARIABLE_SCOPE: &str = "variable_scope";
 /// The method that makes a thread's context from a graph (`graph.scope()`).
 pub const GRAPH_SCOPE: &str = "scope";
+/// Functions of the std prelude and of `std::mem` that take a value first: a call with the
+/// context first is never a model call.
+pub const STD_FNS: &[&str] = &["drop", "forget", "take", "replace", "swap", "identity", "black_box"];
 /// Std macros that evaluate their arguments once, as ordinary expressions: the walk looks
 /// inside them. The `debug_` ones may not run (release builds): their arguments are an arm.
 pub const STD_EXPR_MACROS: &[&str] = &[

@@ -610,7 +610,10 @@ impl Walker {
         if init.is_empty() && path.leading_colon.is_none() && self.lookup(&last.ident).is_some() {
             return false;
         }
-        true
+        // The std library's functions (`drop(guard)`, `std::mem::take(..)`) are no models.
+        let std_root = segs.len() > 1 && matches!(segs[0].ident.to_string().as_str(), "std" | "core" | "alloc");
+        let prelude = init.is_empty() && symbol::STD_FNS.contains(&last.ident.to_string().as_str());
+        !std_root && !prelude
     }
 
     /// Splits a `get_variable` name into scope segments and the leaf.
@@ -696,8 +699,12 @@ impl Walker {
                 self.bindings.push((ident.clone(), Binding::Frame(frame)));
                 return;
             }
+            let made = match init {
+                Expr::Reference(r) if r.mutability.is_some() => &*r.expr,
+                other => other,
+            };
             if self.root == Root::Checked
-                && let Expr::MethodCall(m) = init
+                && let Expr::MethodCall(m) = made
                 && m.method == symbol::GRAPH_SCOPE
                 && m.args.is_empty()
             {

@@ -76,5 +76,18 @@ fn main() -> Result<()> {
     names.sort();
     assert_eq!(names, ["a/dense_w", "c", "g/w", "net/forward_w", "p", "t", "w"]);
     assert_eq!(other_graph.global_variables().len(), 1);
+    dropped()
+}
+
+/// `drop(guard)` and other std functions taking the context are no model calls; a context made
+/// as `&mut graph.scope()` is a root of a `#[checked]` fn.
+#[varscope::checked]
+fn dropped() -> Result<()> {
+    let graph = Graph::new();
+    let cx = &mut graph.scope();
+    let g = cx.variable_scope("a")?;
+    drop(g);
+    std::mem::drop(cx.variable_scope("b")?);
+    var!(cx, "w", [1])?;
     Ok(())
 }
