@@ -31,7 +31,9 @@ const MSG_LEN: usize = 1024;
 const PART_LEN: usize = 200;
 const EMPTY: u32 = u32::MAX;
 /// Words of a [`Summary`].
-pub const SUMMARY_WORDS: usize = 256;
+pub const SUMMARY_WORDS: usize = 64;
+/// The bits of a name hash that index a summary bit.
+const BLOOM_MASK: u64 = (SUMMARY_WORDS * 64 - 1) as u64;
 /// Words of the bit set of a summary's words that have bits.
 const OCCUPIED_WORDS: usize = SUMMARY_WORDS / 64;
 /// Calls per body up to which [`analyze`] uses summaries to skip walks.
@@ -45,7 +47,7 @@ pub use crate::hash::PATH_MUL;
 pub use crate::layout;
 pub use crate::layout::Mode;
 
-/// A Bloom filter (16,384 bits, two bits per name: bits 50-63 and 22-35 of the name's hash) of
+/// A Bloom filter (4,096 bits, two bits per name: bits 50-61 and 22-33 of the name's hash) of
 /// the leaf names of every variable a model
 /// declares, itself or through its calls. Leaf names do not depend on the scope a model is
 /// called in, so a caller's check can skip walking a call whose summary shares no bit with the
@@ -153,8 +155,8 @@ impl Manifest {
         let mut k = 0;
         while k < leaves.len() {
             let h = leaves[k];
-            let a = ((h >> 50) & 0x3fff) as usize;
-            let b = ((h >> 22) & 0x3fff) as usize;
+            let a = ((h >> 50) & BLOOM_MASK) as usize;
+            let b = ((h >> 22) & BLOOM_MASK) as usize;
             summary[a >> 6] |= 1 << (a & 63);
             summary[b >> 6] |= 1 << (b & 63);
             occupied[a >> 12] |= 1 << ((a >> 6) & 63);
@@ -1112,8 +1114,8 @@ const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
         let mut k = 0;
         while k < m.leaves.len() {
             let h = m.leaves[k];
-            let a = ((h >> 50) & 0x3fff) as usize;
-            let b = ((h >> 22) & 0x3fff) as usize;
+            let a = ((h >> 50) & BLOOM_MASK) as usize;
+            let b = ((h >> 22) & BLOOM_MASK) as usize;
             if summary[a >> 6] & (1 << (a & 63)) != 0 && summary[b >> 6] & (1 << (b & 63)) != 0 {
                 return (walks, false);
             }
@@ -1126,8 +1128,8 @@ const fn calls_to_walk(m: &Manifest) -> (u64, bool) {
     k = 0;
     while k < m.leaves.len() {
         let h = m.leaves[k];
-        let a = ((h >> 50) & 0x3fff) as usize;
-        let b = ((h >> 22) & 0x3fff) as usize;
+        let a = ((h >> 50) & BLOOM_MASK) as usize;
+        let b = ((h >> 22) & BLOOM_MASK) as usize;
         own[a >> 6] |= 1 << (a & 63);
         own[b >> 6] |= 1 << (b & 63);
         k += 1;

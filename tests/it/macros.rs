@@ -530,6 +530,30 @@ mod checker {
     }
 
     #[test]
+    fn an_unrolled_cell_is_walked_once_and_still_checked() {
+        // The same call three times in one auto-reuse scope: only the first is walked (the
+        // others create nothing new), and a later declaration with another shape is found.
+        let leaf = manifest("cell", &[var(&[], "w")], Vec::new());
+        let auto = |mut item: Item| {
+            item.mode = Mode::Auto;
+            item
+        };
+        let body = [auto(call(&["rnn"], "cell")), auto(call(&["rnn"], "cell")), auto(call(&["rnn"], "cell"))];
+        assert_eq!(scope_macros_core::ast::repeats(&body), [false, true, true]);
+        assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, false, false]);
+        let mut w4 = auto(var(&["rnn"], "w"));
+        if let Kind::Var { shape, .. } = &mut w4.kind {
+            *shape = Some(vec![4]);
+        }
+        let body = [auto(call(&["rnn"], "cell")), auto(call(&["rnn"], "cell")), w4];
+        assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, false, false]);
+        let top = manifest("unrolled", &body, vec![leaf]);
+        assert_eq!(analyze::<1>(top, "model `unrolled`").len(), 1);
+        let msg = conflict_message(top, "model `unrolled`", 2);
+        assert!(msg.as_str().contains("conflicting declarations of variable `rnn/w`"), "{}", msg.as_str());
+    }
+
+    #[test]
     fn callees_below_a_scope_no_variable_shares_are_not_walked_but_duplicates_are_found() {
         // `top` declares `sub/sub/w` and calls `a` in `sub`; `a` calls `b` in `sub` and in
         // `other`; `b` declares `w`. The walk enters `b` under `sub/sub` (a prefix of the

@@ -213,11 +213,12 @@ fn is_prefix(a: &[Seg], b: &[Seg]) -> bool {
 /// skips it.
 pub fn calls_to_walk(items: &[Item]) -> Vec<bool> {
     let checked = |it: &Item| !it.dynamic && it.mode.declares();
+    let repeats = repeats(items);
     items
         .iter()
         .enumerate()
         .map(|(j, call)| {
-            if !call.is_call() || !checked(call) {
+            if !call.is_call() || !checked(call) || repeats[j] {
                 return false;
             }
             call.looped
@@ -232,6 +233,24 @@ pub fn calls_to_walk(items: &[Item]) -> Vec<bool> {
                             Kind::Opaque { .. } => false,
                         }
                 })
+        })
+        .collect()
+}
+
+/// Which items are calls that repeat an earlier call exactly (the same callee, scope, arms,
+/// and a reuse or auto-reuse mode): an unrolled cell. Such a call creates nothing new and meets
+/// exactly what the first one met, whose check reports it, so it needs no walk and no check.
+pub fn repeats(items: &[Item]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .iter()
+        .map(|it| match &it.kind {
+            Kind::Call { manifest, .. } if !it.dynamic && matches!(it.mode, Mode::Auto | Mode::Reuse) => {
+                let segs: Vec<&str> = it.segs.iter().map(|s| s.key.as_str()).collect();
+                let key = format!("{manifest} {segs:?} {:?} {:?}", it.mode, it.branch);
+                !seen.insert(key)
+            }
+            _ => false,
         })
         .collect()
 }

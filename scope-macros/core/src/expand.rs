@@ -187,8 +187,9 @@ pub fn checks(manifest: &Ident, items: &[Item], model: &str) -> TokenStream {
         const #check: ::varscope::__private::Conflicts<#words> =
             ::varscope::__private::analyze::<#words>(&#manifest, #model);
     );
+    let repeats = crate::ast::repeats(items);
     for (j, it) in items.iter().enumerate().skip(first_call) {
-        if matches!(it.kind, Kind::Opaque { .. }) || it.dynamic {
+        if matches!(it.kind, Kind::Opaque { .. }) || it.dynamic || repeats[j] {
             continue;
         }
         let mut args = Group::new(Delimiter::Parenthesis, quote!(&#check, #j));
