@@ -4,7 +4,7 @@
 //! Run with `cargo run --example dsl_tutorial`.
 
 use varscope::prelude::*;
-use varscope::{model, scope, var};
+use varscope::{checked, model, scope, var};
 
 /// One layer: weights and biases, then `relu(input · weights + biases)`.
 #[model]
@@ -23,6 +23,7 @@ fn my_image_filter(cx: &mut Scope, input: &Tensor) -> Result<Tensor> {
     scope!(cx, "conv2" { conv_relu(cx, &relu1, [4, 4], [4]) })
 }
 
+#[checked] // checks `main` like a model body
 fn main() -> Result<()> {
     // The manifest exists before any tensor does.
     println!("{}", my_image_filter::MANIFEST);

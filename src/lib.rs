@@ -5,9 +5,9 @@
 //! The runtime ([`scope_runtime`], re-exported here): [`Graph`], [`Scope`],
 //! [`VarScope`], [`VariableScope`], [`Variable`], [`Tensor`], [`Value`],
 //! [`Error`]; the ops are methods of [`Scope`] ([`ops`] holds their argument
-//! types); [`gluon`] is the Gluon naming style. The DSL: [`model`], [`scope!`],
+//! types); [`gluon`] is the Gluon naming style. The DSL: [`model`], [`checked`], [`scope!`],
 //! [`var!`], [`opaque!`]. Most programs start with `use varscope::prelude::*`.
 
 pub use scope_runtime::*;
 
-pub use scope_macros::{model, opaque, scope, var};
+pub use scope_macros::{checked, model, opaque, scope, var};

@@ -84,6 +84,33 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     scope_macros_core::model(attr.into(), item.into()).into()
 }
 
+/// Checks the scopes of any function, such as `main`, as `#[model]` checks a model's body:
+/// the contexts it makes (`let mut cx = graph.scope();`, `let cx = &mut cx;`) are the roots,
+/// and a model called twice in one non-reuse scope is a compile error on the second call.
+///
+/// ```compile_fail,E0080
+/// use varscope::prelude::*;
+/// use varscope::{checked, model, var};
+///
+/// #[model]
+/// fn layer(cx: &mut Scope) -> Result<Variable> {
+///     var!(cx, "w", [2])
+/// }
+///
+/// #[checked]
+/// fn main() -> Result<()> {
+///     let graph = Graph::new();
+///     let mut cx = graph.scope();
+///     layer(&mut cx)?;
+///     layer(&mut cx)?; // error: duplicate variable `w` in `fn main`
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn checked(attr: TokenStream, item: TokenStream) -> TokenStream {
+    scope_macros_core::checked(attr.into(), item.into()).into()
+}
+
 /// Opens a variable scope around a block: `scope!(cx, name, options.. { body })`.
 ///
 /// The body sees `cx` rebound to the new scope; the scope closes when the block ends (an RAII

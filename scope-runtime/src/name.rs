@@ -1,4 +1,5 @@
-//! TensorFlow's rules for valid names.
+//! TensorFlow's rules for valid names, as errors (the rules themselves are
+//! `scope_core::name`, shared with the macros).
 //!
 //! A name opened at the root (a root name scope, the full name of a variable,
 //! a full node name) must match `[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*`; a name
@@ -7,19 +8,7 @@
 //! newline is tolerated by the pattern.
 
 use crate::error::{Error, Result};
-
-fn is_body_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '\\' | '/' | '>' | '-')
-}
-
-fn is_first_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '.'
-}
-
-/// Python's `$` also matches just before a final `\n`.
-fn strip_final_newline(name: &str) -> &str {
-    name.strip_suffix('\n').unwrap_or(name)
-}
+use scope_core::name::{is_body_char, is_first_char, strip_final_newline};
 
 fn bad_char_reason(name: &str, c: char, at: usize, allowed: &str) -> String {
     let shown = match c {

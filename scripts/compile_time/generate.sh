@@ -8,7 +8,10 @@
 #               (`scope!(cx, "sub" { var!(cx, "x", ..)?; m(cx) })`): the macro cannot prove the
 #               call free of conflicts, so every model's check const walks its callees;
 #   chain/      the worst case: 200 `#[model]` fns x 5 variables, each calling the next, all
-#               in one scope, so the top model's check sees 1,000 variables through nested calls.
+#               in one scope, so the top model's check sees 1,000 variables through nested calls;
+#   rnn_N/      an unrolled RNN: one `#[model]` cell (two variables in scope `cell`) called N
+#               times in one `auto_reuse` scope ($RNN_STEPS, default 200 400 800), and
+#   rnn_plain/  the same 800 steps as plain runtime calls.
 # Every model except the first in each run of ten calls the previous one inside `scope!("sub")`,
 # so the checks across calls are exercised too.
 set -euo pipefail
@@ -101,9 +104,49 @@ gen_chain() {
     } > "$out/chain/src/lib.rs"
 }
 
+gen_rnn() {
+    local name=$1 steps=$2 plain=${3:-}
+    manifest "$name"
+    {
+        echo "#![allow(dead_code)]"
+        echo "use varscope::prelude::*;"
+        [[ -z $plain ]] && echo "use varscope::{model, scope, var};"
+        if [[ -n $plain ]]; then
+            echo "pub fn cell(cx: &mut Scope) -> Result<()> {"
+            echo "    let mut g = cx.variable_scope(\"cell\")?;"
+            echo "    g.get_variable(\"kernel\", VarSpec::new().shape([8, 8]).init(Init::Zeros))?;"
+            echo "    g.get_variable(\"bias\", VarSpec::new().shape([8]).init(Init::Zeros))?;"
+            echo "    Ok(())"
+            echo "}"
+            echo "pub fn unrolled(cx: &mut Scope) -> Result<()> {"
+            echo "    let mut g = cx.variable_scope(VarScope::new(\"rnn\").reuse(Reuse::Auto))?;"
+            for ((t = 0; t < steps; t++)); do echo "    cell(&mut g)?;"; done
+        else
+            echo "#[model]"
+            echo "pub fn cell(cx: &mut Scope) -> Result<()> {"
+            echo "    scope!(cx, \"cell\" {"
+            echo "        var!(cx, \"kernel\", [8, 8], init = Init::Zeros)?;"
+            echo "        var!(cx, \"bias\", [8], init = Init::Zeros)"
+            echo "    })?;"
+            echo "    Ok(())"
+            echo "}"
+            echo "#[model]"
+            echo "pub fn unrolled(cx: &mut Scope) -> Result<()> {"
+            echo "    scope!(cx, \"rnn\", auto_reuse {"
+            for ((t = 0; t < steps; t++)); do echo "        cell(cx)?;"; done
+            echo "        Ok::<(), Error>(())"
+            echo "    })?;"
+        fi
+        echo "    Ok(())"
+        echo "}"
+    } > "$out/$name/src/lib.rs"
+}
+
 gen_plain
 gen_macros var_only ""
 gen_macros model "#[model]"
 gen_macros var_only_walked "" walked
 gen_macros model_walked "#[model]" walked
 gen_chain
+for steps in ${RNN_STEPS:-200 400 800}; do gen_rnn "rnn_$steps" "$steps"; done
+gen_rnn rnn_plain 800 plain

@@ -357,7 +357,7 @@ mod fuzz {
 mod checker {
     use proc_macro2::{Span, TokenStream};
     use scope_macros_core::ast::{Item, Kind, Mode, Seg};
-    use varscope::manifest::{Manifest, PATH_MUL, Packed, analyze, conflict_message, segment_hash};
+    use varscope::manifest::{Manifest, Packed, analyze, conflict_message, segment_hash};
 
     fn item(segs: &[&str], kind: Kind, site: &str) -> Item {
         Item {
@@ -367,6 +367,7 @@ mod checker {
             cond: false,
             looped: false,
             branch: Vec::new(),
+            must: 0,
             kind,
             site_tokens: TokenStream::new(),
             lo: Span::call_site(),
@@ -432,45 +433,41 @@ mod checker {
     }
 
     #[test]
-    fn macro_and_runtime_hash_names_alike() {
-        for name in ["conv1", "weights", "a.b-c", ""] {
-            assert_eq!(scope_macros_core::hash::segment(name), segment_hash(name));
-        }
-        assert_eq!(scope_macros_core::hash::PATH_MUL, PATH_MUL);
-    }
-
-    #[test]
-    fn macro_and_runtime_agree_on_the_layout() {
-        use scope_macros_core::encode as m;
-        use varscope::manifest::layout as r;
-        assert_eq!(m::ITEM_WORDS, r::ITEM_WORDS);
-        assert_eq!([m::VAR, m::CALL, m::OPAQUE], [r::VAR, r::CALL, r::OPAQUE]);
-        assert_eq!(
-            [
-                m::DYNAMIC,
-                m::COND,
-                m::LOOPED,
-                m::DYNAMIC_NAME,
-                m::SELF_CALL,
-                m::HAS_TRAINABLE,
-                m::TRAINABLE,
-                m::HAS_SHAPE,
-                m::ISOLATED,
-                m::SEG_DYNAMIC
-            ],
-            [
-                r::DYNAMIC,
-                r::COND,
-                r::LOOPED,
-                r::DYNAMIC_NAME,
-                r::SELF_CALL,
-                r::HAS_TRAINABLE,
-                r::TRAINABLE,
-                r::HAS_SHAPE,
-                r::ISOLATED,
-                r::SEG_DYNAMIC
-            ]
-        );
+    fn manifest_ids_differ_across_modules() {
+        // Two models named alike at the same line and column of two files: the macro's part
+        // of the identity is equal, the module path tells them apart, so a call from one to
+        // the other is followed (not taken for recursion) and its duplicate is found.
+        let leaf = |module: &str| {
+            let enc = scope_macros_core::encode::encode(&[var(&[], "w")], "dense");
+            let packed = Packed {
+                id: segment_hash("dense@3:7"),
+                items: 1,
+                data: Box::leak(enc.data.into_boxed_slice()),
+                text: Box::leak(enc.text.into_boxed_str()),
+                calls: &[],
+                callees: 0,
+                leaves: Box::leak(enc.leaves.into_boxed_slice()),
+                prefixes: Box::leak(enc.prefixes.into_boxed_slice()),
+            };
+            let module: &'static str = Box::leak(module.to_owned().into_boxed_str());
+            &*Box::leak(Box::new(Manifest::new("dense", module, false, packed)))
+        };
+        let a = leaf("crate_a::layers");
+        let b = leaf("crate_b::layers");
+        let enc = scope_macros_core::encode::encode(&[var(&[], "w"), call(&[], "dense")], "dense");
+        let packed = Packed {
+            id: segment_hash("dense@3:7"),
+            items: 2,
+            data: Box::leak(enc.data.into_boxed_slice()),
+            text: Box::leak(enc.text.into_boxed_str()),
+            calls: Box::leak(vec![b].into_boxed_slice()),
+            callees: 1,
+            leaves: Box::leak(enc.leaves.into_boxed_slice()),
+            prefixes: Box::leak(enc.prefixes.into_boxed_slice()),
+        };
+        let top: &'static Manifest = Box::leak(Box::new(Manifest::new("dense", "crate_a::layers", false, packed)));
+        assert_eq!(analyze::<1>(top, "model `dense`").len(), 1);
+        assert_eq!(a.variables().len(), 1);
     }
 
     #[test]
@@ -479,6 +476,8 @@ mod checker {
         let mut reused = var(&["a", "b"], "w");
         reused.mode = Mode::Reuse;
         reused.cond = true;
+        reused.branch = vec![(1, 0)];
+        reused.must = 1;
         let net = manifest("net", &[call(&["conv1"], "dense"), reused, call(&["conv2"], "dense")], vec![dense]);
         let vars = net.variables();
         let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
@@ -491,7 +490,7 @@ mod checker {
         assert_eq!(calls.len(), 2);
         assert_eq!((calls[1].callee, calls[1].scope.as_str(), calls[1].followed), ("dense", "conv2", true));
         assert!(net.to_string().contains("conv2/layer/kernel | [2, 3]"), "{net}");
-        assert!(analyze(net, "model `net`").is_empty());
+        assert!(analyze::<1>(net, "model `net`").is_empty());
     }
 
     #[test]
@@ -499,7 +498,7 @@ mod checker {
         // Every model declares `w`, and all sit in one scope: the second declaration of `w`
         // (the call to `m1`, which creates it again) is the conflict.
         let top = chain(300, |_| "w".to_owned());
-        let found = analyze(top, "model `m0`");
+        let found = analyze::<1>(top, "model `m0`");
         assert_eq!(found.len(), 1);
         let msg = conflict_message(top, "model `m0`", 1);
         assert!(msg.as_str().contains("duplicate variable `w` in model `m0`"), "{}", msg.as_str());
@@ -509,7 +508,7 @@ mod checker {
     #[test]
     fn distinct_names_through_a_deep_chain_pass() {
         let top = chain(400, |k| format!("v{k}"));
-        assert!(analyze(top, "model `m0`").is_empty());
+        assert!(analyze::<1>(top, "model `m0`").is_empty());
     }
 
     #[test]
@@ -519,15 +518,39 @@ mod checker {
         let leaf = manifest("leaf", &[var(&[], "w")], Vec::new());
         let body = [var(&[], "w"), call(&["a"], "leaf"), call(&["b"], "leaf")];
         assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [false, false, false]);
-        assert!(analyze(manifest("top", &body, vec![leaf]), "model `top`").is_empty());
+        assert!(analyze::<1>(manifest("top", &body, vec![leaf]), "model `top`").is_empty());
         // The same call twice in one scope is walked, and conflicts.
         let body = [call(&["a"], "leaf"), call(&["a"], "leaf")];
         assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, true]);
-        assert_eq!(analyze(manifest("top2", &body, vec![leaf]), "model `top2`").len(), 1);
+        assert_eq!(analyze::<1>(manifest("top2", &body, vec![leaf]), "model `top2`").len(), 1);
         // A variable in the call's scope is walked against it.
         let body = [call(&["a"], "leaf"), var(&["a"], "w")];
         assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, false]);
-        assert_eq!(analyze(manifest("top3", &body, vec![leaf]), "model `top3`").len(), 1);
+        assert_eq!(analyze::<1>(manifest("top3", &body, vec![leaf]), "model `top3`").len(), 1);
+    }
+
+    #[test]
+    fn an_unrolled_cell_is_walked_once_and_still_checked() {
+        // The same call three times in one auto-reuse scope: only the first is walked (the
+        // others create nothing new), and a later declaration with another shape is found.
+        let leaf = manifest("cell", &[var(&[], "w")], Vec::new());
+        let auto = |mut item: Item| {
+            item.mode = Mode::Auto;
+            item
+        };
+        let body = [auto(call(&["rnn"], "cell")), auto(call(&["rnn"], "cell")), auto(call(&["rnn"], "cell"))];
+        assert_eq!(scope_macros_core::ast::repeats(&body), [false, true, true]);
+        assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, false, false]);
+        let mut w4 = auto(var(&["rnn"], "w"));
+        if let Kind::Var { shape, .. } = &mut w4.kind {
+            *shape = Some(vec![4]);
+        }
+        let body = [auto(call(&["rnn"], "cell")), auto(call(&["rnn"], "cell")), w4];
+        assert_eq!(scope_macros_core::ast::calls_to_walk(&body), [true, false, false]);
+        let top = manifest("unrolled", &body, vec![leaf]);
+        assert_eq!(analyze::<1>(top, "model `unrolled`").len(), 1);
+        let msg = conflict_message(top, "model `unrolled`", 2);
+        assert!(msg.as_str().contains("conflicting declarations of variable `rnn/w`"), "{}", msg.as_str());
     }
 
     #[test]
@@ -539,11 +562,11 @@ mod checker {
         let a = manifest("a", &[call(&["sub"], "b"), call(&["other"], "b")], vec![b]);
         let body = [var(&["sub", "sub"], "w"), call(&["sub"], "a")];
         let top = manifest("top", &body, vec![a]);
-        assert_eq!(analyze(top, "model `top`").len(), 1);
+        assert_eq!(analyze::<1>(top, "model `top`").len(), 1);
         let msg = conflict_message(top, "model `top`", 1);
         assert!(msg.as_str().contains("duplicate variable `sub/sub/w`"), "{}", msg.as_str());
         let body = [var(&["sub", "x"], "w"), call(&["sub"], "a")];
-        assert!(analyze(manifest("top2", &body, vec![a]), "model `top2`").is_empty());
+        assert!(analyze::<1>(manifest("top2", &body, vec![a]), "model `top2`").is_empty());
     }
 
     #[test]
@@ -565,24 +588,24 @@ mod checker {
             item
         };
         let body = [call(&["a"], "same"), reuse(call(&["a"], "same"))];
-        assert!(analyze(manifest("ok", &body, vec![same]), "model `ok`").is_empty());
+        assert!(analyze::<1>(manifest("ok", &body, vec![same]), "model `ok`").is_empty());
         let body = [call(&["a"], "same"), reuse(call(&["a"], "other"))];
         let top = manifest("bad", &body, vec![same, other]);
-        assert_eq!(analyze(top, "model `bad`").len(), 1);
+        assert_eq!(analyze::<1>(top, "model `bad`").len(), 1);
         let msg = conflict_message(top, "model `bad`", 1);
-        assert!(msg.as_str().contains("creates it with shape [2, 3] and dtype f32"), "{}", msg.as_str());
-        assert!(msg.as_str().contains("declares it with shape [4] and dtype f32"), "{}", msg.as_str());
+        assert!(msg.as_str().contains("declares it with shape [2, 3] and dtype f32"), "{}", msg.as_str());
+        assert!(msg.as_str().contains(", and `m(cx, ..)` (line 1) with shape [4] and dtype f32"), "{}", msg.as_str());
         let body = [call(&["a"], "same"), reuse(call(&["a"], "wide"))];
-        assert_eq!(analyze(manifest("bad2", &body, vec![same, wide]), "model `bad2`").len(), 1);
+        assert_eq!(analyze::<1>(manifest("bad2", &body, vec![same, wide]), "model `bad2`").len(), 1);
         // The body's own reuse declaration against a call, too.
         let body = [call(&["a"], "other"), reuse(var(&["a"], "w"))];
-        assert_eq!(analyze(manifest("bad3", &body, vec![other]), "model `bad3`").len(), 1);
+        assert_eq!(analyze::<1>(manifest("bad3", &body, vec![other]), "model `bad3`").len(), 1);
     }
 
     #[test]
     fn nesting_deeper_than_the_limit_is_an_error_not_a_skip() {
         let top = chain(600, |k| format!("v{k}"));
-        let found = analyze(top, "model `m0`");
+        let found = analyze::<1>(top, "model `m0`");
         assert_eq!(found.len(), 1);
         let msg = conflict_message(top, "model `m0`", 1);
         assert!(msg.as_str().contains("nest more than 512 deep"), "{}", msg.as_str());

@@ -15,6 +15,8 @@ use crate::symbol;
 pub struct VarArgs {
     /// The context variable.
     pub cx: Ident,
+    /// The context as written: `cx`, `&mut cx` or `&mut *cx`.
+    pub cx_expr: Expr,
     /// The variable's name: a literal (checked statically) or any expression (dynamic).
     pub name: Option<Expr>,
     /// The shape, positional or `shape = ..`.
@@ -43,6 +45,8 @@ pub enum ReuseOpt {
 pub struct ScopeArgs {
     /// The context variable; the body sees it rebound to the new scope.
     pub cx: Ident,
+    /// The context as written: `cx`, `&mut cx` or `&mut *cx`.
+    pub cx_expr: Expr,
     /// The name: a literal, or any expression (a `String`, `&str` or captured scope).
     pub name: Option<Expr>,
     /// `reuse`, `auto_reuse` or `reuse = expr`.
@@ -84,36 +88,75 @@ fn peek_option(input: ParseStream<'_>) -> bool {
     input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==])
 }
 
-/// Parses the leading context argument and its comma.
-fn parse_cx(input: ParseStream<'_>, mac: &str) -> syn::Result<Ident> {
+/// Parses the leading context argument and its comma: `cx`, `&mut cx` or `&mut *cx`.
+fn parse_cx(input: ParseStream<'_>, mac: &str) -> syn::Result<(Ident, Expr)> {
     if input.is_empty() {
         return Err(syn::Error::new(
             input.span(),
             format!("`{mac}!` needs the context first, e.g. `{mac}!(cx, \"name\", ..)`"),
         ));
     }
-    let cx: Ident = input.parse().map_err(|e| {
+    let not_a_context = |span| {
         syn::Error::new(
-            e.span(),
+            span,
             format!(
-                "the first argument of `{mac}!` must be the context variable, e.g. `cx`; bind it \
-                 with `let cx = &mut ..;` first"
+                "the first argument of `{mac}!` must be the context variable (`cx`, `&mut cx` or \
+                 `&mut *cx`); bind any other expression with `let cx = &mut ..;` first"
             ),
         )
-    })?;
+    };
+    let fork = input.fork();
+    let start = input.span();
+    let (cx, expr) = if fork.peek(Token![&]) {
+        let expr: Expr = input.call(Expr::parse_without_eager_brace).map_err(|e| not_a_context(e.span()))?;
+        match context_ident(&expr) {
+            Some(cx) => (cx, expr),
+            None => return Err(not_a_context(expr.span())),
+        }
+    } else {
+        let cx: Ident = input.parse().map_err(|_| not_a_context(start))?;
+        (cx.clone(), ident_expr(&cx))
+    };
     if input.is_empty() {
-        return Ok(cx);
+        return Ok((cx, expr));
     }
-    input.parse::<Token![,]>()?;
-    Ok(cx)
+    input
+        .parse::<Token![,]>()
+        .map_err(|e| syn::Error::new(e.span(), format!("expected `,` after the context of `{mac}!`")))?;
+    Ok((cx, expr))
+}
+
+/// The path expression `ident` (built, not parsed: any identifier works).
+fn ident_expr(ident: &Ident) -> Expr {
+    Expr::Path(syn::ExprPath { attrs: Vec::new(), qself: None, path: ident.clone().into() })
+}
+
+/// The variable of `&mut cx`, `&mut *cx`, `&mut **cx`.
+fn context_ident(e: &Expr) -> Option<Ident> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => p.path.get_ident().cloned(),
+        Expr::Reference(r) if r.mutability.is_some() => context_ident(&r.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => context_ident(&u.expr),
+        Expr::Paren(p) => context_ident(&p.expr),
+        _ => None,
+    }
 }
 
 /// Parses `var!` arguments, pushing recoverable errors to `errors`.
 pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<VarArgs> {
     let parser = |input: ParseStream<'_>| -> syn::Result<VarArgs> {
-        let cx = parse_cx(input, symbol::VAR)?;
-        let mut args =
-            VarArgs { cx, name: None, shape: None, init: None, regularizer: None, dtype: None, trainable: None };
+        let (cx, cx_expr) = parse_cx(input, symbol::VAR)?;
+        let mut args = VarArgs {
+            cx,
+            cx_expr,
+            name: None,
+            shape: None,
+            init: None,
+            regularizer: None,
+            dtype: None,
+            trainable: None,
+        };
+        let mut options_seen = false;
         let mut position = 0usize;
         while !input.is_empty() {
             if peek_option(input) {
@@ -132,6 +175,24 @@ pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::
                     )),
                 }
                 position = position.max(1);
+                options_seen = true;
+            } else if options_seen {
+                // A positional argument after `key = value` options: take it where it
+                // belongs, and say where to write it.
+                let value: Expr = input.parse()?;
+                let fix = if args.name.is_none() {
+                    args.name = Some(value.clone());
+                    "the name comes before the options: write `var!(cx, \"name\", shape, key = value, ..)`"
+                } else if args.shape.is_none() {
+                    args.shape = Some(value.clone());
+                    "the shape comes before the options: write `var!(cx, \"name\", [dims], key = value, ..)`"
+                } else if position == 1 {
+                    position += 1;
+                    "the shape is given twice (positionally and as `shape = ..`); keep only one"
+                } else {
+                    "unexpected argument: `var!` takes the name, the shape, then `key = value` options"
+                };
+                errors.push(syn::Error::new(value.span(), fix));
             } else {
                 let value: Expr = input.parse()?;
                 if position >= 1 && args.shape.is_some() && position < 2 + usize::from(args.name.is_none()) {
@@ -166,11 +227,33 @@ pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::
             if input.is_empty() {
                 break;
             }
-            input.parse::<Token![,]>()?;
+            input.parse::<Token![,]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `,` between the arguments of `var!`: `var!(cx, \"name\", shape, key = value, ..)`",
+                )
+            })?;
         }
         Ok(args)
     };
-    let args = parser.parse2(tokens)?;
+    let mut args = parser.parse2(tokens)?;
+    // `var!(cx, "w" [1])` parses as indexing a string: a missing comma.
+    if args.shape.is_none()
+        && let Some(Expr::Index(ix)) = &args.name
+        && matches!(&*ix.expr, Expr::Lit(l) if matches!(l.lit, syn::Lit::Str(_)))
+    {
+        errors.push(syn::Error::new(
+            ix.bracket_token.span.join(),
+            "expected `,` between the name and the shape: write `var!(cx, \"name\", [dims], ..)`",
+        ));
+        let shape = Expr::Array(syn::ExprArray {
+            attrs: Vec::new(),
+            bracket_token: ix.bracket_token,
+            elems: std::iter::once((*ix.index).clone()).collect(),
+        });
+        args.name = Some((*ix.expr).clone());
+        args.shape = Some(shape);
+    }
     if args.name.is_none() {
         errors.push(syn::Error::new_spanned(site, "missing variable name: write `var!(cx, \"name\", shape, ..)`"));
     }
@@ -180,7 +263,7 @@ pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::
 /// Parses `scope!` arguments, pushing recoverable errors to `errors`.
 pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<ScopeArgs> {
     let parser = |input: ParseStream<'_>| -> syn::Result<ScopeArgs> {
-        let cx = parse_cx(input, symbol::SCOPE)?;
+        let (cx, cx_expr) = parse_cx(input, symbol::SCOPE)?;
         let mut name: Option<Expr> = None;
         let mut reuse: Option<ReuseOpt> = None;
         let mut initializer = None;
@@ -266,6 +349,7 @@ pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn
         }
         Ok(ScopeArgs {
             cx,
+            cx_expr,
             name,
             reuse,
             initializer,
@@ -287,16 +371,69 @@ pub fn parse_scope(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn
             .push(syn::Error::new(name.span(), "a scope takes either a name or `default_name`, not both; remove one")),
         _ => {}
     }
+    if let (Some(_), Some(reuse)) = (&args.default_name, &args.reuse) {
+        let span = match reuse {
+            ReuseOpt::Reuse(k) | ReuseOpt::Auto(k) => k.span(),
+            ReuseOpt::Dynamic(e) => e.span(),
+        };
+        errors.push(syn::Error::new(
+            span,
+            "a `default_name` scope is new by construction, so it cannot reuse (the runtime always \
+             refuses this); give the scope a name to reuse it: `scope!(cx, \"name\", reuse { .. })`",
+        ));
+    }
     Ok(args)
+}
+
+/// The arguments of a `scope!` whose options did not parse, recovered so that its body still
+/// expands: the context (the first identifier, or `&mut cx`) and the last braced group. The
+/// scope's name is unknown, so the checks treat the body as dynamic.
+pub fn recover_scope(tokens: TokenStream) -> Option<ScopeArgs> {
+    let trees: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+    let cx = trees.iter().find_map(|t| match t {
+        proc_macro2::TokenTree::Ident(i) if i != "mut" => Some(i.clone()),
+        _ => None,
+    })?;
+    let body = trees.iter().rev().find_map(|t| match t {
+        proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => Some(g.clone()),
+        _ => None,
+    })?;
+    let stmts = Block::parse_within.parse2(body.stream()).ok()?;
+    let brace_token = syn::token::Brace { span: body.delim_span() };
+    Some(ScopeArgs {
+        cx_expr: ident_expr(&cx),
+        cx,
+        name: Some(Expr::Verbatim(quote::quote!(::std::string::String::new()))),
+        reuse: None,
+        initializer: None,
+        regularizer: None,
+        dtype: None,
+        default_name: None,
+        auxiliary_name_scope: None,
+        body: Block { brace_token, stmts },
+    })
 }
 
 /// Parses `#[model(..)]` options.
 pub fn parse_model(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<ModelArgs> {
-    let idents = syn::punctuated::Punctuated::<Ident, Token![,]>::parse_terminated.parse2(tokens)?;
+    let metas = syn::punctuated::Punctuated::<syn::Meta, Token![,]>::parse_terminated.parse2(tokens)?;
     let mut args = ModelArgs::default();
     let mut seen: Vec<String> = Vec::new();
-    for ident in idents {
+    for meta in metas {
+        let Some(ident) = meta.path().get_ident().cloned() else {
+            errors.push(syn::Error::new_spanned(
+                meta.path(),
+                format!("unknown option of `#[model]`; expected one of {}", symbol::MODEL_OPTIONS),
+            ));
+            continue;
+        };
         let key = ident.to_string();
+        if !matches!(meta, syn::Meta::Path(_)) {
+            errors.push(syn::Error::new_spanned(
+                &meta,
+                format!("`{key}` takes no value: write `#[model({key})]`, or `#[model]` without it"),
+            ));
+        }
         if seen.contains(&key) {
             errors.push(syn::Error::new(ident.span(), format!("option `{key}` is set twice; keep only one")));
             continue;

@@ -14,6 +14,10 @@ pub enum Mode {
     Auto,
     /// Chosen at run time (`reuse = expr`, a re-entered captured scope): not checked statically.
     Unknown,
+    /// Create or reuse depending on a branch the macro cannot decide (a `reuse_variables()` in
+    /// an `if`, an opaque call that may switch reuse): never a duplicate, still a declaration
+    /// whose shape and dtype are checked.
+    Maybe,
 }
 
 impl Mode {
@@ -33,6 +37,19 @@ impl Mode {
             Mode::Reuse => "Reuse",
             Mode::Auto => "Auto",
             Mode::Unknown => "Unknown",
+            Mode::Maybe => "Maybe",
+        }
+    }
+
+    /// The mode the manifest records: maybe-reuse is never a duplicate, so through calls it is
+    /// left to the runtime.
+    pub fn encoded(self) -> scope_core::layout::Mode {
+        use scope_core::layout::Mode as M;
+        match self {
+            Mode::Create => M::Create,
+            Mode::Reuse => M::Reuse,
+            Mode::Auto => M::Auto,
+            Mode::Unknown | Mode::Maybe => M::Unknown,
         }
     }
 
@@ -101,12 +118,18 @@ pub struct Item {
     pub mode: Mode,
     /// Whether the scope path or the name is only known at run time.
     pub dynamic: bool,
-    /// Whether the item sits in an `if`/`match` arm (it may not run).
+    /// Whether the item may not run on a run of the body that gets past it (it sits in an
+    /// `if`/`match` arm or a loop body and is not hoisted out by a twin on every arm); the
+    /// manifest's `COND` flag. Set by [`Walker::finish`](crate::walk::Walker::finish).
     pub cond: bool,
     /// Whether the item runs repeatedly in a loop, under a path fixed across iterations.
     pub looped: bool,
-    /// The `if`/`match` arms the item sits in: `(branch site, arm)` pairs.
+    /// The `if`/`match` arms, loop bodies and `let .. else` blocks the item sits in, outermost
+    /// first: `(branch site, arm)` pairs.
     pub branch: Vec<(u32, u32)>,
+    /// How many of `branch` the item's effect is bound to: the item runs whenever the first
+    /// `must` arms run (a twin on every arm of the next one hoists it out).
+    pub must: usize,
     /// What the item is.
     pub kind: Kind,
     /// The invocation's tokens, to underline it whole in errors.
@@ -155,7 +178,18 @@ impl Item {
         }
     }
 
-    /// Whether `self` and `other` sit in different arms of one `if`/`match`.
+    /// The arms the item's effect is bound to.
+    pub fn must_arms(&self) -> &[(u32, u32)] {
+        &self.branch[..self.must.min(self.branch.len())]
+    }
+
+    /// Whether `self` (earlier in source order) has run whenever `later` runs: its arms are
+    /// among the arms `later` sits in.
+    pub fn dominates(&self, later: &Item) -> bool {
+        self.must_arms().iter().all(|a| later.branch.contains(a)) && !self.exclusive_with(later)
+    }
+
+    /// Whether `self` and `other` sit in different arms of one branch (never both run).
     pub fn exclusive_with(&self, other: &Item) -> bool {
         self.branch.iter().any(|(site, arm)| other.branch.iter().any(|(osite, oarm)| site == osite && arm != oarm))
     }
@@ -179,11 +213,12 @@ fn is_prefix(a: &[Seg], b: &[Seg]) -> bool {
 /// skips it.
 pub fn calls_to_walk(items: &[Item]) -> Vec<bool> {
     let checked = |it: &Item| !it.dynamic && it.mode.declares();
+    let repeats = repeats(items);
     items
         .iter()
         .enumerate()
         .map(|(j, call)| {
-            if !call.is_call() || !checked(call) {
+            if !call.is_call() || !checked(call) || repeats[j] {
                 return false;
             }
             call.looped
@@ -198,6 +233,24 @@ pub fn calls_to_walk(items: &[Item]) -> Vec<bool> {
                             Kind::Opaque { .. } => false,
                         }
                 })
+        })
+        .collect()
+}
+
+/// Which items are calls that repeat an earlier call exactly (the same callee, scope, arms,
+/// and a reuse or auto-reuse mode): an unrolled cell. Such a call creates nothing new and meets
+/// exactly what the first one met, whose check reports it, so it needs no walk and no check.
+pub fn repeats(items: &[Item]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .iter()
+        .map(|it| match &it.kind {
+            Kind::Call { manifest, .. } if !it.dynamic && matches!(it.mode, Mode::Auto | Mode::Reuse) => {
+                let segs: Vec<&str> = it.segs.iter().map(|s| s.key.as_str()).collect();
+                let key = format!("{manifest} {segs:?} {:?} {:?}", it.mode, it.branch);
+                !seen.insert(key)
+            }
+            _ => false,
         })
         .collect()
 }

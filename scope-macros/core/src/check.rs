@@ -16,9 +16,10 @@ pub fn check(items: &[Item], root_desc: &str) -> Vec<syn::Error> {
 
 /// A second creation of one name in a create-only scope fails at run time with
 /// "already exists" (TensorFlow's most reported scope error): report it on the second
-/// declaration, and point at the first. Declarations in different `if`/`match` arms never both
-/// run, so they do not conflict. Two declarations whose literal shapes or dtypes differ fail
-/// even under reuse, so they are reported whatever the mode.
+/// declaration, naming the first. Only an earlier declaration that has run whenever the later
+/// one runs counts (it dominates it: not in an arm the later one is outside of); any earlier
+/// declaration that succeeded leaves the variable existing, whatever its mode. Two
+/// declarations whose literal shapes or dtypes differ fail whatever the mode.
 fn check_duplicates(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error>) {
     let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
     for (j, item) in items.iter().enumerate() {
@@ -28,30 +29,14 @@ fn check_duplicates(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error
         let earlier = seen.entry(key).or_default();
         for &i in earlier.iter() {
             let first = &items[i];
-            if first.exclusive_with(item) {
+            if !first.dominates(item) {
                 continue;
             }
-            if item.mode == Mode::Create && first.mode.defines() {
-                let mut e = syn::Error::new_spanned(
-                    &item.site_tokens,
-                    format!(
-                        "duplicate variable `{path}` {root_desc}: `{first_site}` (line {line}) \
-                         already creates it, and this declaration is in a non-reuse scope; wrap it in \
-                         `scope!(cx, .., reuse {{ .. }})`, call `cx.reuse_variables()` before it, or \
-                         rename it",
-                        path = item.path(),
-                        first_site = first.site,
-                        line = first.line,
-                    ),
-                );
-                e.combine(syn::Error::new_spanned(
-                    &first.site_tokens,
-                    format!("note: `{}` is first declared here", item.path()),
-                ));
-                errors.push(e);
+            if item.mode == Mode::Create {
+                errors.push(syn::Error::new_spanned(&item.site_tokens, duplicate_message(first, item, root_desc)));
                 break;
             }
-            if let Some(e) = conflict(first, item) {
+            if let Some(e) = conflict(first, item, root_desc) {
                 errors.push(e);
                 break;
             }
@@ -60,31 +45,63 @@ fn check_duplicates(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error
     }
 }
 
+/// The one wording of a duplicate, in a body or through calls (the runtime's const checker
+/// builds the same sentence).
+pub fn duplicate_message(first: &Item, second: &Item, root_desc: &str) -> String {
+    format!(
+        "duplicate variable `{path}` {root_desc}: declared by `{s1}` (line {l1}) and again by `{s2}` \
+         (line {l2}) in a non-reuse scope; wrap the second in a reuse scope (`scope!(cx, .., reuse \
+         {{ .. }})` or `cx.reuse_variables()`), or rename it",
+        path = second.path(),
+        s1 = first.site,
+        l1 = first.line,
+        s2 = second.site,
+        l2 = second.line,
+    )
+}
+
+/// How a conflict shows a declaration's shape and dtype: `shape [5, 5] and dtype f32`.
+fn spec(shape: &Option<Vec<usize>>, dtype: &Option<String>) -> String {
+    let mut out = match shape {
+        Some(dims) => {
+            let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+            format!("shape [{}]", dims.join(", "))
+        }
+        None => "a computed shape".to_owned(),
+    };
+    if let Some(d) = dtype {
+        out.push_str(" and dtype ");
+        out.push_str(d);
+    }
+    out
+}
+
 /// A literal shape or dtype that differs from an earlier declaration of the same variable.
-fn conflict(first: &Item, second: &Item) -> Option<syn::Error> {
+fn conflict(first: &Item, second: &Item, root_desc: &str) -> Option<syn::Error> {
     let (Kind::Var { shape: s1, dtype: d1, .. }, Kind::Var { shape: s2, dtype: d2, .. }) = (&first.kind, &second.kind)
     else {
         return None;
     };
-    let what = match (s1, s2, d1, d2) {
-        (Some(a), Some(b), _, _) if a != b => {
-            format!("shape {b:?}, but line {} declares it with shape {a:?}", first.line)
-        }
-        (_, _, Some(a), Some(b)) if a != b => {
-            format!("dtype `{b}`, but line {} declares it with dtype `{a}`", first.line)
-        }
-        _ => return None,
-    };
-    let mut e = syn::Error::new_spanned(
+    let shapes = matches!((s1, s2), (Some(a), Some(b)) if a != b);
+    let dtypes = matches!((d1, d2), (Some(a), Some(b)) if a != b);
+    if !shapes && !dtypes {
+        return None;
+    }
+    Some(syn::Error::new_spanned(
         &second.site_tokens,
         format!(
-            "conflicting declarations of variable `{}`: this one has {what}; use one shape and \
-             dtype for a variable, or give the other one another name",
-            second.path()
+            "conflicting declarations of variable `{path}` {root_desc}: `{f}` (line {l1}) declares it \
+             with {a}, and `{s}` (line {l2}) with {b}; use one shape and dtype for a variable, or give \
+             the other one another name",
+            path = second.path(),
+            f = first.site,
+            l1 = first.line,
+            s = second.site,
+            l2 = second.line,
+            a = spec(s1, d1),
+            b = spec(s2, d2),
         ),
-    );
-    e.combine(syn::Error::new_spanned(&first.site_tokens, format!("note: `{}` is first declared here", second.path())));
-    Some(e)
+    ))
 }
 
 /// A literal-named variable created in a loop, under a path that stays the same across

@@ -1,7 +1,7 @@
 //! Packs a body's items into the integers and the string of a manifest static.
 //!
-//! The runtime's `manifest::layout` documents the format and decodes it; the constants here
-//! mirror it (`tests/it/macros.rs` encodes with this module and decodes with the runtime).
+//! `scope_core::layout` defines and documents the format (re-exported here); the runtime
+//! decodes it with the same definitions.
 //! One array of integer literals and one string literal per model keep the generated code
 //! small: rustc type-checks and const-evaluates a handful of tokens instead of a struct
 //! literal per field per item.
@@ -14,34 +14,10 @@ use proc_macro2::TokenStream;
 use crate::ast::{Item, Kind, Mode};
 use crate::hash::PathHash;
 
-/// Words per item.
-pub const ITEM_WORDS: usize = 6;
-/// Kind: a variable declaration.
-pub const VAR: u64 = 0;
-/// Kind: a call into another model.
-pub const CALL: u64 = 1;
-/// Kind: a call the checks do not follow.
-pub const OPAQUE: u64 = 2;
-/// Flag: the path or name is only known at run time.
-pub const DYNAMIC: u64 = 1 << 4;
-/// Flag: the item sits in an `if`/`match` arm.
-pub const COND: u64 = 1 << 5;
-/// Flag: the item repeats in a loop under a fixed path.
-pub const LOOPED: u64 = 1 << 6;
-/// Flag: the variable's leaf name is only known at run time.
-pub const DYNAMIC_NAME: u64 = 1 << 7;
-/// Flag: the call is to the model itself.
-pub const SELF_CALL: u64 = 1 << 8;
-/// Flag: `trainable` is given as a literal.
-pub const HAS_TRAINABLE: u64 = 1 << 9;
-/// Flag: the literal `trainable` value.
-pub const TRAINABLE: u64 = 1 << 10;
-/// Flag: the shape is a literal.
-pub const HAS_SHAPE: u64 = 1 << 11;
-/// Flag: a call the macro proved cannot conflict (see `ast::calls_to_walk`): not walked.
-pub const ISOLATED: u64 = 1 << 12;
-/// Bit of a segment's text reference that marks it dynamic.
-pub const SEG_DYNAMIC: u64 = 1 << 31;
+pub use scope_core::layout::{
+    ARM_MUST, CALL, COND, DYNAMIC, DYNAMIC_NAME, HAS_SHAPE, HAS_TRAINABLE, ISOLATED, ITEM_WORDS, LOOPED, OPAQUE,
+    SEG_DYNAMIC, SELF_CALL, TRAINABLE, VAR,
+};
 
 /// A packed body.
 #[derive(Debug, Default)]
@@ -79,12 +55,7 @@ impl Encoded {
 }
 
 fn mode_bits(mode: Mode) -> u64 {
-    match mode {
-        Mode::Create => 0,
-        Mode::Reuse => 1,
-        Mode::Auto => 2,
-        Mode::Unknown => 3,
-    }
+    mode.encoded().bits()
 }
 
 /// A count as a 16-bit field (`check::check` refuses bodies that exceed it).
@@ -138,8 +109,14 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
             let r = out.text_ref(&mut seen, &seg.name);
             extra.push(if seg.dynamic { r | SEG_DYNAMIC } else { r });
         }
-        extra.extend(item.branch.iter().map(|(site, arm)| u64::from(*site) << 32 | u64::from(*arm)));
-        let mut flags = mode_bits(item.mode) << 2 | field16(item.segs.len()) << 16 | field16(item.branch.len()) << 32;
+        // Every arm, those the item's effect is bound to marked: the const checker asks
+        // whether an earlier item has run whenever a later one runs.
+        let arms = &item.branch;
+        extra.extend(arms.iter().enumerate().map(|(k, (site, arm))| {
+            let must = if k < item.must { ARM_MUST } else { 0 };
+            u64::from(*site) << 32 | u64::from(*arm & 0x7fff_ffff) | must
+        }));
+        let mut flags = mode_bits(item.mode) << 2 | field16(item.segs.len()) << 16 | field16(arms.len()) << 32;
         for (set, bit) in [(item.dynamic, DYNAMIC), (item.cond, COND), (item.looped, LOOPED)] {
             if set {
                 flags |= bit;

@@ -14,15 +14,17 @@ pub fn malformed_var() -> TokenStream {
     quote!(::varscope::__private::malformed_var())
 }
 
-/// The expansion of a `scope!` whose arguments did not parse.
+/// The expansion of a `scope!` whose arguments did not parse (or that nests too deep): a
+/// `Result` whose value fits any type, so that `scope!(..)?` and a `scope!` in tail position
+/// bring no follow-on errors; it never runs because the compile fails.
 pub fn malformed_scope() -> TokenStream {
-    quote!(::varscope::__private::malformed_scope())
+    quote!(::varscope::__private::Result::Ok(::varscope::__private::malformed_scope()))
 }
 
 /// `var!(cx, name, shape, init = .., dtype = .., trainable = ..)` becomes
-/// `Scope::get_variable(cx, name, VarSpec::new().shape(..).init(..)..)`.
+/// `cx.get_variable(name, VarSpec::new().shape(..).init(..)..)`.
 pub fn var(a: &VarArgs) -> TokenStream {
-    let cx = &a.cx;
+    let cx = &a.cx_expr;
     let Some(name) = &a.name else {
         return quote!(::varscope::__private::malformed_var_in(#cx));
     };
@@ -44,7 +46,9 @@ pub fn var(a: &VarArgs) -> TokenStream {
     if let Some(trainable) = &a.trainable {
         spec.extend(quote!(.trainable(#trainable)));
     }
-    quote!(::varscope::__private::Scope::get_variable(#cx, #name, #spec))
+    // Method syntax, so that the context may be a `&mut Scope`, a `Scope` or a `ScopeGuard`
+    // (inherent methods win over any trait's).
+    quote!((#cx).get_variable(#name, #spec))
 }
 
 /// `scope!(cx, name, options { body })` becomes a block that opens the scope with the RAII
@@ -52,6 +56,7 @@ pub fn var(a: &VarArgs) -> TokenStream {
 /// propagates as in any block.
 pub fn scope(a: &ScopeArgs) -> TokenStream {
     let cx = &a.cx;
+    let cx_expr = &a.cx_expr;
     let stmts = &a.body.stmts;
     let guard = Ident::new("__varscope_guard", Span::mixed_site());
     let spec = match (&a.name, &a.default_name) {
@@ -81,13 +86,13 @@ pub fn scope(a: &ScopeArgs) -> TokenStream {
         (None, None) => {
             return quote!({
                 #[allow(unused_variables)]
-                let #cx: &mut ::varscope::__private::Scope = &mut *#cx;
+                let #cx: &mut ::varscope::__private::Scope = &mut *#cx_expr;
                 #(#stmts)*
             });
         }
     };
     quote!({
-        let mut #guard = ::varscope::__private::Scope::variable_scope(#cx, #spec)?;
+        let mut #guard = (#cx_expr).variable_scope(#spec)?;
         #[allow(unused_variables)]
         let #cx: &mut ::varscope::__private::Scope = &mut *#guard;
         #(#stmts)*
@@ -174,13 +179,17 @@ pub fn checks(manifest: &Ident, items: &[Item], model: &str) -> TokenStream {
         return TokenStream::new();
     }
     let check = format_ident!("{}_check", manifest, span = Span::mixed_site());
+    // One bit per item, so that every conflict of the body is reported.
+    let words = Literal::usize_unsuffixed(items.len() / 64 + 1);
     let mut out = quote!(
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        const #check: ::varscope::__private::Conflicts = ::varscope::__private::analyze(&#manifest, #model);
+        const #check: ::varscope::__private::Conflicts<#words> =
+            ::varscope::__private::analyze::<#words>(&#manifest, #model);
     );
+    let repeats = crate::ast::repeats(items);
     for (j, it) in items.iter().enumerate().skip(first_call) {
-        if matches!(it.kind, Kind::Opaque { .. }) || it.dynamic {
+        if matches!(it.kind, Kind::Opaque { .. }) || it.dynamic || repeats[j] {
             continue;
         }
         let mut args = Group::new(Delimiter::Parenthesis, quote!(&#check, #j));

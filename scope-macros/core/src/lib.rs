@@ -21,6 +21,7 @@ pub mod walk;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
+use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 use syn::{FnArg, Pat};
 
@@ -54,8 +55,12 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
             return out;
         }
     };
-    let name = func.sig.ident.to_string();
-    let method = opts.method || matches!(func.sig.inputs.first(), Some(FnArg::Receiver(_)));
+    let name = func.sig.ident.unraw().to_string();
+    // A receiver, or `Self` in the signature, means an associated fn: no module can sit
+    // beside it in the `impl`, so it gets the in-body checks without a manifest.
+    let method = opts.method
+        || matches!(func.sig.inputs.first(), Some(FnArg::Receiver(_)))
+        || mentions_self(func.sig.to_token_stream());
     let cx = func.sig.inputs.iter().find_map(|arg| match arg {
         FnArg::Typed(t) => match &*t.pat {
             Pat::Ident(p) => Some(p.ident.clone()),
@@ -78,13 +83,20 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let type_params = func.sig.generics.type_params().map(|t| t.ident.clone()).collect();
     let mut walker = Walker::new(cx, name.clone(), type_params, Root::Model);
+    walker.bind_locals(param_idents(&func.sig));
     walker.visit_block_mut(&mut func.block);
+    walker.finish();
     errors.append(&mut walker.errors);
     errors.extend(check::check(&walker.items, &format!("in model `{name}`")));
 
     let manifest =
         format_ident!("__varscope_manifest_of_{}__a_cycle_here_means_mutual_recursion_mark_one_call_opaque", name);
     let desc = format!("model `{name}`");
+    if !errors.is_empty() {
+        // The placeholders of malformed invocations never run; the compile fails on the
+        // reported errors, without warnings about the placeholders.
+        func.attrs.push(syn::parse_quote!(#[allow(unreachable_code)]));
+    }
     let errors = errors_to_tokens(errors);
     let uses = expand::macro_uses(&walker.macro_paths);
     let id = expand::manifest_id(&name, func.sig.ident.span());
@@ -92,15 +104,8 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
         let statics =
             expand::manifest_static(id, &manifest, &TokenStream::new(), &walker.items, &walker.uses, &name, false);
         let checks = expand::checks(&manifest, &walker.items, &desc);
-        let stmts = &func.block.stmts;
-        let block: syn::Block = syn::parse_quote!({
-            #uses
-            #statics
-            #checks
-            #(#stmts)*
-        });
-        *func.block = block;
-        return quote!(#errors #func);
+        let item = with_prelude(&func, quote!(#uses #statics #checks));
+        return quote!(#errors #item);
     }
     // Prepend the `use`s without re-parsing the body.
     let mut body = TokenStream::new();
@@ -130,6 +135,90 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     )
 }
 
+/// Whether tokens mention `Self`.
+fn mentions_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == "Self",
+        proc_macro2::TokenTree::Group(g) => mentions_self(g.stream()),
+        _ => false,
+    })
+}
+
+/// The names the parameters of a fn bind.
+fn param_idents(sig: &syn::Signature) -> Vec<syn::Ident> {
+    struct Collect(Vec<syn::Ident>);
+    impl syn::visit::Visit<'_> for Collect {
+        fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
+            self.0.push(p.ident.clone());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    for arg in &sig.inputs {
+        if let FnArg::Typed(t) = arg {
+            syn::visit::Visit::visit_pat(&mut c, &t.pat);
+        }
+    }
+    c.0
+}
+
+/// `#[checked]` on any function: its body is walked like a model's, with the contexts it
+/// makes (`let mut cx = graph.scope();` and reborrows of it) as roots, so that top-level code
+/// such as `main` gets the same checks. No manifest is generated.
+pub fn checked(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Vec::new();
+    if !attr.is_empty() {
+        errors.push(syn::Error::new_spanned(&attr, "`#[checked]` takes no options; write `#[checked]`"));
+    }
+    let mut func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let mut out =
+                syn::Error::new(e.span(), format!("`#[checked]` applies to a function: {e}")).to_compile_error();
+            out.extend(item);
+            return out;
+        }
+    };
+    let name = func.sig.ident.unraw().to_string();
+    let type_params = func.sig.generics.type_params().map(|t| t.ident.clone()).collect();
+    let cx = syn::Ident::new("__varscope_no_context", Span::mixed_site());
+    let mut walker = Walker::new(cx, name.clone(), type_params, Root::Checked);
+    walker.bind_locals(param_idents(&func.sig));
+    walker.visit_block_mut(&mut func.block);
+    walker.finish();
+    errors.append(&mut walker.errors);
+    let desc = format!("in `fn {name}`");
+    errors.extend(check::check(&walker.items, &desc));
+    if !errors.is_empty() {
+        func.attrs.push(syn::parse_quote!(#[allow(unreachable_code)]));
+    }
+    let errors = errors_to_tokens(errors);
+    let uses = expand::macro_uses(&walker.macro_paths);
+    let manifest = syn::Ident::new("__varscope_checked_manifest", Span::mixed_site());
+    let (statics, checks) = if walker.items.iter().any(ast::Item::is_call) {
+        let id = expand::manifest_id(&name, func.sig.ident.span());
+        let statics =
+            expand::manifest_static(id, &manifest, &TokenStream::new(), &walker.items, &walker.uses, &name, false);
+        (statics, expand::checks(&manifest, &walker.items, &format!("`fn {name}`")))
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
+    let item = with_prelude(&func, quote!(#uses #statics #checks));
+    quote!(#errors #item)
+}
+
+/// The fn with `prelude` put before the statements of its body (no re-parse of the body).
+fn with_prelude(func: &syn::ItemFn, prelude: TokenStream) -> TokenStream {
+    let mut body = TokenStream::new();
+    func.block.brace_token.surround(&mut body, |inner| {
+        prelude.to_tokens(inner);
+        for stmt in &func.block.stmts {
+            stmt.to_tokens(inner);
+        }
+    });
+    let (attrs, vis, sig) = (&func.attrs, &func.vis, &func.sig);
+    quote!(#(#attrs)* #vis #sig #body)
+}
+
 /// `scope!(cx, name, options { body })`, used outside a `#[model]` body (inside one, the
 /// model's walk expands it).
 pub fn scope(input: TokenStream) -> TokenStream {
@@ -146,6 +235,7 @@ pub fn scope(input: TokenStream) -> TokenStream {
     let id = expand::manifest_id("scope!", cx.span());
     let mut walker = Walker::new(cx, "scope!".to_owned(), Vec::new(), Root::Scope);
     let expansion = walker.handle_scope(input, &site);
+    walker.finish();
     let mut errors = std::mem::take(&mut walker.errors);
     errors.extend(check::check(&walker.items, "in this `scope!`"));
     let errors = errors_to_tokens(errors);

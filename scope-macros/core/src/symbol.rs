@@ -8,6 +8,36 @@ pub const SCOPE: &str = "scope";
 pub const OPAQUE: &str = "opaque";
 /// The method that switches the rest of the current scope to reuse.
 pub const REUSE_VARIABLES: &str = "reuse_variables";
+/// The runtime method that gets or creates a variable (`cx.get_variable("w", ..)`).
+pub const GET_VARIABLE: &str = "get_variable";
+/// The runtime method that opens a variable scope and returns its guard.
+pub const VARIABLE_SCOPE: &str = "variable_scope";
+/// The method that makes a thread's context from a graph (`graph.scope()`).
+pub const GRAPH_SCOPE: &str = "scope";
+/// Functions of the std prelude and of `std::mem` that take a value first: a call with the
+/// context first is never a model call.
+pub const STD_FNS: &[&str] = &["drop", "forget", "take", "replace", "swap", "identity", "black_box"];
+/// Std macros that evaluate their arguments once, as ordinary expressions: the walk looks
+/// inside them. The `debug_` ones may not run (release builds): their arguments are an arm.
+pub const STD_EXPR_MACROS: &[&str] = &[
+    "vec",
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "write",
+    "writeln",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "dbg",
+    "panic",
+];
 
 /// `scope!` flag: reuse existing variables only.
 pub const REUSE: &str = "reuse";

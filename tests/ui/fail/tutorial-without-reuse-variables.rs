@@ -1,7 +1,8 @@
 // Checks: the README's tutorial without `cx.reuse_variables()`: the second call of the model
-// creates `image_filters/conv1/weights` again, a compile error on that call.
+// creates `image_filters/conv1/weights` again, a compile error on that call (`main` is
+// `#[checked]`, as in the README; without the attribute the `scope!` checks its own body).
 use varscope::prelude::*;
-use varscope::{model, scope, var};
+use varscope::{checked, model, scope, var};
 
 #[model]
 fn conv_relu(cx: &mut Scope, input: &Tensor, kernel: [usize; 2], bias: [usize; 1]) -> Result<Tensor> {
@@ -18,6 +19,7 @@ fn my_image_filter(cx: &mut Scope, input: &Tensor) -> Result<Tensor> {
     scope!(cx, "conv2" { conv_relu(cx, &relu1, [4, 4], [4]) })
 }
 
+#[checked]
 fn main() -> Result<()> {
     let graph = Graph::new();
     let mut cx = graph.scope();

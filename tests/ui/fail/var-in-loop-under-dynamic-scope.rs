@@ -6,9 +6,8 @@ use varscope::{model, scope, var};
 #[model]
 fn net(cx: &mut Scope, name: &str) -> Result<()> {
     scope!(cx, format!("{name}_block") {
-        loop {
+        for _ in 0..2 {
             var!(cx, "w", [1])?;
-            break;
         }
         Ok(())
     })
