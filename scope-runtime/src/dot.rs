@@ -111,87 +111,64 @@ impl Graph {
     }
 }
 
-impl Manifest {
-    /// The model's manifest as DOT, known at compile time: the model as a node, its variables
-    /// (relative to the scope it is called in) in one `cluster_<scope>` per variable scope,
-    /// each labelled with its shape and reuse mode and joined (dashed) to the model whose body
-    /// declares it, and an edge to every model it calls, labelled with the scope of the call.
-    ///
-    /// ```
-    /// use varscope::prelude::*;
-    /// use varscope::{model, var};
-    ///
-    /// #[model]
-    /// fn dense(cx: &mut Scope) -> Result<Variable> {
-    ///     var!(cx, "kernel", [4, 2])
-    /// }
-    ///
-    /// fn main() {
-    ///     let dot = dense::MANIFEST.to_dot();
-    ///     assert!(dot.contains("\"var:kernel\""));
-    ///     assert!(dot.contains("[4, 2]"));
-    /// }
-    /// ```
-    pub fn to_dot(&self) -> String {
-        let mut root = Cluster::default();
-        let model = format!("model:{}", self.model());
-        let mut out = String::from("digraph manifest {\n  compound = true;\n  node [fontname=\"Helvetica\"];\n");
+/// [`ManifestExt::to_dot`](crate::ManifestExt::to_dot): the manifest's variables by scope and
+/// the models it calls, as DOT.
+pub(crate) fn manifest_dot(manifest: &Manifest) -> String {
+    let mut root = Cluster::default();
+    let model = format!("model:{}", manifest.model());
+    let mut out = String::from("digraph manifest {\n  compound = true;\n  node [fontname=\"Helvetica\"];\n");
+    let _ = writeln!(
+        out,
+        "  {} [label={}, shape=component, style=filled, fillcolor=lightblue];",
+        quote(&model),
+        quote(&format!("#[model] {}\n{}", manifest.model(), manifest.module()))
+    );
+    let mut edges = String::new();
+    let mut declaring = std::collections::BTreeSet::new();
+    for v in manifest.variables() {
+        let segments: Vec<&str> = v.name.split('/').collect();
+        let (leaf, parents) = segments.split_last().map(|(l, p)| (*l, p)).unwrap_or((v.name.as_str(), &[]));
+        let shape = v.shape.as_ref().map_or_else(|| "shape at run time".to_string(), |s| format!("{s:?}"));
+        let mut label = format!("{leaf}\n{shape} · {}", v.mode.as_str());
+        if v.model != manifest.model() {
+            let _ = write!(label, "\nby {} (line {})", v.model, v.line);
+        } else {
+            let _ = write!(label, "\nline {}", v.line);
+        }
+        let style = if v.created() { "solid" } else { "dashed" };
+        if declaring.insert(v.model) && v.model != manifest.model() {
+            let label = quote(&format!("#[model] {}", v.model));
+            let _ = writeln!(out, "  {} [label={label}, shape=component];", quote(&format!("model:{}", v.model)));
+        }
         let _ = writeln!(
-            out,
-            "  {} [label={}, shape=component, style=filled, fillcolor=lightblue];",
-            quote(&model),
-            quote(&format!("#[model] {}\n{}", self.model(), self.module()))
+            edges,
+            "  {} -> {} [style=dashed, arrowhead=none, color=gray];",
+            quote(&format!("model:{}", v.model)),
+            quote(&format!("var:{}", v.name))
         );
-        let mut edges = String::new();
-        let mut declaring = std::collections::BTreeSet::new();
-        for v in self.variables() {
-            let segments: Vec<&str> = v.name.split('/').collect();
-            let (leaf, parents) = segments.split_last().map(|(l, p)| (*l, p)).unwrap_or((v.name.as_str(), &[]));
-            let shape = v.shape.as_ref().map_or_else(|| "shape at run time".to_string(), |s| format!("{s:?}"));
-            let mut label = format!("{leaf}\n{shape} · {}", v.mode.as_str());
-            if v.model != self.model() {
-                let _ = write!(label, "\nby {} (line {})", v.model, v.line);
-            } else {
-                let _ = write!(label, "\nline {}", v.line);
-            }
-            let style = if v.created() { "solid" } else { "dashed" };
-            if declaring.insert(v.model) && v.model != self.model() {
-                let label = quote(&format!("#[model] {}", v.model));
-                let _ = writeln!(out, "  {} [label={label}, shape=component];", quote(&format!("model:{}", v.model)));
-            }
-            let _ = writeln!(
-                edges,
-                "  {} -> {} [style=dashed, arrowhead=none, color=gray];",
-                quote(&format!("model:{}", v.model)),
-                quote(&format!("var:{}", v.name))
-            );
-            let line = format!(
-                "{} [label={}, shape=ellipse, style={style}];",
-                quote(&format!("var:{}", v.name)),
-                quote(&label)
-            );
-            root.insert(parents, line);
-        }
-        let mut callees = std::collections::BTreeSet::new();
-        for call in self.calls() {
-            let callee = format!("model:{}", call.callee);
-            if call.callee != self.model() && !declaring.contains(call.callee) && callees.insert(call.callee) {
-                let label = quote(&format!("#[model] {}", call.callee));
-                let _ = writeln!(out, "  {} [label={label}, shape=component];", quote(&callee));
-            }
-            let scope = if call.scope.is_empty() { "(this scope)".to_string() } else { call.scope.clone() };
-            let style = if call.followed { "solid" } else { "dotted" };
-            let _ = writeln!(
-                edges,
-                "  {} -> {} [label={}, style={style}];",
-                quote(&model),
-                quote(&callee),
-                quote(&format!("in {scope} (line {})", call.line))
-            );
-        }
-        root.write(&mut out, "", 1);
-        out.push_str(&edges);
-        out.push_str("}\n");
-        out
+        let line =
+            format!("{} [label={}, shape=ellipse, style={style}];", quote(&format!("var:{}", v.name)), quote(&label));
+        root.insert(parents, line);
     }
+    let mut callees = std::collections::BTreeSet::new();
+    for call in manifest.calls() {
+        let callee = format!("model:{}", call.callee);
+        if call.callee != manifest.model() && !declaring.contains(call.callee) && callees.insert(call.callee) {
+            let label = quote(&format!("#[model] {}", call.callee));
+            let _ = writeln!(out, "  {} [label={label}, shape=component];", quote(&callee));
+        }
+        let scope = if call.scope.is_empty() { "(this scope)".to_string() } else { call.scope.clone() };
+        let style = if call.followed { "solid" } else { "dotted" };
+        let _ = writeln!(
+            edges,
+            "  {} -> {} [label={}, style={style}];",
+            quote(&model),
+            quote(&callee),
+            quote(&format!("in {scope} (line {})", call.line))
+        );
+    }
+    root.write(&mut out, "", 1);
+    out.push_str(&edges);
+    out.push_str("}\n");
+    out
 }

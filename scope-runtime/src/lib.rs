@@ -39,6 +39,7 @@ mod graph;
 mod init;
 pub mod kernels;
 pub mod manifest;
+mod manifest_ext;
 mod name;
 pub mod ops;
 mod private;
@@ -62,6 +63,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use graph::{Graph, NodeInfo};
 pub use init::{Init, Scalar};
 pub use manifest::Manifest;
+pub use manifest_ext::ManifestExt;
 pub use regularizer::Regularizer;
 pub use scope::{Scope, ScopeGuard, VarScope, VarSpec, VariableScope};
 pub use store::Reuse;
@@ -72,7 +74,7 @@ pub use variable::Variable;
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        DType, Error, Graph, Init, Regularizer, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec, Variable,
-        VariableScope,
+        DType, Error, Graph, Init, ManifestExt, Regularizer, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec,
+        Variable, VariableScope,
     };
 }

@@ -18,7 +18,9 @@ pub fn malformed_var() -> TokenStream {
 /// `Result` whose value fits any type, so that `scope!(..)?` and a `scope!` in tail position
 /// bring no follow-on errors; it never runs because the compile fails.
 pub fn malformed_scope() -> TokenStream {
-    quote!(::varscope::__private::Result::Ok(::varscope::__private::malformed_scope()))
+    quote!(::varscope::__private::Result::<_, ::varscope::__private::Error>::Ok(
+        ::varscope::__private::malformed_scope()
+    ))
 }
 
 /// `var!(cx, name, shape, init = .., dtype = .., trainable = ..)` becomes

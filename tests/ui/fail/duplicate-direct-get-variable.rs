@@ -8,7 +8,7 @@ fn net(cx: &mut Scope) -> Result<()> {
     cx.get_variable("d", [1])?;
     var!(cx, "d", [1])?;
     {
-        let mut g = cx.variable_scope("h")?;
+        let g = cx.variable_scope("h")?;
         g.get_variable("w", [1])?;
     }
     scope!(cx, "h" { var!(cx, "w", [1]) })?;
