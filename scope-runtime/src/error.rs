@@ -175,6 +175,9 @@ pub enum Error {
         /// The dtypes the op accepts, such as `float32 or float64`.
         supported: &'static str,
     },
+    /// Reading, writing or matching a checkpoint failed (file and key named inside).
+    #[error(transparent)]
+    Checkpoint(Box<crate::checkpoint::CheckpointError>),
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -206,6 +209,8 @@ pub enum ErrorKind {
     InvalidRegex,
     /// A Gluon block scope was ended twice (it was entered again while open).
     ReenteredScope,
+    /// A checkpoint could not be read, written or matched.
+    Checkpoint,
 }
 
 impl ErrorKind {
@@ -221,6 +226,7 @@ impl ErrorKind {
             ErrorKind::DuplicateName => "duplicate_name",
             ErrorKind::InvalidRegex => "invalid_regex",
             ErrorKind::ReenteredScope => "reentered_scope",
+            ErrorKind::Checkpoint => "checkpoint",
         }
     }
 }
@@ -249,6 +255,7 @@ impl Error {
             Error::InvalidRegex { .. } => ErrorKind::InvalidRegex,
             Error::ReenteredScope { .. } => ErrorKind::ReenteredScope,
             Error::UnsupportedDType { .. } => ErrorKind::InvalidArgument,
+            Error::Checkpoint(_) => ErrorKind::Checkpoint,
         }
     }
 

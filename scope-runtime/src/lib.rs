@@ -30,6 +30,7 @@
 //! ```
 
 mod autodiff;
+pub mod checkpoint;
 mod crc;
 mod dtype;
 mod error;

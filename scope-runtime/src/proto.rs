@@ -5,6 +5,8 @@
 //! no `protoc`). One definition of each message: the checkpoint format and the event/GraphDef
 //! writer share `DataType` and `TensorShapeProto`. Submodules add the messages of one format each.
 
+pub(crate) mod bundle;
+
 /// `tensorflow.DataType` (`tensorflow/core/framework/types.proto`), the values varscope meets.
 /// A reference type is its value type plus 100 (`DT_FLOAT_REF` = 101).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]

@@ -1,0 +1,24 @@
+//! Checkpoints: save and restore variables by their scoped names, in TensorFlow's V2 format
+//! (what `tf.compat.v1.train.Saver` writes, byte for byte) and in safetensors.
+//!
+//! - [`BundleWriter`] / [`BundleReader`]: the V2 bundle (`PREFIX.index` + data shards), whole
+//!   and partitioned tensors ([`TensorSlice`]), every CRC checked on read.
+//! - [`StoredTensor`]: a stored tensor, also of the int64/bool dtypes the runtime lacks.
+//!
+//! Hostile files give an [`Error::Checkpoint`](crate::Error::Checkpoint) naming the file and
+//! key, never a panic or an allocation larger than the files.
+
+mod atomic;
+mod bundle;
+mod error;
+mod report;
+mod slice;
+mod snappy;
+mod stored;
+mod table;
+
+pub use bundle::{BundleReader, BundleWriter, TensorInfo};
+pub use error::CheckpointError;
+pub use report::{CheckpointReport, MismatchedName, MissingName};
+pub use slice::TensorSlice;
+pub use stored::{StoredDType, StoredTensor};
