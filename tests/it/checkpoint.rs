@@ -5,8 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use varscope::checkpoint::{BundleReader, BundleWriter, StoredDType, StoredTensor, TensorSlice};
+use varscope::checkpoint::{
+    BundleReader, BundleWriter, CheckpointState, Saver, StoredDType, StoredTensor, TensorSlice, init_from_checkpoint,
+    latest_checkpoint,
+};
 use varscope::ndarray::{ArcArray, IxDyn, Slice};
+use varscope::{DType, ErrorKind, Graph, Init, Value, VarSpec, Variable};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/checkpoints")
@@ -222,4 +226,231 @@ fn int64_and_bool_are_stored_but_not_restored_into_the_runtime() {
     w.write(dir.join("m")).unwrap();
     let back = BundleReader::open(dir.join("m")).unwrap().read("mask").unwrap();
     assert_eq!(back, StoredTensor::bool(&[3], vec![true, false, true]).unwrap());
+}
+
+/// The fixture's model as runtime variables (int64 ones as saver tensors) and a saver of it,
+/// partitioned variables as their parts: what a port of the TF program builds.
+pub(crate) fn fixture_graph(exp: &Json) -> (Graph, Saver) {
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let mut extra = Vec::new();
+    let mut parts: std::collections::BTreeMap<String, Vec<Variable>> = Default::default();
+    for gv in exp["graph_variables"].as_array().unwrap() {
+        let name = gv["name"].as_str().unwrap().strip_suffix(":0").unwrap();
+        let key = gv["checkpoint_key"].as_str().unwrap();
+        // A part's value is its slice of the full value of its checkpoint key.
+        let (value, partition) = match exp["partitioned"].get(key) {
+            Some(p) => {
+                let part = p["parts"].as_array().unwrap().iter().find(|q| q["variable"] == gv["name"]).unwrap();
+                let ext: Vec<(usize, usize)> =
+                    shape_of(&part["var_offset"]).into_iter().zip(shape_of(&part["var_shape"])).collect();
+                (sliced(&stored(&exp["variables"][key]), &ext), Some(key.to_string()))
+            }
+            None => (stored(&exp["variables"][key]), None),
+        };
+        match value.clone().into_value(key) {
+            Ok(v) => {
+                let var = cx.get_variable(name, VarSpec::new().shape(v.shape()).dtype(v.dtype())).unwrap();
+                var.assign(v).unwrap();
+                if let Some(key) = partition {
+                    parts.entry(key).or_default().push(var);
+                }
+            }
+            Err(_) => extra.push((key.to_string(), value)),
+        }
+    }
+    let mut saver = Saver::new(&graph);
+    for (key, vars) in parts {
+        saver = saver.partitioned(&key, exp["partitioned"][&key]["axis"].as_u64().unwrap() as usize, &vars).unwrap();
+    }
+    for (key, t) in extra {
+        saver = saver.with_tensor(&key, t);
+    }
+    (graph, saver)
+}
+
+#[test]
+fn the_saver_writes_the_fixtures_byte_for_byte_with_their_state_file() {
+    for case in CASES {
+        let exp = expected(case);
+        let (_graph, mut saver) = fixture_graph(&exp);
+        let dir = TempDir::new("saver-bytes");
+        let (base, step) = match exp["prefix"].as_str().unwrap().rsplit_once('-') {
+            Some((b, s)) => (b.to_string(), Some(s.parse().unwrap())),
+            None => (exp["prefix"].as_str().unwrap().to_string(), None),
+        };
+        let written = saver.save(dir.join(&base), step).unwrap();
+        assert_eq!(written, dir.join(exp["prefix"].as_str().unwrap()));
+        let name = exp["prefix"].as_str().unwrap();
+        for file in [format!("{name}.index"), format!("{name}.data-00000-of-00001"), "checkpoint".to_string()] {
+            let ours = std::fs::read(dir.join(&file)).unwrap();
+            let tf = std::fs::read(fixtures().join(case).join(&file)).unwrap();
+            assert!(ours == tf, "{case}/{file} differs from TF's");
+        }
+    }
+}
+
+#[test]
+fn restore_reads_a_tf_checkpoint_into_a_ported_model_by_name() {
+    let exp = expected("scoped_adam");
+    let (graph, mut saver) = fixture_graph(&exp);
+    let zeros: Vec<Variable> = graph.global_variables();
+    for v in &zeros {
+        v.assign(Value::filled(v.dtype(), v.shape(), 0.0)).unwrap();
+    }
+    saver.restore(fixtures().join("scoped_adam/model.ckpt-2")).unwrap();
+    let w = graph.get_variable_by_name("model/encoder/w").unwrap();
+    assert_eq!(bits(&StoredTensor::from(w.value())), bits(&stored(&exp["variables"]["model/encoder/w"])));
+    let p1 = graph.get_variable_by_name("part/v/part_1").unwrap();
+    let want = sliced(&stored(&exp["variables"]["part/v"]), &[(2, 2), (0, 4)]);
+    assert_eq!(bits(&StoredTensor::from(p1.value())), bits(&want), "a part restored from its slice");
+    assert_eq!(saver.tensor("global_step").map(bits), Some(vec![2]), "the int64 step read back into the saver");
+}
+
+#[test]
+fn save_keeps_max_to_keep_checkpoints_and_restores_a_chosen_set() {
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let a = cx.variable_scope("enc").unwrap().get_variable("w", VarSpec::new().shape([2, 2]).init(Init::Ones)).unwrap();
+    let b = cx.get_variable("head/b", VarSpec::new().shape([3]).dtype(DType::F64).init(Init::Zeros)).unwrap();
+    let dir = TempDir::new("keep");
+    let mut saver = Saver::new(&graph).max_to_keep(2);
+    let mut written = Vec::new();
+    for step in [10u64, 20, 30] {
+        a.assign(Value::filled(DType::F32, &[2, 2], step as f64)).unwrap();
+        written.push(saver.save(dir.join("model.ckpt"), Some(step)).unwrap());
+    }
+    assert!(!dir.join("model.ckpt-10.index").exists() && !dir.join("model.ckpt-10.data-00000-of-00001").exists());
+    assert!(dir.join("model.ckpt-20.index").exists());
+    let state = CheckpointState::read(&dir.0).unwrap().unwrap();
+    assert_eq!(state.model_checkpoint_path, "model.ckpt-30");
+    assert_eq!(state.all_model_checkpoint_paths, ["model.ckpt-20", "model.ckpt-30"]);
+    assert_eq!(latest_checkpoint(&dir.0).unwrap(), Some(written[2].clone()));
+    // Restore only `enc/w` from step 20; `head/b` keeps its value.
+    b.assign(Value::filled(DType::F64, &[3], 5.0)).unwrap();
+    Saver::for_variables([a.clone()]).restore(&written[1]).unwrap();
+    assert_eq!(a.value().to_f64_vec(), [20.0; 4]);
+    assert_eq!(b.value().to_f64_vec(), [5.0; 3]);
+}
+
+#[test]
+fn a_failing_restore_reports_every_problem_and_assigns_nothing() {
+    let exp = expected("scoped_adam");
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let w = cx.get_variable("model/encoder/w", VarSpec::new().shape([3, 4]).init(Init::Ones)).unwrap();
+    let proj = cx.get_variable("model/decoder/proj", VarSpec::new().shape([2, 3]).init(Init::Ones)).unwrap();
+    let typo = cx.get_variable("model/encoder/bias", VarSpec::new().shape([4]).init(Init::Ones)).unwrap();
+    let err = Saver::new(&graph).restore(fixtures().join("scoped_adam/model.ckpt-2")).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.kind(), ErrorKind::Checkpoint);
+    assert!(text.contains("1 matched, 1 missing, 1 mismatched"), "{text}");
+    assert!(text.contains("missing `model/encoder/bias`: did you mean `model/encoder/b`?"), "{text}");
+    assert!(
+        text.contains("mismatched `model/decoder/proj`: expected shape (2, 3) float32, stored shape (3, 2) float32"),
+        "{text}"
+    );
+    assert!(text.contains("unused `global_step`"), "{text}");
+    for v in [&w, &proj, &typo] {
+        assert!(v.value().to_f64_vec().iter().all(|&x| x == 1.0), "`{}` untouched", v.op_name());
+    }
+    let _ = exp;
+}
+
+#[test]
+fn init_from_checkpoint_remaps_scopes_and_names_and_validates_the_map() {
+    let prefix = fixtures().join("scoped_adam/model.ckpt-2");
+    let exp = expected("scoped_adam");
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let w = cx.get_variable("tower/encoder/w", VarSpec::new().shape([3, 4])).unwrap();
+    let b = cx.get_variable("tower/encoder/b", VarSpec::new().shape([4])).unwrap();
+    let emb = cx.get_variable("emb", VarSpec::new().shape([5, 3])).unwrap();
+    let fresh = cx.get_variable("head/w", VarSpec::new().shape([2])).unwrap();
+    let report =
+        init_from_checkpoint(&graph, &prefix, &[("model/encoder/", "tower/encoder/"), ("model/shared/emb", "emb")])
+            .unwrap();
+    assert_eq!(report.uninitialized, ["head/w"]);
+    assert_eq!(report.assigned.len(), 3);
+    assert_eq!(bits(&StoredTensor::from(w.value())), bits(&stored(&exp["variables"]["model/encoder/w"])));
+    assert_eq!(bits(&StoredTensor::from(b.value())), bits(&stored(&exp["variables"]["model/encoder/b"])));
+    assert_eq!(bits(&StoredTensor::from(emb.value())), bits(&stored(&exp["variables"]["model/shared/emb"])));
+    let before = fresh.value();
+    // A rule reaching nothing, a double fill and a shape mismatch: all reported, nothing assigned.
+    let err = init_from_checkpoint(
+        &graph,
+        &prefix,
+        &[
+            ("model/encoder/", "tower/encoder/"),
+            ("model/encoder/w", "tower/encoder/w"),
+            ("x/", "nowhere/"),
+            ("model/scale", "head/w"),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`tower/encoder/w` is filled twice"), "{err}");
+    assert!(err.contains("`x/` -> `nowhere/` reaches no variable"), "{err}");
+    assert!(err.contains("`head/w` is float32 (2,) but key `model/scale` is float32 ()"), "{err}");
+    assert_eq!(fresh.value(), before);
+}
+
+#[test]
+fn a_saver_killed_mid_save_leaves_the_previous_checkpoint_loadable() {
+    // The child saves 8 MB checkpoints in a loop; each round waits for it to complete a new one,
+    // then kills it a little later, in the middle of the next save.
+    if std::env::var_os("VARSCOPE_CKPT_CHILD").is_some() {
+        return;
+    }
+    let dir = TempDir::new("killed");
+    let step_of = |p: &Path| -> u64 { p.display().to_string().rsplit('-').next().unwrap().parse().unwrap() };
+    let mut last = None;
+    for delay_ms in [0u64, 7, 19, 41] {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "checkpoint::child_saves_forever", "--nocapture", "--test-threads=1"])
+            .env("VARSCOPE_CKPT_CHILD", &dir.0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let now = latest_checkpoint(&dir.0).unwrap().map(|p| step_of(&p));
+            if now.is_some() && now != last {
+                break;
+            }
+            assert!(started.elapsed().as_secs() < 120, "the child completed no save in 120 s");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Whatever the child was doing, the latest checkpoint loads whole and holds one step's
+        // value everywhere, and it is not older than the one seen complete.
+        let latest = latest_checkpoint(&dir.0).unwrap().expect("a completed checkpoint stays listed");
+        let step = step_of(&latest);
+        assert!(last.is_none_or(|l| step > l));
+        let r = BundleReader::open(&latest).unwrap();
+        let v = r.read("big").unwrap().into_value("big").unwrap().to_f64_vec();
+        assert!(v.iter().all(|&x| x == step as f64), "a torn tensor in {}", latest.display());
+        last = Some(step);
+    }
+}
+
+#[test]
+fn child_saves_forever() {
+    // Only runs as the child of the test above.
+    let Some(dir) = std::env::var_os("VARSCOPE_CKPT_CHILD") else { return };
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let big = cx.get_variable("big", VarSpec::new().shape([2 << 20]).init(Init::Zeros)).unwrap();
+    let dir = PathBuf::from(dir);
+    let mut saver = Saver::new(&graph).max_to_keep(2);
+    let start = latest_checkpoint(&dir)
+        .unwrap()
+        .map_or(0, |p| p.display().to_string().rsplit('-').next().unwrap().parse::<u64>().unwrap() + 1);
+    for step in start.. {
+        big.assign(Value::filled(DType::F32, &[2 << 20], step as f64)).unwrap();
+        saver.save(dir.join("model.ckpt"), Some(step)).unwrap();
+    }
 }

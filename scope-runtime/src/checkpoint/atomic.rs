@@ -25,6 +25,14 @@ impl AtomicFiles {
         AtomicFiles::default()
     }
 
+    /// Fails the `n`-th step, counting from 0 (for tests of crash safety).
+    #[cfg(test)]
+    pub(crate) fn failing_at(n: usize) -> AtomicFiles {
+        let mut files = AtomicFiles::default();
+        files.fail_at = Some(n);
+        files
+    }
+
     fn step(&mut self, path: &Path, op: &'static str) -> Result<(), CheckpointError> {
         let k = self.steps;
         self.steps += 1;

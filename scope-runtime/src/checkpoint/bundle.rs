@@ -259,6 +259,11 @@ impl BundleReader {
         self.entries.keys().map(String::as_str)
     }
 
+    /// How many data files the bundle has.
+    pub fn num_shards(&self) -> usize {
+        self.num_shards
+    }
+
     /// The number of tensors.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -4,6 +4,9 @@
 //! - [`BundleWriter`] / [`BundleReader`]: the V2 bundle (`PREFIX.index` + data shards), whole
 //!   and partitioned tensors ([`TensorSlice`]), every CRC checked on read.
 //! - [`StoredTensor`]: a stored tensor, also of the int64/bool dtypes the runtime lacks.
+//! - [`Saver`]: TF's `Saver` (save / restore all or a set, `max_to_keep`, the `checkpoint`
+//!   state file, the global step in the name), [`latest_checkpoint`], and the validated
+//!   [`init_from_checkpoint`] remapping.
 //!
 //! Hostile files give an [`Error::Checkpoint`](crate::Error::Checkpoint) naming the file and
 //! key, never a panic or an allocation larger than the files.
@@ -11,14 +14,20 @@
 mod atomic;
 mod bundle;
 mod error;
+mod remap;
 mod report;
+mod saver;
 mod slice;
 mod snappy;
+mod state;
 mod stored;
 mod table;
 
 pub use bundle::{BundleReader, BundleWriter, TensorInfo};
 pub use error::CheckpointError;
+pub use remap::{RemapReport, init_from_checkpoint};
 pub use report::{CheckpointReport, MismatchedName, MissingName};
+pub use saver::Saver;
 pub use slice::TensorSlice;
+pub use state::{CheckpointState, STATE_FILE, latest_checkpoint};
 pub use stored::{StoredDType, StoredTensor};
