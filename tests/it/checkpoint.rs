@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 use varscope::checkpoint::{
-    BundleReader, BundleWriter, CheckpointState, Saver, StoredDType, StoredTensor, TensorSlice, init_from_checkpoint,
-    latest_checkpoint,
+    BundleReader, BundleWriter, CheckpointReader, CheckpointState, SafetensorsReader, Saver, StoredDType, StoredTensor,
+    TensorSlice, init_from_checkpoint, latest_checkpoint,
 };
 use varscope::ndarray::{ArcArray, IxDyn, Slice};
 use varscope::{DType, ErrorKind, Graph, Init, Value, VarSpec, Variable};
@@ -453,4 +453,47 @@ fn child_saves_forever() {
         big.assign(Value::filled(DType::F32, &[2 << 20], step as f64)).unwrap();
         saver.save(dir.join("model.ckpt"), Some(step)).unwrap();
     }
+}
+
+#[test]
+fn safetensors_round_trip_the_fixture_with_full_names() {
+    let exp = expected("scoped_adam");
+    let (graph, mut saver) = fixture_graph(&exp);
+    let dir = TempDir::new("st");
+    let path = dir.join("model.safetensors");
+    saver.save_safetensors(&path).unwrap();
+    let r = SafetensorsReader::open(&path).unwrap();
+    let names: Vec<&str> = r.keys().collect();
+    let want: Vec<&str> = exp["variables"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(names, want, "one tensor per checkpoint key, partitioned ones whole");
+    for (key, var) in exp["variables"].as_object().unwrap() {
+        assert_eq!(bits(&r.read(key).unwrap()), bits(&stored(var)), "{key}");
+        assert_eq!(r.info(key).unwrap().dtype_name(), var["dtype"].as_str().unwrap());
+    }
+    // Restore from it, and convert it to a bundle that TF's fixture equals.
+    for v in graph.global_variables() {
+        v.assign(Value::filled(v.dtype(), v.shape(), 0.0)).unwrap();
+    }
+    saver.restore(&path).unwrap();
+    let w = graph.get_variable_by_name("part/v/part_2").unwrap();
+    assert_eq!(
+        bits(&StoredTensor::from(w.value())),
+        bits(&sliced(&stored(&exp["variables"]["part/v"]), &[(4, 2), (0, 4)]))
+    );
+    assert_eq!(
+        saver.check(&path).unwrap(),
+        saver.check(fixtures().join("scoped_adam/model.ckpt-2")).unwrap().with_checkpoint(&path.display().to_string())
+    );
+}
+
+#[test]
+fn checkpoint_reader_opens_a_directory_a_prefix_an_index_and_a_safetensors_file() {
+    let dir = fixtures().join("scoped_adam");
+    for p in [dir.clone(), dir.join("model.ckpt-2"), dir.join("model.ckpt-2.index")] {
+        let r = CheckpointReader::open(&p).unwrap();
+        assert_eq!(r.keys().count(), 26, "{}", p.display());
+        assert!(r.path().ends_with("model.ckpt-2"));
+    }
+    let err = CheckpointReader::open(fixtures().join("tiny/nothing")).unwrap_err().to_string();
+    assert!(err.contains("tiny/nothing.index"), "{err}");
 }

@@ -58,6 +58,23 @@ impl AtomicFiles {
         Ok(f)
     }
 
+    /// A temporary name for `path` that another writer fills; [`sync_path`](Self::sync_path)
+    /// syncs it once written.
+    pub(crate) fn reserve(&mut self, path: &Path) -> Result<PathBuf, CheckpointError> {
+        self.step(path, "create")?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = path.with_file_name(format!("{name}.tmp-{}-{}", std::process::id(), self.files.len()));
+        self.files.push((tmp.clone(), path.to_path_buf()));
+        Ok(tmp)
+    }
+
+    /// Syncs the temporary `tmp` of `path` made by [`reserve`](Self::reserve).
+    pub(crate) fn sync_path(&mut self, path: &Path, tmp: &Path) -> Result<(), CheckpointError> {
+        self.step(path, "sync")?;
+        let f = File::open(tmp).map_err(|e| CheckpointError::io(tmp.display(), "open", &e))?;
+        f.sync_all().map_err(|e| CheckpointError::io(path.display(), "sync", &e))
+    }
+
     /// Syncs a temporary made by [`create`](Self::create) once it is completely written.
     pub(crate) fn finish(&mut self, path: &Path, f: File) -> Result<(), CheckpointError> {
         self.step(path, "sync")?;

@@ -47,6 +47,10 @@ pub struct TensorInfo {
 }
 
 impl TensorInfo {
+    pub(crate) fn new(dtype: Result<StoredDType, String>, shape: Vec<usize>, partitioned: bool) -> TensorInfo {
+        TensorInfo { dtype, shape, partitioned }
+    }
+
     /// The dtype, if varscope can read it (`None` for string, float16 and the like).
     pub fn dtype(&self) -> Option<StoredDType> {
         self.dtype.as_ref().ok().copied()
@@ -355,7 +359,7 @@ fn shape_of(p: Option<&TensorShapeProto>) -> Option<Vec<usize>> {
     p.dim.iter().map(|d| usize::try_from(d.size).ok()).collect()
 }
 
-fn zeros(dtype: StoredDType, shape: &[usize]) -> StoredTensor {
+pub(crate) fn zeros(dtype: StoredDType, shape: &[usize]) -> StoredTensor {
     let dim = IxDyn(shape);
     match dtype {
         StoredDType::F32 => StoredTensor::F32(ArcArray::zeros(dim)),
@@ -367,7 +371,7 @@ fn zeros(dtype: StoredDType, shape: &[usize]) -> StoredTensor {
 }
 
 /// Copies `part` into the region `slice` of `full` (same dtype, checked on open).
-fn place_part(full: &mut StoredTensor, part: &StoredTensor, slice: &TensorSlice) {
+pub(crate) fn place_part(full: &mut StoredTensor, part: &StoredTensor, slice: &TensorSlice) {
     fn put<T: Clone>(full: &mut ArcArray<T, IxDyn>, part: &ArcArray<T, IxDyn>, slice: &TensorSlice) {
         let ext = slice.extents();
         full.slice_each_axis_mut(|ax| {

@@ -7,6 +7,8 @@
 //! - [`Saver`]: TF's `Saver` (save / restore all or a set, `max_to_keep`, the `checkpoint`
 //!   state file, the global step in the name), [`latest_checkpoint`], and the validated
 //!   [`init_from_checkpoint`] remapping.
+//! - [`save_safetensors`] / [`SafetensorsReader`]: safetensors files, keys = full names.
+//! - [`CheckpointReader`]: opens either format (by extension), or a directory's latest.
 //!
 //! Hostile files give an [`Error::Checkpoint`](crate::Error::Checkpoint) naming the file and
 //! key, never a panic or an allocation larger than the files.
@@ -14,8 +16,10 @@
 mod atomic;
 mod bundle;
 mod error;
+mod reader;
 mod remap;
 mod report;
+mod safetensors;
 mod saver;
 mod slice;
 mod snappy;
@@ -25,8 +29,10 @@ mod table;
 
 pub use bundle::{BundleReader, BundleWriter, TensorInfo};
 pub use error::CheckpointError;
+pub use reader::CheckpointReader;
 pub use remap::{RemapReport, init_from_checkpoint};
 pub use report::{CheckpointReport, MismatchedName, MissingName};
+pub use safetensors::{SafetensorsReader, save_safetensors};
 pub use saver::Saver;
 pub use slice::TensorSlice;
 pub use state::{CheckpointState, STATE_FILE, latest_checkpoint};

@@ -9,8 +9,8 @@ use crate::error::fmt_shape;
 use crate::graph::Graph;
 use crate::variable::Variable;
 
-use super::bundle::BundleReader;
 use super::error::CheckpointError;
+use super::reader::CheckpointReader;
 use super::stored::StoredDType;
 
 /// What [`init_from_checkpoint`] did.
@@ -22,7 +22,8 @@ pub struct RemapReport {
     pub uninitialized: Vec<String>,
 }
 
-/// Assigns variables of `graph` from the checkpoint at `prefix` as `rules` say, like TF's
+/// Assigns variables of `graph` from the checkpoint at `prefix` (any form
+/// [`CheckpointReader::open`](super::CheckpointReader::open) takes) as `rules` say, like TF's
 /// `init_from_checkpoint(ckpt, assignment_map)`:
 ///
 /// - `("old_scope/", "new_scope/")`: every variable under `new_scope/` gets the checkpoint key
@@ -49,7 +50,7 @@ pub fn init_from_checkpoint(
     prefix: impl AsRef<Path>,
     rules: &[(&str, &str)],
 ) -> Result<RemapReport, crate::Error> {
-    let reader = BundleReader::open(prefix)?;
+    let reader = CheckpointReader::open(prefix)?;
     let vars: BTreeMap<String, Variable> =
         graph.global_variables().into_iter().map(|v| (v.op_name().to_string(), v)).collect();
     let mut targets: BTreeMap<String, (String, usize)> = BTreeMap::new(); // var -> (key, rule)
@@ -117,7 +118,7 @@ pub fn init_from_checkpoint(
         return Err(CheckpointError::InvalidRequest {
             reason: format!(
                 "init_from_checkpoint from `{}` refused, nothing assigned:\n  {}",
-                reader.prefix(),
+                reader.path(),
                 problems.join("\n  ")
             ),
         }

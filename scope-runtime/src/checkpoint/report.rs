@@ -64,6 +64,12 @@ impl CheckpointReport {
         self.missing.is_empty() && self.mismatched.is_empty()
     }
 
+    /// The same report about another checkpoint name (to compare reports of two files).
+    pub fn with_checkpoint(mut self, checkpoint: &str) -> CheckpointReport {
+        self.checkpoint = checkpoint.to_string();
+        self
+    }
+
     /// The report as an error, if it is not compatible.
     pub fn into_result(self) -> Result<CheckpointReport, crate::Error> {
         if self.is_compatible() {

@@ -14,6 +14,7 @@ use crate::variable::Variable;
 use super::atomic::AtomicFiles;
 use super::bundle::{BundleReader, BundleWriter, data_path, index_path};
 use super::error::CheckpointError;
+use super::reader::CheckpointReader;
 use super::report::{CheckpointReport, MismatchedName, MissingName};
 use super::slice::TensorSlice;
 use super::state::CheckpointState;
@@ -213,19 +214,48 @@ impl Saver {
         Ok(prefix)
     }
 
-    /// Compares the saver's keys with the checkpoint at `prefix` (index only).
-    pub fn check(&self, prefix: impl AsRef<Path>) -> Result<CheckpointReport, crate::Error> {
-        let reader = BundleReader::open(prefix)?;
+    /// The current values by key, partitioned variables assembled (what a safetensors file
+    /// holds).
+    pub fn tensors(&self) -> Result<BTreeMap<String, StoredTensor>, crate::Error> {
+        let mut out = BTreeMap::new();
+        for (key, src) in &self.items {
+            let t = match src {
+                Source::Var(v) => StoredTensor::from(v.value()),
+                Source::Parts { full_shape, parts } => {
+                    let mut full = super::bundle::zeros(StoredDType::of(parts[0].1.dtype()), full_shape);
+                    for (slice, v) in parts {
+                        super::bundle::place_part(&mut full, &StoredTensor::from(v.value()), slice);
+                    }
+                    full
+                }
+                Source::Tensor(t) => t.clone(),
+            };
+            out.insert(key.clone(), t);
+        }
+        Ok(out)
+    }
+
+    /// Saves every key as one safetensors file at `path` (partitioned variables whole),
+    /// crash-safely.
+    pub fn save_safetensors(&self, path: impl AsRef<Path>) -> Result<(), crate::Error> {
+        super::safetensors::save_safetensors(path, self.tensors()?)
+    }
+
+    /// Compares the saver's keys with the checkpoint at `path` (a bundle prefix, a directory or
+    /// a `.safetensors` file; headers only).
+    pub fn check(&self, path: impl AsRef<Path>) -> Result<CheckpointReport, crate::Error> {
+        let reader = CheckpointReader::open(path)?;
         Ok(compare(&reader, self.expected().map(|(k, d, s)| (k.to_string(), Some(d.name().to_string()), Some(s)))))
     }
 
-    /// Restores every key from the checkpoint at `prefix`. Names, dtypes and shapes are all
+    /// Restores every key from the checkpoint at `path` (a bundle prefix, a directory's latest
+    /// checkpoint, or a `.safetensors` file). Names, dtypes and shapes are all
     /// checked before any value changes: a mismatch fails with the same report as
     /// [`check`](Self::check), and nothing is assigned. Values are then read one tensor at a
     /// time (each CRC checked) and assigned, so the peak memory stays near the model's size; a
     /// damaged tensor fails the restore at that tensor, naming it.
-    pub fn restore(&mut self, prefix: impl AsRef<Path>) -> Result<(), crate::Error> {
-        let reader = BundleReader::open(prefix)?;
+    pub fn restore(&mut self, path: impl AsRef<Path>) -> Result<(), crate::Error> {
+        let reader = CheckpointReader::open(path)?;
         let report =
             compare(&reader, self.expected().map(|(k, d, s)| (k.to_string(), Some(d.name().to_string()), Some(s))));
         report.into_result()?;
@@ -262,10 +292,10 @@ fn cut(full: &Value, slice: &TensorSlice) -> Value {
 
 /// The report of expected `(key, dtype, shape)` against a checkpoint; `None` means "any".
 pub(crate) fn compare(
-    reader: &BundleReader,
+    reader: &CheckpointReader,
     expected: impl Iterator<Item = (String, Option<String>, Option<Vec<usize>>)>,
 ) -> CheckpointReport {
-    let mut report = CheckpointReport { checkpoint: reader.prefix().to_string(), ..Default::default() };
+    let mut report = CheckpointReport { checkpoint: reader.path().to_string(), ..Default::default() };
     let mut used = std::collections::HashSet::new();
     for (key, dtype, shape) in expected {
         let Some(info) = reader.info(&key) else {
