@@ -497,3 +497,93 @@ fn checkpoint_reader_opens_a_directory_a_prefix_an_index_and_a_safetensors_file(
     let err = CheckpointReader::open(fixtures().join("tiny/nothing")).unwrap_err().to_string();
     assert!(err.contains("tiny/nothing.index"), "{err}");
 }
+
+mod manifest_check {
+    use varscope::prelude::*;
+    use varscope::{model, scope, var};
+
+    use super::TempDir;
+    use varscope::checkpoint::Saver;
+
+    /// The encoder of the `scoped_adam` fixture, ported with the same scopes.
+    #[model]
+    pub fn encoder(cx: &mut Scope, x: &Tensor) -> Result<Tensor> {
+        let w = var!(cx, "w", [3, 4], init = Init::Zeros)?;
+        let b = var!(cx, "b", [4], init = Init::Zeros)?;
+        let y = cx.matmul(x, &w)?;
+        cx.add(&y, &b)
+    }
+
+    #[model]
+    pub fn ported(cx: &mut Scope, x: &Tensor) -> Result<Tensor> {
+        scope!(cx, "model" {
+            let h = scope!(cx, "encoder" { encoder(cx, x) })?;
+            let _proj = scope!(cx, "decoder" { var!(cx, "proj", [3, 2], init = Init::Zeros) })?;
+            let _scale = var!(cx, "scale", [], init = Init::Zeros)?;
+            Ok::<Tensor, Error>(h)
+        })
+    }
+
+    /// The same with a typo and a wrong shape.
+    #[model]
+    pub fn drifted(cx: &mut Scope, x: &Tensor) -> Result<Tensor> {
+        scope!(cx, "model" {
+            let h = scope!(cx, "encodr" { encoder(cx, x) })?;
+            let _proj = scope!(cx, "decoder" { var!(cx, "proj", [2, 3], dtype = DType::F32, init = Init::Zeros) })?;
+            let _scale = var!(cx, "scale", [], dtype = DType::F64, init = Init::Zeros)?;
+            Ok::<Tensor, Error>(h)
+        })
+    }
+
+    #[test]
+    fn a_ported_model_matches_the_tf_checkpoint_before_it_runs() {
+        let prefix = super::fixtures().join("scoped_adam/model.ckpt-2");
+        let report = ported::MANIFEST.check_checkpoint(&prefix).unwrap();
+        assert!(report.is_compatible(), "{report}");
+        assert_eq!(report.matched, 4);
+        assert!(report.unused.contains(&"global_step".to_string()) && report.unused.len() == 22, "{report}");
+        // Under a scope, every name is prefixed.
+        let report = encoder::MANIFEST.check_checkpoint_in("model/encoder", &prefix).unwrap();
+        assert!(report.is_compatible() && report.matched == 2, "{report}");
+        // And the model, once built, restores it by name.
+        let graph = Graph::new();
+        let mut cx = graph.scope();
+        let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0)).unwrap();
+        ported(&mut cx, &x).unwrap();
+        Saver::new(&graph).restore(&prefix).unwrap();
+        let w = graph.get_variable_by_name("model/encoder/w").unwrap();
+        let want = super::stored(&super::expected("scoped_adam")["variables"]["model/encoder/w"]);
+        assert_eq!(super::bits(&varscope::checkpoint::StoredTensor::from(w.value())), super::bits(&want));
+    }
+
+    #[test]
+    fn a_drifted_model_is_reported_and_its_restore_fails_with_the_same_report() {
+        let tf = super::fixtures().join("scoped_adam/model.ckpt-2");
+        let report = drifted::MANIFEST.check_checkpoint(&tf).unwrap();
+        assert!(!report.is_compatible());
+        let text = report.to_string();
+        assert!(text.contains("missing `model/encodr/w`: did you mean `model/encoder/w`?"), "{text}");
+        assert!(
+            text.contains(
+                "mismatched `model/decoder/proj`: expected shape (2, 3) float32, stored shape (3, 2) float32"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("mismatched `model/scale`: expected shape () float64, stored shape () float32"),
+            "{text}"
+        );
+        // Build the drifted model for real and restore: the error is the same report.
+        let graph = Graph::new();
+        let mut cx = graph.scope();
+        let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0)).unwrap();
+        drifted(&mut cx, &x).unwrap();
+        let err = Saver::new(&graph).restore(&tf).unwrap_err();
+        assert_eq!(err.to_string(), text);
+        // A checkpoint of the drifted model itself matches it.
+        let dir = TempDir::new("manifest");
+        let mut saver = Saver::new(&graph);
+        let own = saver.save(dir.join("drifted.ckpt"), None).unwrap();
+        assert!(drifted::MANIFEST.check_checkpoint(&own).unwrap().is_compatible());
+    }
+}

@@ -9,12 +9,15 @@
 //!   [`init_from_checkpoint`] remapping.
 //! - [`save_safetensors`] / [`SafetensorsReader`]: safetensors files, keys = full names.
 //! - [`CheckpointReader`]: opens either format (by extension), or a directory's latest.
+//! - `Manifest::check_checkpoint`: a `#[model]`'s names, shapes and dtypes against a
+//!   checkpoint's index, before any tensor exists ([`CheckpointReport`]).
 //!
 //! Hostile files give an [`Error::Checkpoint`](crate::Error::Checkpoint) naming the file and
 //! key, never a panic or an allocation larger than the files.
 
 mod atomic;
 mod bundle;
+mod check;
 mod error;
 mod reader;
 mod remap;

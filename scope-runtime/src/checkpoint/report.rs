@@ -7,6 +7,9 @@ use std::fmt;
 
 use crate::error::fmt_shape;
 
+/// How many unused keys the message lists (the report holds them all).
+const SHOWN_UNUSED: usize = 8;
+
 /// A variable the program expects that the checkpoint lacks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingName {
@@ -51,7 +54,7 @@ pub struct CheckpointReport {
     pub matched: usize,
     /// Expected but not stored.
     pub missing: Vec<MissingName>,
-    /// Stored but not expected (a restore leaves them alone).
+    /// Stored but not expected (a restore leaves them alone); the message lists the first few.
     pub unused: Vec<String>,
     /// Stored with another shape or dtype.
     pub mismatched: Vec<MismatchedName>,
@@ -98,21 +101,25 @@ impl fmt::Display for CheckpointReport {
             }
         }
         for m in &self.mismatched {
-            write!(f, "\n  mismatched `{}`: expected ", m.name)?;
-            match &m.expected_shape {
-                Some(s) => write!(f, "shape {}", fmt_shape(s))?,
-                None => write!(f, "any shape")?,
-            }
+            let expected: Vec<String> =
+                [m.expected_shape.as_deref().map(|s| format!("shape {}", fmt_shape(s))), m.expected_dtype.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
             write!(
                 f,
-                " {}, stored shape {} {}",
-                m.expected_dtype.as_deref().unwrap_or("(any dtype)"),
+                "\n  mismatched `{}`: expected {}, stored shape {} {}",
+                m.name,
+                expected.join(" "),
                 fmt_shape(&m.stored_shape),
                 m.stored_dtype
             )?;
         }
-        for u in &self.unused {
+        for u in self.unused.iter().take(SHOWN_UNUSED) {
             write!(f, "\n  unused `{u}`")?;
+        }
+        if self.unused.len() > SHOWN_UNUSED {
+            write!(f, "\n  .. and {} more unused", self.unused.len() - SHOWN_UNUSED)?;
         }
         if !self.is_compatible() {
             write!(

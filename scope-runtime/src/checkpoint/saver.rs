@@ -319,6 +319,8 @@ pub(crate) fn compare(
         }
     }
     report.unused = reader.keys().filter(|k| !used.contains(*k)).map(str::to_string).collect();
+    report.missing.sort_by(|a, b| a.name.cmp(&b.name));
+    report.mismatched.sort_by(|a, b| a.name.cmp(&b.name));
     report
 }
 
