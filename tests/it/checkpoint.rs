@@ -2,14 +2,18 @@
 //! `../shared/oracle-next/public/checkpoints/`) read bit for bit and written back byte for byte,
 //! the saver, safetensors, the manifest check, and hostile files.
 
+#[path = "../../examples/checkpoint/fixture.rs"]
+mod fixture;
+
 use std::path::{Path, PathBuf};
+
+pub(crate) use fixture::{fixture_graph, shape_of, sliced, stored};
 
 use serde_json::Value as Json;
 use varscope::checkpoint::{
     BundleReader, BundleWriter, CheckpointReader, CheckpointState, SafetensorsReader, Saver, StoredDType, StoredTensor,
-    TensorSlice, init_from_checkpoint, latest_checkpoint,
+    TensorSlice, convert, init_from_checkpoint, latest_checkpoint, to_json,
 };
-use varscope::ndarray::{ArcArray, IxDyn, Slice};
 use varscope::{DType, ErrorKind, Graph, Init, Value, VarSpec, Variable};
 
 fn fixtures() -> PathBuf {
@@ -48,40 +52,6 @@ fn expected(case: &str) -> Json {
     serde_json::from_str(&text).unwrap()
 }
 
-fn flatten(v: &Json, out: &mut Vec<Json>) {
-    match v {
-        Json::Array(items) => items.iter().for_each(|i| flatten(i, out)),
-        other => out.push(other.clone()),
-    }
-}
-
-fn shape_of(v: &Json) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect()
-}
-
-/// The expected.json variable `w` as a stored tensor (floats are the f32/f64 values exactly).
-pub(crate) fn stored(w: &Json) -> StoredTensor {
-    let shape = shape_of(&w["shape"]);
-    let mut flat = Vec::new();
-    flatten(&w["value"], &mut flat);
-    let dim = IxDyn(&shape);
-    match w["dtype"].as_str().unwrap() {
-        "float32" => StoredTensor::F32(
-            ArcArray::from_shape_vec(dim, flat.iter().map(|x| x.as_f64().unwrap() as f32).collect()).unwrap(),
-        ),
-        "float64" => StoredTensor::F64(
-            ArcArray::from_shape_vec(dim, flat.iter().map(|x| x.as_f64().unwrap()).collect()).unwrap(),
-        ),
-        "int32" => StoredTensor::I32(
-            ArcArray::from_shape_vec(dim, flat.iter().map(|x| x.as_i64().unwrap() as i32).collect()).unwrap(),
-        ),
-        "int64" => StoredTensor::I64(
-            ArcArray::from_shape_vec(dim, flat.iter().map(|x| x.as_i64().unwrap()).collect()).unwrap(),
-        ),
-        other => panic!("fixture dtype {other}"),
-    }
-}
-
 /// Bit patterns of a tensor's elements, for exact comparison (NaN-safe).
 fn bits(t: &StoredTensor) -> Vec<u64> {
     match t {
@@ -90,24 +60,6 @@ fn bits(t: &StoredTensor) -> Vec<u64> {
         StoredTensor::I32(a) => a.iter().map(|&x| x as u64).collect(),
         StoredTensor::I64(a) => a.iter().map(|&x| x as u64).collect(),
         StoredTensor::Bool(a) => a.iter().map(|&x| u64::from(x)).collect(),
-        _ => unreachable!(),
-    }
-}
-
-fn sliced(t: &StoredTensor, ext: &[(usize, usize)]) -> StoredTensor {
-    fn cut<T: Clone>(a: &ArcArray<T, IxDyn>, ext: &[(usize, usize)]) -> ArcArray<T, IxDyn> {
-        a.slice_each_axis(|ax| {
-            let (s, l) = ext[ax.axis.index()];
-            Slice::from(s..s + l)
-        })
-        .to_owned()
-        .into_shared()
-    }
-    match t {
-        StoredTensor::F32(a) => StoredTensor::F32(cut(a, ext)),
-        StoredTensor::F64(a) => StoredTensor::F64(cut(a, ext)),
-        StoredTensor::I32(a) => StoredTensor::I32(cut(a, ext)),
-        StoredTensor::I64(a) => StoredTensor::I64(cut(a, ext)),
         _ => unreachable!(),
     }
 }
@@ -226,47 +178,6 @@ fn int64_and_bool_are_stored_but_not_restored_into_the_runtime() {
     w.write(dir.join("m")).unwrap();
     let back = BundleReader::open(dir.join("m")).unwrap().read("mask").unwrap();
     assert_eq!(back, StoredTensor::bool(&[3], vec![true, false, true]).unwrap());
-}
-
-/// The fixture's model as runtime variables (int64 ones as saver tensors) and a saver of it,
-/// partitioned variables as their parts: what a port of the TF program builds.
-pub(crate) fn fixture_graph(exp: &Json) -> (Graph, Saver) {
-    let graph = Graph::new();
-    let mut cx = graph.scope();
-    let mut extra = Vec::new();
-    let mut parts: std::collections::BTreeMap<String, Vec<Variable>> = Default::default();
-    for gv in exp["graph_variables"].as_array().unwrap() {
-        let name = gv["name"].as_str().unwrap().strip_suffix(":0").unwrap();
-        let key = gv["checkpoint_key"].as_str().unwrap();
-        // A part's value is its slice of the full value of its checkpoint key.
-        let (value, partition) = match exp["partitioned"].get(key) {
-            Some(p) => {
-                let part = p["parts"].as_array().unwrap().iter().find(|q| q["variable"] == gv["name"]).unwrap();
-                let ext: Vec<(usize, usize)> =
-                    shape_of(&part["var_offset"]).into_iter().zip(shape_of(&part["var_shape"])).collect();
-                (sliced(&stored(&exp["variables"][key]), &ext), Some(key.to_string()))
-            }
-            None => (stored(&exp["variables"][key]), None),
-        };
-        match value.clone().into_value(key) {
-            Ok(v) => {
-                let var = cx.get_variable(name, VarSpec::new().shape(v.shape()).dtype(v.dtype())).unwrap();
-                var.assign(v).unwrap();
-                if let Some(key) = partition {
-                    parts.entry(key).or_default().push(var);
-                }
-            }
-            Err(_) => extra.push((key.to_string(), value)),
-        }
-    }
-    let mut saver = Saver::new(&graph);
-    for (key, vars) in parts {
-        saver = saver.partitioned(&key, exp["partitioned"][&key]["axis"].as_u64().unwrap() as usize, &vars).unwrap();
-    }
-    for (key, t) in extra {
-        saver = saver.with_tensor(&key, t);
-    }
-    (graph, saver)
 }
 
 #[test]
@@ -585,5 +496,64 @@ mod manifest_check {
         let mut saver = Saver::new(&graph);
         let own = saver.save(dir.join("drifted.ckpt"), None).unwrap();
         assert!(drifted::MANIFEST.check_checkpoint(&own).unwrap().is_compatible());
+    }
+}
+
+/// The numbers of a JSON text in order, as written (strings skipped).
+fn number_tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || "+-.".contains(c) {
+            cur.push(c);
+            continue;
+        }
+        if !cur.is_empty() && cur != "true" && cur != "false" && cur != "null" {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.clear();
+        in_string = c == '"';
+    }
+    out
+}
+
+#[test]
+fn inspect_prints_the_fixtures_values_as_tf_expected_json_writes_them() {
+    for case in CASES {
+        let exp = expected(case);
+        let reader = CheckpointReader::open(fixtures().join(case)).unwrap();
+        let ours = to_json(&reader).unwrap();
+        let parsed: Json = serde_json::from_str(&ours).unwrap();
+        assert_eq!(parsed["variables"], exp["variables"], "{case}");
+        // Token for token: every number is printed exactly as Python's json printed it.
+        let text = std::fs::read_to_string(fixtures().join(case).join("expected.json")).unwrap();
+        let from = text.find("\"variables\": {").unwrap();
+        let to = text[from..].find("\"partitioned\"").unwrap() + from;
+        assert_eq!(number_tokens(&ours), number_tokens(&text[from..to]), "{case}");
+    }
+}
+
+#[test]
+fn convert_goes_tf_to_safetensors_and_back_keeping_every_bit() {
+    let dir = TempDir::new("convert");
+    let st = dir.join("model.safetensors");
+    convert(fixtures().join("scoped_adam/model.ckpt-2"), &st).unwrap();
+    let back = dir.join("back/model.ckpt");
+    convert(&st, &back).unwrap();
+    assert_eq!(latest_checkpoint(dir.join("back")).unwrap(), Some(back.clone()));
+    let tf = CheckpointReader::open(fixtures().join("scoped_adam")).unwrap();
+    for r in [CheckpointReader::open(&st).unwrap(), CheckpointReader::open(&back).unwrap()] {
+        assert_eq!(to_json(&r).unwrap(), to_json(&tf).unwrap(), "{}", r.path());
     }
 }

@@ -43,11 +43,19 @@ impl AtomicFiles {
         Ok(())
     }
 
+    /// The temporary name of `path`, beside it (its directory created if missing).
+    fn temporary(&self, path: &Path) -> Result<PathBuf, CheckpointError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| CheckpointError::io(dir.display(), "create directory", &e))?;
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(path.with_file_name(format!("{name}.tmp-{}-{}", std::process::id(), self.files.len())))
+    }
+
     /// Creates the temporary of `path`.
     pub(crate) fn create(&mut self, path: &Path) -> Result<File, CheckpointError> {
         self.step(path, "create")?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = path.with_file_name(format!("{name}.tmp-{}-{}", std::process::id(), self.files.len()));
+        let tmp = self.temporary(path)?;
         let f = OpenOptions::new()
             .write(true)
             .create(true)
@@ -62,8 +70,7 @@ impl AtomicFiles {
     /// syncs it once written.
     pub(crate) fn reserve(&mut self, path: &Path) -> Result<PathBuf, CheckpointError> {
         self.step(path, "create")?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = path.with_file_name(format!("{name}.tmp-{}-{}", std::process::id(), self.files.len()));
+        let tmp = self.temporary(path)?;
         self.files.push((tmp.clone(), path.to_path_buf()));
         Ok(tmp)
     }

@@ -8,7 +8,8 @@
 //!   state file, the global step in the name), [`latest_checkpoint`], and the validated
 //!   [`init_from_checkpoint`] remapping.
 //! - [`save_safetensors`] / [`SafetensorsReader`]: safetensors files, keys = full names.
-//! - [`CheckpointReader`]: opens either format (by extension), or a directory's latest.
+//! - [`CheckpointReader`]: opens either format (by extension), or a directory's latest;
+//!   [`convert`] between them; [`to_json`] for looking inside.
 //! - `Manifest::check_checkpoint`: a `#[model]`'s names, shapes and dtypes against a
 //!   checkpoint's index, before any tensor exists ([`CheckpointReport`]).
 //!
@@ -19,6 +20,7 @@ mod atomic;
 mod bundle;
 mod check;
 mod error;
+mod json;
 mod reader;
 mod remap;
 mod report;
@@ -32,7 +34,8 @@ mod table;
 
 pub use bundle::{BundleReader, BundleWriter, TensorInfo};
 pub use error::CheckpointError;
-pub use reader::CheckpointReader;
+pub use json::{python_float, to_json};
+pub use reader::{CheckpointReader, convert};
 pub use remap::{RemapReport, init_from_checkpoint};
 pub use report::{CheckpointReport, MismatchedName, MissingName};
 pub use safetensors::{SafetensorsReader, save_safetensors};

@@ -82,3 +82,38 @@ impl CheckpointReader {
         }
     }
 }
+
+/// Converts the checkpoint at `src` (any form [`CheckpointReader::open`] takes) to `dst`: a
+/// `.safetensors` file, or else a bundle prefix, written with a `checkpoint` state file naming
+/// it. Keys and values are kept exactly; partitioned tensors are written whole.
+///
+/// ```no_run
+/// scope_runtime::checkpoint::convert("train/model.ckpt-2", "export/model.safetensors")?;
+/// # Ok::<(), scope_runtime::Error>(())
+/// ```
+pub fn convert(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> Result<(), crate::Error> {
+    let reader = CheckpointReader::open(src)?;
+    let dst = dst.as_ref();
+    let mut files = super::atomic::AtomicFiles::new();
+    if dst.extension().is_some_and(|e| e == "safetensors") {
+        let mut all = std::collections::BTreeMap::new();
+        for key in reader.keys() {
+            all.insert(key.to_string(), reader.read(key)?);
+        }
+        super::safetensors::write_into(dst, &all, &mut files)?;
+    } else {
+        let mut w = super::bundle::BundleWriter::new();
+        for key in reader.keys() {
+            w.add(key, reader.read(key)?)?;
+        }
+        w.write_into(dst, &mut files)?;
+        let dir = dst.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = dst.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let state = super::state::CheckpointState {
+            model_checkpoint_path: name.clone(),
+            all_model_checkpoint_paths: vec![name],
+        };
+        state.write_into(dir, &mut files)?;
+    }
+    Ok(files.commit()?)
+}
