@@ -21,6 +21,9 @@ use super::slice::{TensorSlice, decode_key};
 use super::stored::{StoredDType, StoredTensor};
 use super::table::{TableBuilder, read_table};
 
+/// The most slices one partitioned tensor may have (their overlap check is quadratic).
+const MAX_SLICES: usize = 4096;
+
 /// `kTensorBundleVersion` / `kTensorBundleMinProducer`.
 const BUNDLE_VERSION: i32 = 1;
 
@@ -210,37 +213,50 @@ impl BundleReader {
                 Ok(p)
             } else {
                 // The listed slices; their places come from the slice entries below.
+                if e.slices.len() > MAX_SLICES {
+                    return Err(corrupt(Some(&name), format!("{} slices, more than {MAX_SLICES}", e.slices.len())));
+                }
                 let listed: Option<Vec<(TensorSlice, Place)>> =
                     e.slices.iter().map(|s| Some((TensorSlice::from_proto(s, &shape)?, UNFILLED))).collect();
                 Err(listed.ok_or_else(|| corrupt(Some(&name), "a listed slice lies outside the shape".into()))?)
             };
             entries.insert(name, Entry { info, place });
         }
+        // Slice entries by (name, slice), then each listed slice takes its place: linear in the
+        // number of entries however hostile the index.
+        let mut by_slice: std::collections::HashMap<(String, TensorSlice), (Place, StoredDType)> =
+            std::collections::HashMap::new();
         for (name, slice, p, dtype) in slices {
-            let Some(entry) = entries.get_mut(&name) else {
-                return Err(corrupt(Some(&name), "slice entry without a full entry".into()));
-            };
-            if entry.info.dtype.as_ref().ok() != Some(&dtype) {
-                return Err(corrupt(Some(&name), "slice dtype differs from the full entry's".into()));
+            if entries.get(&name).is_none_or(|e| e.place.is_ok()) {
+                return Err(corrupt(Some(&name), "slice entry without a partitioned full entry".into()));
             }
-            let Err(parts) = &mut entry.place else {
-                return Err(corrupt(Some(&name), "slice entry for a tensor stored whole".into()));
-            };
-            match parts.iter_mut().find(|(s, _)| *s == slice) {
-                Some((_, place)) if place.shard == UNFILLED.shard => *place = p,
-                _ => {
-                    return Err(corrupt(
-                        Some(&name),
-                        format!("slice {:?} not listed by the full entry", slice.extents()),
-                    ));
+            by_slice.insert((name, slice), (p, dtype));
+        }
+        let mut filled = 0;
+        for (name, entry) in entries.iter_mut() {
+            let Err(parts) = &mut entry.place else { continue };
+            let want = entry.info.dtype.as_ref().ok();
+            for (slice, place) in parts.iter_mut() {
+                match by_slice.get(&(name.clone(), slice.clone())) {
+                    Some((p, dtype)) if Some(dtype) == want => {
+                        *place = p.clone();
+                        filled += 1;
+                    }
+                    Some(_) => return Err(corrupt(Some(name), "slice dtype differs from the full entry's".into())),
+                    None => {
+                        return Err(corrupt(
+                            Some(name),
+                            format!("listed slice {:?} has no slice entry", slice.extents()),
+                        ));
+                    }
                 }
             }
         }
+        if filled != by_slice.len() {
+            return Err(corrupt(None, "a slice entry is not listed by its full entry (or listed twice)".into()));
+        }
         for (name, entry) in &entries {
             if let Err(parts) = &entry.place {
-                if parts.iter().any(|(_, p)| p.shard == UNFILLED.shard) {
-                    return Err(corrupt(Some(name), "a listed slice has no slice entry".into()));
-                }
                 let covered = parts.iter().try_fold(0usize, |acc, (s, _)| acc.checked_add(numel(&s.shape())?));
                 let full = numel(&entry.info.shape);
                 let disjoint =
@@ -302,6 +318,11 @@ impl BundleReader {
         match &entry.place {
             Ok(place) => Ok(self.read_place(key, dtype, &entry.info.shape, place)?),
             Err(parts) => {
+                // Every part must lie inside its data file before the full tensor is allocated:
+                // the full size is then bounded by the files' sizes.
+                for (_, place) in parts {
+                    self.open_place(key, place)?;
+                }
                 let mut out = zeros(dtype, &entry.info.shape);
                 for (slice, place) in parts {
                     let part = self.read_place(key, dtype, &slice.shape(), place)?;
@@ -312,15 +333,10 @@ impl BundleReader {
         }
     }
 
-    fn read_place(
-        &self,
-        key: &str,
-        dtype: StoredDType,
-        shape: &[usize],
-        p: &Place,
-    ) -> Result<StoredTensor, CheckpointError> {
+    /// Opens the data file of `p`, checking that `p` lies inside it.
+    fn open_place(&self, key: &str, p: &Place) -> Result<(File, String), CheckpointError> {
         let path = data_path(&self.prefix, p.shard, self.num_shards);
-        let mut f = File::open(&path).map_err(|e| CheckpointError::io(&path, "open", &e))?;
+        let f = File::open(&path).map_err(|e| CheckpointError::io(&path, "open", &e))?;
         let len = f.metadata().map_err(|e| CheckpointError::io(&path, "stat", &e))?.len();
         if p.offset.checked_add(p.size as u64).is_none_or(|end| end > len) {
             return Err(CheckpointError::corrupt(
@@ -329,6 +345,17 @@ impl BundleReader {
                 format!("{} bytes at offset {} run past the end of the file ({len} bytes)", p.size, p.offset),
             ));
         }
+        Ok((f, path))
+    }
+
+    fn read_place(
+        &self,
+        key: &str,
+        dtype: StoredDType,
+        shape: &[usize],
+        p: &Place,
+    ) -> Result<StoredTensor, CheckpointError> {
+        let (mut f, path) = self.open_place(key, p)?;
         f.seek(SeekFrom::Start(p.offset)).map_err(|e| CheckpointError::io(&path, "seek", &e))?;
         let mut src = f.take(p.size as u64);
         let (t, c) = StoredTensor::read_from(dtype, shape, p.size, &mut src)

@@ -20,6 +20,8 @@ mod atomic;
 mod bundle;
 mod check;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod json;
 mod reader;
 mod remap;

@@ -116,29 +116,36 @@ impl SafetensorsReader {
         let shown = path.as_ref().display().to_string();
         let mut f = File::open(path.as_ref()).map_err(|e| CheckpointError::io(&shown, "open", &e))?;
         let len = f.metadata().map_err(|e| CheckpointError::io(&shown, "stat", &e))?.len();
+        Ok(SafetensorsReader::from_source(shown, &mut f, len)?)
+    }
+
+    /// Parses the header of a file of `len` bytes read from `src`; `path` names it.
+    pub(crate) fn from_source(
+        path: String,
+        src: &mut impl Read,
+        len: u64,
+    ) -> Result<SafetensorsReader, CheckpointError> {
         let mut n = [0u8; 8];
-        f.read_exact(&mut n)
-            .map_err(|_| CheckpointError::corrupt(&shown, None, "shorter than its 8-byte header length"))?;
+        src.read_exact(&mut n)
+            .map_err(|_| CheckpointError::corrupt(&path, None, "shorter than its 8-byte header length"))?;
         let n = u64::from_le_bytes(n);
-        if n > MAX_HEADER || n > len - 8 {
+        if n > MAX_HEADER || n > len.saturating_sub(8) {
             return Err(CheckpointError::corrupt(
-                &shown,
+                &path,
                 None,
                 format!("header length {n} exceeds the file or the limit"),
-            )
-            .into());
+            ));
         }
         let mut header = vec![0u8; n as usize];
-        f.read_exact(&mut header).map_err(|e| CheckpointError::io(&shown, "read", &e))?;
+        src.read_exact(&mut header).map_err(|e| CheckpointError::io(&path, "read", &e))?;
         let meta: Metadata = serde_json::from_slice(&header)
-            .map_err(|e| CheckpointError::corrupt(&shown, None, format!("bad safetensors header: {e}")))?;
-        if 8 + n + meta.data_len() as u64 != len {
+            .map_err(|e| CheckpointError::corrupt(&path, None, format!("bad safetensors header: {e}")))?;
+        if (meta.data_len() as u64).checked_add(8 + n) != Some(len) {
             return Err(CheckpointError::corrupt(
-                &shown,
+                &path,
                 None,
                 format!("the header describes {} data bytes, the file has {}", meta.data_len(), len - 8 - n),
-            )
-            .into());
+            ));
         }
         let tensors = meta
             .tensors()
@@ -148,7 +155,7 @@ impl SafetensorsReader {
                 (k, (t, info.data_offsets))
             })
             .collect();
-        Ok(SafetensorsReader { path: shown, data_start: 8 + n, tensors })
+        Ok(SafetensorsReader { path, data_start: 8 + n, tensors })
     }
 
     /// The file.
@@ -168,27 +175,29 @@ impl SafetensorsReader {
 
     /// Reads the tensor `key`.
     pub fn read(&self, key: &str) -> Result<StoredTensor, crate::Error> {
+        let mut f = File::open(&self.path).map_err(|e| CheckpointError::io(&self.path, "open", &e))?;
+        Ok(self.read_in(key, &mut f)?)
+    }
+
+    /// Reads the tensor `key` from `src`, the file's contents.
+    pub(crate) fn read_in(&self, key: &str, src: &mut (impl Read + Seek)) -> Result<StoredTensor, CheckpointError> {
         let Some((info, (start, end))) = self.tensors.get(key) else {
             return Err(CheckpointError::MissingKey {
                 path: self.path.clone(),
                 key: key.to_string(),
                 suggestion: super::report::did_you_mean(key, self.keys()),
-            }
-            .into());
+            });
         };
         let dtype = info.dtype().ok_or_else(|| CheckpointError::Unsupported {
             key: key.to_string(),
             dtype: info.dtype_name().to_string(),
             hint: "varscope reads F32, F64, I32, I64 and BOOL safetensors",
         })?;
-        let mut f = File::open(&self.path).map_err(|e| CheckpointError::io(&self.path, "open", &e))?;
-        f.seek(SeekFrom::Start(self.data_start + *start as u64))
+        src.seek(SeekFrom::Start(self.data_start + *start as u64))
             .map_err(|e| CheckpointError::io(&self.path, "seek", &e))?;
         let size = end - start;
-        let (t, _) = StoredTensor::read_from(dtype, info.shape(), size, &mut f.take(size as u64))
+        let (t, _) = StoredTensor::read_from(dtype, info.shape(), size, &mut src.take(size as u64))
             .map_err(|e| CheckpointError::io(&self.path, "read", &e))?;
-        Ok(t.ok_or_else(|| {
-            CheckpointError::corrupt(&self.path, Some(key), "bool tensor holds a byte other than 0 or 1")
-        })?)
+        t.ok_or_else(|| CheckpointError::corrupt(&self.path, Some(key), "bool tensor holds a byte other than 0 or 1"))
     }
 }
