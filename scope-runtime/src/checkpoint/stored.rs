@@ -210,19 +210,11 @@ impl StoredTensor {
     /// Calls `sink` with the little-endian bytes of the elements, in row-major order, in chunks.
     pub(crate) fn for_each_chunk(&self, mut sink: impl FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
         match self {
-            StoredTensor::F32(a) => {
-                chunks(a.iter().copied(), 4, |x, b| b.extend_from_slice(&x.to_le_bytes()), &mut sink)
-            }
-            StoredTensor::F64(a) => {
-                chunks(a.iter().copied(), 8, |x, b| b.extend_from_slice(&x.to_le_bytes()), &mut sink)
-            }
-            StoredTensor::I32(a) => {
-                chunks(a.iter().copied(), 4, |x, b| b.extend_from_slice(&x.to_le_bytes()), &mut sink)
-            }
-            StoredTensor::I64(a) => {
-                chunks(a.iter().copied(), 8, |x, b| b.extend_from_slice(&x.to_le_bytes()), &mut sink)
-            }
-            StoredTensor::Bool(a) => chunks(a.iter().copied(), 1, |x, b| b.push(u8::from(x)), &mut sink),
+            StoredTensor::F32(a) => chunks(a, f32::to_le_bytes, &mut sink),
+            StoredTensor::F64(a) => chunks(a, f64::to_le_bytes, &mut sink),
+            StoredTensor::I32(a) => chunks(a, i32::to_le_bytes, &mut sink),
+            StoredTensor::I64(a) => chunks(a, i64::to_le_bytes, &mut sink),
+            StoredTensor::Bool(a) => chunks(a, |b: bool| [u8::from(b)], &mut sink),
         }
     }
 
@@ -285,22 +277,36 @@ impl StoredTensor {
 /// to add nothing to the peak memory.
 pub(crate) const CHUNK: usize = 1 << 20;
 
-fn chunks<T>(
-    it: impl Iterator<Item = T>,
-    size: usize,
-    put: impl Fn(T, &mut Vec<u8>),
+/// Streams `a`'s elements as bytes through one [`CHUNK`]-sized buffer; a contiguous array is
+/// converted slice by slice (which the compiler vectorises), any other layout element by element.
+fn chunks<T: Copy, const N: usize>(
+    a: &ArcArray<T, IxDyn>,
+    to_bytes: impl Fn(T) -> [u8; N],
     sink: &mut impl FnMut(&[u8]) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let mut buf = Vec::with_capacity(CHUNK);
-    for x in it {
-        put(x, &mut buf);
-        if buf.len() + size > CHUNK {
+    let per = CHUNK / N;
+    let mut buf = vec![0u8; per.min(a.len()) * N];
+    if let Some(s) = a.as_slice() {
+        for part in s.chunks(per) {
+            let out = &mut buf[..part.len() * N];
+            for (d, &x) in out.chunks_exact_mut(N).zip(part) {
+                d.copy_from_slice(&to_bytes(x));
+            }
+            sink(out)?;
+        }
+        return Ok(());
+    }
+    let mut filled = 0;
+    for &x in a.iter() {
+        buf[filled..filled + N].copy_from_slice(&to_bytes(x));
+        filled += N;
+        if filled == buf.len() {
             sink(&buf)?;
-            buf.clear();
+            filled = 0;
         }
     }
-    if !buf.is_empty() {
-        sink(&buf)?;
+    if filled > 0 {
+        sink(&buf[..filled])?;
     }
     Ok(())
 }
