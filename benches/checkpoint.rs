@@ -164,6 +164,10 @@ fn main() {
     {
         let mut g = c.benchmark_group("check_checkpoint");
         g.bench_function("10000_variables", |b| b.iter(|| manifest.check_checkpoint(&big).unwrap().matched));
+        g.bench_function("open_index_only", |b| {
+            b.iter(|| varscope::checkpoint::BundleReader::open(&big).unwrap().len())
+        });
+        g.bench_function("manifest_variables_only", |b| b.iter(|| manifest.variables().len()));
         g.finish();
     }
     c.final_summary();

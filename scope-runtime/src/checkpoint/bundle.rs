@@ -114,7 +114,10 @@ struct Entry {
 pub struct BundleReader {
     prefix: String,
     num_shards: usize,
-    entries: BTreeMap<String, Entry>,
+    /// The names, sorted bytewise.
+    order: Vec<String>,
+    /// The entries by name (hashed: a check of 10,000 names looks each up once).
+    entries: std::collections::HashMap<String, Entry>,
 }
 
 impl BundleReader {
@@ -160,11 +163,11 @@ impl BundleReader {
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
         let mut slices: Vec<(String, TensorSlice, Place, StoredDType)> = Vec::new();
         for (key, value) in it {
-            let shown = String::from_utf8_lossy(&key).into_owned();
+            let shown = || String::from_utf8_lossy(&key).into_owned();
             let e = BundleEntryProto::decode(&value[..])
-                .map_err(|err| corrupt(Some(&shown), format!("bad BundleEntryProto: {err}")))?;
+                .map_err(|err| corrupt(Some(&shown()), format!("bad BundleEntryProto: {err}")))?;
             let shape =
-                shape_of(e.shape.as_ref()).ok_or_else(|| corrupt(Some(&shown), "bad or unknown shape".into()))?;
+                shape_of(e.shape.as_ref()).ok_or_else(|| corrupt(Some(&shown()), "bad or unknown shape".into()))?;
             let dtype = StoredDType::from_proto(e.dtype);
             let place = |e: &BundleEntryProto, what: &str| -> Result<Place, CheckpointError> {
                 let shard = usize::try_from(e.shard_id).ok().filter(|&s| s < num_shards);
@@ -180,7 +183,7 @@ impl BundleReader {
             };
             if key.first() == Some(&0) {
                 let (name, raw) =
-                    decode_key(&key).ok_or_else(|| corrupt(Some(&shown), "malformed slice key".into()))?;
+                    decode_key(&key).ok_or_else(|| corrupt(Some(&shown()), "malformed slice key".into()))?;
                 let ext: Option<Vec<(usize, usize)>> = raw
                     .iter()
                     .zip(&shape)
@@ -203,7 +206,8 @@ impl BundleReader {
                 slices.push((name, slice, p, dtype));
                 continue;
             }
-            let name = String::from_utf8(key).map_err(|_| corrupt(Some(&shown), "key is not UTF-8".into()))?;
+            let name = String::from_utf8(key)
+                .map_err(|e| corrupt(Some(&String::from_utf8_lossy(e.as_bytes())), "key is not UTF-8".into()))?;
             let info = TensorInfo { dtype: dtype.clone(), shape: shape.clone(), partitioned: !e.slices.is_empty() };
             let place = if e.slices.is_empty() {
                 let p = place(&e, &name)?;
@@ -266,7 +270,8 @@ impl BundleReader {
                 }
             }
         }
-        Ok(BundleReader { prefix: prefix.to_string(), num_shards, entries })
+        let order = entries.keys().cloned().collect();
+        Ok(BundleReader { prefix: prefix.to_string(), num_shards, order, entries: entries.into_iter().collect() })
     }
 
     /// The bundle's prefix.
@@ -276,7 +281,7 @@ impl BundleReader {
 
     /// The tensor names (partitioned tensors under their full name), sorted bytewise.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
+        self.order.iter().map(String::as_str)
     }
 
     /// How many data files the bundle has.
