@@ -1,5 +1,3 @@
-// Used by the checkpoint and event formats as they land; remove this allow when both use it.
-#![allow(dead_code)]
 //! TensorFlow's protobuf messages that varscope reads and writes, as `prost` messages written
 //! from the `.proto` files (field numbers and types as there; no build-time code generation, so
 //! no `protoc`). One definition of each message: the checkpoint format and the event/GraphDef
