@@ -14,6 +14,7 @@ use varscope::checkpoint::{
     BundleReader, BundleWriter, CheckpointReader, CheckpointState, SafetensorsReader, Saver, StoredDType, StoredTensor,
     TensorSlice, convert, init_from_checkpoint, latest_checkpoint, to_json,
 };
+use varscope::ndarray::{ArcArray, IxDyn};
 use varscope::{DType, ErrorKind, Graph, Init, Value, VarSpec, Variable};
 
 fn fixtures() -> PathBuf {
@@ -556,4 +557,77 @@ fn convert_goes_tf_to_safetensors_and_back_keeping_every_bit() {
     for r in [CheckpointReader::open(&st).unwrap(), CheckpointReader::open(&back).unwrap()] {
         assert_eq!(to_json(&r).unwrap(), to_json(&tf).unwrap(), "{}", r.path());
     }
+}
+
+#[test]
+fn damaged_files_give_typed_errors_naming_the_file_and_key() {
+    let dir = TempDir::new("damaged");
+    let copy = |name: &str| {
+        for f in ["model.ckpt-2.index", "model.ckpt-2.data-00000-of-00001"] {
+            std::fs::create_dir_all(dir.join(name)).unwrap();
+            std::fs::copy(fixtures().join("scoped_adam").join(f), dir.join(name).join(f)).unwrap();
+        }
+        dir.join(name).join("model.ckpt-2")
+    };
+    let message = |r: varscope::Result<StoredTensor>| {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Checkpoint);
+        e.to_string()
+    };
+    // A data file cut short: the tensors past the cut name the file and their key.
+    let short = copy("short");
+    let data = format!("{}.data-00000-of-00001", short.display());
+    let f = std::fs::OpenOptions::new().write(true).open(&data).unwrap();
+    f.set_len(500).unwrap();
+    let r = BundleReader::open(&short).unwrap();
+    assert!(r.read("model/encoder/w").is_ok(), "bytes before the cut still read");
+    let m = message(r.read("stats/mean"));
+    assert!(m.contains(&data) && m.contains("`stats/mean`") && m.contains("past the end"), "{m}");
+    let m = message(r.read("part/v"));
+    assert!(m.contains("`part/v`"), "{m}");
+    // A flipped data byte: the CRC of that tensor.
+    let flipped = copy("flipped");
+    let data = format!("{}.data-00000-of-00001", flipped.display());
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes[130] ^= 1; // inside model/encoder/b (offset 128, 16 bytes)
+    std::fs::write(&data, bytes).unwrap();
+    let m = message(BundleReader::open(&flipped).unwrap().read("model/encoder/b"));
+    assert!(m.contains("`model/encoder/b`") && m.contains("CRC32C"), "{m}");
+    // A flipped index byte: the block CRC, on open.
+    let bad_index = copy("index");
+    let index = format!("{}.index", bad_index.display());
+    let mut bytes = std::fs::read(&index).unwrap();
+    bytes[40] ^= 0x80;
+    std::fs::write(&index, &bytes).unwrap();
+    let e = BundleReader::open(&bad_index).unwrap_err().to_string();
+    assert!(e.contains(&index) && e.contains("CRC32C mismatch"), "{e}");
+    // Truncated indexes and a missing data file.
+    for keep in [0, 10, 47, 48, 600] {
+        std::fs::write(&index, &std::fs::read(fixtures().join("scoped_adam/model.ckpt-2.index")).unwrap()[..keep])
+            .unwrap();
+        let e = BundleReader::open(&bad_index).unwrap_err().to_string();
+        assert!(e.contains(&index), "{keep}: {e}");
+    }
+    let gone = copy("gone");
+    std::fs::remove_file(format!("{}.data-00000-of-00001", gone.display())).unwrap();
+    let m = message(BundleReader::open(&gone).unwrap().read("global_step"));
+    assert!(m.contains("cannot open") && m.contains("data-00000-of-00001"), "{m}");
+    // A safetensors file whose header lies about its size.
+    let st = dir.join("bad.safetensors");
+    std::fs::write(&st, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, b'{', b'}']).unwrap();
+    let e = SafetensorsReader::open(&st).unwrap_err().to_string();
+    assert!(e.contains("bad.safetensors") && e.contains("header length"), "{e}");
+}
+
+#[test]
+fn a_transposed_value_is_saved_in_row_major_order() {
+    let base = ArcArray::from_shape_vec(IxDyn(&[2, 3]), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    let t = base.clone().reversed_axes(); // [3, 2], not in standard layout
+    let dir = TempDir::new("transposed");
+    let mut w = BundleWriter::new();
+    w.add("t", Value::F32(t.clone())).unwrap();
+    w.write(dir.join("t")).unwrap();
+    let back = BundleReader::open(dir.join("t")).unwrap().read("t").unwrap();
+    assert_eq!(back, StoredTensor::F32(t.as_standard_layout().to_owned().into_shared()));
+    assert_eq!(bits(&back), [1.0f32, 4.0, 2.0, 5.0, 3.0, 6.0].map(|x| u64::from(x.to_bits())));
 }
