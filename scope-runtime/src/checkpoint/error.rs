@@ -1,6 +1,6 @@
 //! What reading, writing or matching a checkpoint can fail with. Every variant names the file
-//! (and the key, when one is involved) and says what to do. A leaf module: it names nothing but
-//! [`DType`](crate::DType)-free plain data, so the crate's [`Error`](crate::Error) can hold it.
+//! (and the key, when one is involved) and says what to do. Plain data only (strings and the
+//! report), so the crate's one [`Error`](crate::Error) can hold it as `Error::Checkpoint`.
 
 use std::fmt;
 
