@@ -160,7 +160,9 @@ impl BundleReader {
             .ok()
             .filter(|&n| (1..=99_999).contains(&n))
             .ok_or_else(|| corrupt(None, format!("num_shards {} out of range", header.num_shards)))?;
-        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut entries: std::collections::HashMap<String, Entry> = std::collections::HashMap::new();
+        // The table's keys come sorted, so the names do too.
+        let mut order: Vec<String> = Vec::new();
         let mut slices: Vec<(String, TensorSlice, Place, StoredDType)> = Vec::new();
         for (key, value) in it {
             let shown = || String::from_utf8_lossy(&key).into_owned();
@@ -224,6 +226,7 @@ impl BundleReader {
                     e.slices.iter().map(|s| Some((TensorSlice::from_proto(s, &shape)?, UNFILLED))).collect();
                 Err(listed.ok_or_else(|| corrupt(Some(&name), "a listed slice lies outside the shape".into()))?)
             };
+            order.push(name.clone());
             entries.insert(name, Entry { info, place });
         }
         // Slice entries by (name, slice), then each listed slice takes its place: linear in the
@@ -237,7 +240,8 @@ impl BundleReader {
             by_slice.insert((name, slice), (p, dtype));
         }
         let mut filled = 0;
-        for (name, entry) in entries.iter_mut() {
+        for name in &order {
+            let entry = entries.get_mut(name).expect("every name has an entry");
             let Err(parts) = &mut entry.place else { continue };
             let want = entry.info.dtype.as_ref().ok();
             for (slice, place) in parts.iter_mut() {
@@ -259,7 +263,7 @@ impl BundleReader {
         if filled != by_slice.len() {
             return Err(corrupt(None, "a slice entry is not listed by its full entry (or listed twice)".into()));
         }
-        for (name, entry) in &entries {
+        for (name, entry) in order.iter().map(|n| (n, &entries[n])) {
             if let Err(parts) = &entry.place {
                 let covered = parts.iter().try_fold(0usize, |acc, (s, _)| acc.checked_add(numel(&s.shape())?));
                 let full = numel(&entry.info.shape);
@@ -270,8 +274,7 @@ impl BundleReader {
                 }
             }
         }
-        let order = entries.keys().cloned().collect();
-        Ok(BundleReader { prefix: prefix.to_string(), num_shards, order, entries: entries.into_iter().collect() })
+        Ok(BundleReader { prefix: prefix.to_string(), num_shards, order, entries })
     }
 
     /// The bundle's prefix.
