@@ -44,14 +44,14 @@ impl Manifest {
         let reader = CheckpointReader::open(path)?;
         let prefix = scope.trim_end_matches('/');
         let mut seen = std::collections::HashSet::new();
-        let expected: Vec<(String, Option<String>, Option<Vec<usize>>)> = self
+        let expected: Vec<(String, Option<&'static str>, Option<Vec<usize>>)> = self
             .variables()
             .into_iter()
             .filter(|v| !v.dynamic && !v.conditional)
             .filter_map(|v| {
                 let name = if prefix.is_empty() { v.name } else { format!("{prefix}/{}", v.name) };
                 seen.insert(name.clone()).then(|| {
-                    let dtype = v.dtype.and_then(tf_dtype).map(str::to_string);
+                    let dtype = v.dtype.and_then(tf_dtype);
                     (name, dtype, v.shape)
                 })
             })

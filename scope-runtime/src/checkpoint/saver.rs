@@ -245,7 +245,7 @@ impl Saver {
     /// a `.safetensors` file; headers only).
     pub fn check(&self, path: impl AsRef<Path>) -> Result<CheckpointReport, crate::Error> {
         let reader = CheckpointReader::open(path)?;
-        Ok(compare(&reader, self.expected().map(|(k, d, s)| (k.to_string(), Some(d.name().to_string()), Some(s)))))
+        Ok(compare(&reader, self.expected().map(|(k, d, s)| (k.to_string(), Some(d.name()), Some(s)))))
     }
 
     /// Restores every key from the checkpoint at `path` (a bundle prefix, a directory's latest
@@ -256,8 +256,7 @@ impl Saver {
     /// damaged tensor fails the restore at that tensor, naming it.
     pub fn restore(&mut self, path: impl AsRef<Path>) -> Result<(), crate::Error> {
         let reader = CheckpointReader::open(path)?;
-        let report =
-            compare(&reader, self.expected().map(|(k, d, s)| (k.to_string(), Some(d.name().to_string()), Some(s))));
+        let report = compare(&reader, self.expected().map(|(k, d, s)| (k.to_string(), Some(d.name()), Some(s))));
         report.into_result()?;
         for (key, src) in &mut self.items {
             let t = reader.read(key)?;
@@ -293,7 +292,7 @@ fn cut(full: &Value, slice: &TensorSlice) -> Value {
 /// The report of expected `(key, dtype, shape)` against a checkpoint; `None` means "any".
 pub(crate) fn compare(
     reader: &CheckpointReader,
-    expected: impl Iterator<Item = (String, Option<String>, Option<Vec<usize>>)>,
+    expected: impl Iterator<Item = (String, Option<&'static str>, Option<Vec<usize>>)>,
 ) -> CheckpointReport {
     let mut report = CheckpointReport { checkpoint: reader.path().to_string(), ..Default::default() };
     let mut used = std::collections::HashSet::new();
@@ -303,20 +302,20 @@ pub(crate) fn compare(
             report.missing.push(MissingName { name: key, suggestion });
             continue;
         };
-        used.insert(key.clone());
-        let dtype_ok = dtype.as_deref().is_none_or(|d| d == info.dtype_name());
+        let dtype_ok = dtype.is_none_or(|d| d == info.dtype_name());
         let shape_ok = shape.as_deref().is_none_or(|s| s == info.shape());
         if dtype_ok && shape_ok {
             report.matched += 1;
         } else {
             report.mismatched.push(MismatchedName {
-                name: key,
+                name: key.clone(),
                 expected_shape: shape,
                 stored_shape: info.shape().to_vec(),
-                expected_dtype: dtype,
+                expected_dtype: dtype.map(str::to_string),
                 stored_dtype: info.dtype_name().to_string(),
             });
         }
+        used.insert(key);
     }
     report.unused = reader.keys().filter(|k| !used.contains(*k)).map(str::to_string).collect();
     report.missing.sort_by(|a, b| a.name.cmp(&b.name));
