@@ -7,7 +7,7 @@ use crate::manifest::Manifest;
 
 use super::reader::CheckpointReader;
 use super::report::CheckpointReport;
-use super::saver::compare;
+use super::saver::{Expected, compare};
 
 /// TensorFlow's name of a dtype as the manifest spells it (`f32` -> `float32`).
 fn tf_dtype(manifest_dtype: &str) -> Option<&'static str> {
@@ -44,7 +44,7 @@ impl Manifest {
         let reader = CheckpointReader::open(path)?;
         let prefix = scope.trim_end_matches('/');
         let mut seen = std::collections::HashSet::new();
-        let expected: Vec<(String, Option<&'static str>, Option<Vec<usize>>)> = self
+        let expected: Vec<Expected> = self
             .variables()
             .into_iter()
             .filter(|v| !v.dynamic && !v.conditional)

@@ -289,11 +289,11 @@ fn cut(full: &Value, slice: &TensorSlice) -> Value {
     }
 }
 
-/// The report of expected `(key, dtype, shape)` against a checkpoint; `None` means "any".
-pub(crate) fn compare(
-    reader: &CheckpointReader,
-    expected: impl Iterator<Item = (String, Option<&'static str>, Option<Vec<usize>>)>,
-) -> CheckpointReport {
+/// What a comparison expects of one key: its name, dtype and shape (`None`: any).
+pub(crate) type Expected = (String, Option<&'static str>, Option<Vec<usize>>);
+
+/// The report of expected `(key, dtype, shape)` against a checkpoint.
+pub(crate) fn compare(reader: &CheckpointReader, expected: impl Iterator<Item = Expected>) -> CheckpointReport {
     let mut report = CheckpointReport { checkpoint: reader.path().to_string(), ..Default::default() };
     let mut used = std::collections::HashSet::new();
     for (key, dtype, shape) in expected {
