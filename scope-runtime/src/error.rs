@@ -217,6 +217,9 @@ pub enum Error {
         /// The dtypes the op accepts, such as `float32 or float64`.
         supported: &'static str,
     },
+    /// Reading, writing or matching a checkpoint failed (file and key named inside).
+    #[error(transparent)]
+    Checkpoint(Box<crate::checkpoint::CheckpointError>),
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -250,6 +253,8 @@ pub enum ErrorKind {
     ReenteredScope,
     /// A bug in the runtime ([`Error::Internal`]).
     Internal,
+    /// A checkpoint could not be read, written or matched.
+    Checkpoint,
 }
 
 impl ErrorKind {
@@ -266,6 +271,7 @@ impl ErrorKind {
             ErrorKind::InvalidRegex => "invalid_regex",
             ErrorKind::ReenteredScope => "reentered_scope",
             ErrorKind::Internal => "internal",
+            ErrorKind::Checkpoint => "checkpoint",
         }
     }
 }
@@ -297,6 +303,7 @@ impl Error {
             Error::InvalidRegex { .. } => ErrorKind::InvalidRegex,
             Error::ReenteredScope { .. } => ErrorKind::ReenteredScope,
             Error::UnsupportedDType { .. } => ErrorKind::InvalidArgument,
+            Error::Checkpoint(_) => ErrorKind::Checkpoint,
         }
     }
 

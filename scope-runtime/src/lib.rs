@@ -30,6 +30,7 @@
 //! ```
 
 mod autodiff;
+pub mod checkpoint;
 mod crc;
 pub mod dot;
 mod dtype;

@@ -3,6 +3,7 @@
 //! no `protoc`). One definition of each message: the checkpoint format and the event/GraphDef
 //! writer share `DataType` and `TensorShapeProto`. Submodules add the messages of one format each.
 
+pub(crate) mod bundle;
 pub(crate) mod event;
 pub(crate) mod graph;
 

@@ -1,5 +1,6 @@
 //! Integration tests, in one binary (each `tests/*.rs` would relink the crate).
 
+mod checkpoint;
 mod conformance;
 mod fuzz;
 mod gluon;

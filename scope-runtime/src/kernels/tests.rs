@@ -521,7 +521,7 @@ fn empty_dimensions_give_empty_results_not_panics() -> KResult<()> {
     assert_eq!(matmul(e.view(), Array2::zeros((3, 4)).view(), false, false)?.shape(), &[0, 4]);
     assert_eq!(
         matmul(Array2::<f32>::zeros((2, 0)).view(), Array2::zeros((0, 4)).view(), false, false)?,
-        Array2::zeros((2, 4))
+        Array2::<f32>::zeros((2, 4))
     );
     assert_eq!(softmax(ArrayD::<f32>::zeros(IxDyn(&[2, 0])).view())?.shape(), &[2, 0]);
     assert_eq!(bias_add_grad(ArrayD::<f32>::zeros(IxDyn(&[2, 0])).view())?.len(), 0);
