@@ -12,7 +12,7 @@ use proc_macro2::{Span, TokenStream};
 use scope_macros_core::ast::{Item, Kind, Mode, Seg};
 use varscope::checkpoint::{BundleWriter, Saver};
 use varscope::manifest::{Manifest, Packed, segment_hash};
-use varscope::{DType, Graph, Init, Value, VarSpec};
+use varscope::{DType, Graph, Init, ManifestExt, Value, VarSpec};
 
 const VARS: usize = 64;
 const ROWS: usize = 1024;
@@ -76,6 +76,7 @@ fn item(segs: &[&str], name: &str) -> Item {
         cond: false,
         looped: false,
         branch: Vec::new(),
+        must: 0,
         kind: Kind::Var {
             name: name.to_owned(),
             dynamic_name: false,

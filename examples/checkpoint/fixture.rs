@@ -65,7 +65,7 @@ pub fn sliced(t: &StoredTensor, ext: &[(usize, usize)]) -> StoredTensor {
 /// partitioned variables as their parts: what a port of the TF program builds.
 pub fn fixture_graph(exp: &Json) -> (Graph, Saver) {
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let mut extra = Vec::new();
     let mut parts: std::collections::BTreeMap<String, Vec<Variable>> = Default::default();
     for gv in exp["graph_variables"].as_array().unwrap() {

@@ -249,7 +249,7 @@ fn save_keeps_max_to_keep_checkpoints_and_restores_a_chosen_set() {
 fn a_failing_restore_reports_every_problem_and_assigns_nothing() {
     let exp = expected("scoped_adam");
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let w = cx.get_variable("model/encoder/w", VarSpec::new().shape([3, 4]).init(Init::Ones)).unwrap();
     let proj = cx.get_variable("model/decoder/proj", VarSpec::new().shape([2, 3]).init(Init::Ones)).unwrap();
     let typo = cx.get_variable("model/encoder/bias", VarSpec::new().shape([4]).init(Init::Ones)).unwrap();
@@ -274,7 +274,7 @@ fn init_from_checkpoint_remaps_scopes_and_names_and_validates_the_map() {
     let prefix = fixtures().join("scoped_adam/model.ckpt-2");
     let exp = expected("scoped_adam");
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let w = cx.get_variable("tower/encoder/w", VarSpec::new().shape([3, 4])).unwrap();
     let b = cx.get_variable("tower/encoder/b", VarSpec::new().shape([4])).unwrap();
     let emb = cx.get_variable("emb", VarSpec::new().shape([5, 3])).unwrap();
@@ -354,7 +354,7 @@ fn child_saves_forever() {
     // Only runs as the child of the test above.
     let Some(dir) = std::env::var_os("VARSCOPE_CKPT_CHILD") else { return };
     let graph = Graph::new();
-    let mut cx = graph.scope();
+    let cx = graph.scope();
     let big = cx.get_variable("big", VarSpec::new().shape([2 << 20]).init(Init::Zeros)).unwrap();
     let dir = PathBuf::from(dir);
     let mut saver = Saver::new(&graph).max_to_keep(2);

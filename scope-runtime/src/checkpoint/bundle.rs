@@ -100,7 +100,7 @@ struct Entry {
 /// A V2 checkpoint opened for reading: its index is read and checked, tensors are read on demand.
 ///
 /// ```no_run
-/// use scope_runtime::checkpoint::BundleReader;
+/// use varscope::checkpoint::BundleReader;
 ///
 /// let ckpt = BundleReader::open("train/model.ckpt-2")?;
 /// for key in ckpt.keys() {
@@ -108,7 +108,7 @@ struct Entry {
 /// }
 /// let w = ckpt.read("model/encoder/w")?.into_value("model/encoder/w")?;
 /// # let _ = w;
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct BundleReader {
@@ -439,9 +439,9 @@ struct Item {
 /// options, one or several data shards. Files are written to temporaries, synced and renamed.
 ///
 /// ```
-/// use scope_runtime::checkpoint::{BundleReader, BundleWriter, StoredTensor, TensorSlice};
-/// use scope_runtime::Value;
-/// use scope_runtime::ndarray::{ArrayD, IxDyn};
+/// use varscope::checkpoint::{BundleReader, BundleWriter, StoredTensor, TensorSlice};
+/// use varscope::Value;
+/// use varscope::ndarray::{ArrayD, IxDyn};
 ///
 /// let dir = std::env::temp_dir().join(format!("varscope-doc-bundle-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
@@ -458,7 +458,7 @@ struct Item {
 /// assert_eq!(r.keys().collect::<Vec<_>>(), ["b", "global_step", "part/v"]);
 /// assert_eq!(r.info("part/v").unwrap().shape(), [4, 4]);
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct BundleWriter {

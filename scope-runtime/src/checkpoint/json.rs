@@ -65,8 +65,8 @@ impl StoredTensor {
     /// them.
     ///
     /// ```
-    /// use scope_runtime::checkpoint::StoredTensor;
-    /// use scope_runtime::ndarray::{ArcArray, IxDyn};
+    /// use varscope::checkpoint::StoredTensor;
+    /// use varscope::ndarray::{ArcArray, IxDyn};
     /// let t = StoredTensor::F32(ArcArray::from_shape_vec(IxDyn(&[2, 2]), vec![1.0, 0.1, -2.5, 1e-7]).unwrap());
     /// assert_eq!(t.value_json(), "[[1.0, 0.10000000149011612], [-2.5, 1.0000000116860974e-07]]");
     /// ```

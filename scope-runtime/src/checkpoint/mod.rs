@@ -35,6 +35,7 @@ mod stored;
 mod table;
 
 pub use bundle::{BundleReader, BundleWriter, TensorInfo};
+pub(crate) use check::check_manifest;
 pub use error::CheckpointError;
 pub use json::{python_float, to_json};
 pub use reader::{CheckpointReader, convert};

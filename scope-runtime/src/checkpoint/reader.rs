@@ -12,12 +12,12 @@ use super::stored::StoredTensor;
 /// An opened checkpoint of either format.
 ///
 /// ```no_run
-/// use scope_runtime::checkpoint::CheckpointReader;
+/// use varscope::checkpoint::CheckpointReader;
 /// for path in ["train/", "train/model.ckpt-2", "export/model.safetensors"] {
 ///     let ckpt = CheckpointReader::open(path)?;
 ///     println!("{}: {} tensors", ckpt.path(), ckpt.keys().count());
 /// }
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub enum CheckpointReader {
@@ -88,8 +88,8 @@ impl CheckpointReader {
 /// it. Keys and values are kept exactly; partitioned tensors are written whole.
 ///
 /// ```no_run
-/// scope_runtime::checkpoint::convert("train/model.ckpt-2", "export/model.safetensors")?;
-/// # Ok::<(), scope_runtime::Error>(())
+/// varscope::checkpoint::convert("train/model.ckpt-2", "export/model.safetensors")?;
+/// # Ok::<(), varscope::Error>(())
 /// ```
 pub fn convert(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> Result<(), crate::Error> {
     let reader = CheckpointReader::open(src)?;

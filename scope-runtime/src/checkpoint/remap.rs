@@ -36,14 +36,14 @@ pub struct RemapReport {
 /// assigned and which variables stay uninitialised.
 ///
 /// ```no_run
-/// use scope_runtime::Graph;
-/// use scope_runtime::checkpoint::init_from_checkpoint;
+/// use varscope::Graph;
+/// use varscope::checkpoint::init_from_checkpoint;
 ///
 /// let graph = Graph::new();
 /// // ... build the model under `new_scope/` ...
 /// let report = init_from_checkpoint(&graph, "pretrained/model.ckpt", &[("old_scope/", "new_scope/")])?;
 /// println!("left at their initial values: {:?}", report.uninitialized);
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 pub fn init_from_checkpoint(
     graph: &Graph,

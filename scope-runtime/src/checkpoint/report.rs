@@ -37,7 +37,7 @@ pub struct MismatchedName {
 /// What matches and what does not between expected variables and a checkpoint.
 ///
 /// ```
-/// use scope_runtime::checkpoint::{CheckpointReport, MissingName};
+/// use varscope::checkpoint::{CheckpointReport, MissingName};
 /// let report = CheckpointReport {
 ///     checkpoint: "model.ckpt".into(),
 ///     missing: vec![MissingName { name: "dense/kernal".into(), suggestion: Some("dense/kernel".into()) }],

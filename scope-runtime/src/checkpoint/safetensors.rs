@@ -70,15 +70,15 @@ impl View for Viewed<'_> {
 /// Writes `tensors` (full name -> tensor) as a safetensors file at `path`, crash-safely.
 ///
 /// ```
-/// use scope_runtime::checkpoint::{SafetensorsReader, StoredTensor, save_safetensors};
-/// use scope_runtime::Value;
+/// use varscope::checkpoint::{SafetensorsReader, StoredTensor, save_safetensors};
+/// use varscope::Value;
 ///
 /// let path = std::env::temp_dir().join(format!("varscope-doc-{}.safetensors", std::process::id()));
 /// save_safetensors(&path, [("dense/bias".to_string(), StoredTensor::from(Value::from(0.5f32)))])?;
 /// let r = SafetensorsReader::open(&path)?;
 /// assert_eq!(r.keys().collect::<Vec<_>>(), ["dense/bias"]);
 /// # std::fs::remove_file(&path).unwrap();
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 pub fn save_safetensors(
     path: impl AsRef<Path>,

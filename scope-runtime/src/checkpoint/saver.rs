@@ -34,23 +34,23 @@ enum Source {
 /// Saves and restores a set of variables under their full names.
 ///
 /// ```
-/// use scope_runtime::checkpoint::{Saver, latest_checkpoint};
-/// use scope_runtime::{Graph, Init, VarSpec};
+/// use varscope::checkpoint::{Saver, latest_checkpoint};
+/// use varscope::{Graph, Init, VarSpec};
 ///
 /// let dir = std::env::temp_dir().join(format!("varscope-doc-saver-{}", std::process::id()));
 /// let graph = Graph::new();
-/// let mut cx = graph.scope();
+/// let cx = graph.scope();
 /// let w = cx.variable_scope("dense")?.get_variable("kernel", VarSpec::new().shape([2, 3]).init(Init::Ones))?;
 ///
 /// let mut saver = Saver::new(&graph).max_to_keep(2);
 /// let path = saver.save(dir.join("model.ckpt"), Some(100))?; // dir/model.ckpt-100
 /// assert_eq!(latest_checkpoint(&dir)?, Some(path.clone()));
 ///
-/// w.assign(scope_runtime::Value::filled(scope_runtime::DType::F32, &[2, 3], 7.0))?;
+/// w.assign(varscope::Value::filled(varscope::DType::F32, &[2, 3], 7.0))?;
 /// saver.restore(&path)?; // back to ones
 /// assert_eq!(w.value().to_f64_vec(), vec![1.0; 6]);
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Saver {
@@ -349,7 +349,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("varscope-unit-atomic-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let graph = Graph::new();
-        let mut cx = graph.scope();
+        let cx = graph.scope();
         let w = cx.get_variable("w", VarSpec::new().shape([3]).init(Init::Ones)).unwrap();
         let mut saver = Saver::new(&graph).max_to_keep(1);
         let first = saver.save(dir.join("model.ckpt"), Some(1)).unwrap();

@@ -9,7 +9,7 @@ use crate::proto::bundle::tensor_slice_proto::{Extent, extent::HasLength};
 /// One part of a partitioned tensor: per dimension, the first index and the number of indices.
 ///
 /// ```
-/// use scope_runtime::checkpoint::TensorSlice;
+/// use varscope::checkpoint::TensorSlice;
 /// // Rows 2..4 of a [6, 4] tensor, as `save_slice_info.spec` "6 4 2,2:0,4" says.
 /// let s = TensorSlice::new(vec![(2, 2), (0, 4)]);
 /// assert_eq!(s.spec(&[6, 4]), "6 4 2,2:0,4");

@@ -12,11 +12,11 @@ pub const STATE_FILE: &str = "checkpoint";
 /// What a directory's `checkpoint` file says.
 ///
 /// ```
-/// use scope_runtime::checkpoint::CheckpointState;
+/// use varscope::checkpoint::CheckpointState;
 /// let s = CheckpointState::parse("model_checkpoint_path: \"model.ckpt-2\"\nall_model_checkpoint_paths: \"model.ckpt-2\"\n")?;
 /// assert_eq!(s.model_checkpoint_path, "model.ckpt-2");
 /// assert_eq!(s.to_text(), "model_checkpoint_path: \"model.ckpt-2\"\nall_model_checkpoint_paths: \"model.ckpt-2\"\n");
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CheckpointState {
@@ -65,9 +65,9 @@ impl CheckpointState {
 /// ```
 /// let dir = std::env::temp_dir().join(format!("varscope-doc-latest-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
-/// assert_eq!(scope_runtime::checkpoint::latest_checkpoint(&dir)?, None);
+/// assert_eq!(varscope::checkpoint::latest_checkpoint(&dir)?, None);
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 pub fn latest_checkpoint(dir: impl AsRef<Path>) -> Result<Option<PathBuf>, crate::Error> {
     let dir = dir.as_ref();

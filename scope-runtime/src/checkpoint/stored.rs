@@ -106,14 +106,14 @@ impl std::fmt::Display for StoredDType {
 /// are kept as they are and refused, naming their key, by [`StoredTensor::into_value`].
 ///
 /// ```
-/// use scope_runtime::checkpoint::{StoredDType, StoredTensor};
-/// use scope_runtime::Value;
+/// use varscope::checkpoint::{StoredDType, StoredTensor};
+/// use varscope::Value;
 ///
 /// let t = StoredTensor::from(Value::from(2.5f32));
 /// assert_eq!(t.dtype(), StoredDType::F32);
 /// let step = StoredTensor::i64(&[], vec![7])?;
 /// assert!(step.clone().into_value("global_step").is_err()); // the runtime has no int64
-/// # Ok::<(), scope_runtime::Error>(())
+/// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
