@@ -6,8 +6,9 @@
 //! ```
 //!
 //! Prints the variables, trains with a progress bar (loss, pairs per second), reports the
-//! held-out accuracy and writes the loss curve to `DIR/loss.png` (default
-//! `target/examples/siamese`).
+//! held-out accuracy, and writes to `DIR` (default `target/examples/siamese`): the loss curve
+//! as `loss.png` and as TensorBoard scalars in `logs/` (`tensorboard --logdir DIR/logs`), and a
+//! TensorFlow checkpoint `model.ckpt-STEPS` that TF's `Saver.restore` reads by name.
 
 #[path = "../common/plot.rs"]
 mod plot;
@@ -17,7 +18,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use varscope::Graph;
+use varscope::checkpoint::Saver;
+use varscope::summary::SummaryWriter;
+use varscope::{Graph, ManifestExt};
 
 const BATCH: usize = 64;
 const LEARNING_RATE: f64 = 0.1;
@@ -63,5 +66,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let png = out.join("loss.png");
     plot::loss_curve(&png, "Siamese network on UCI digits: contrastive loss", &report.losses, 50)?;
     println!("loss curve: {}", png.display());
+
+    let mut events = SummaryWriter::new(out.join("logs"))?;
+    for (step, &loss) in report.losses.iter().enumerate() {
+        events.scalar("loss", step as i64, loss)?;
+    }
+    events.scalar("held_out/accuracy", steps as i64, report.accuracy)?;
+    events.flush()?;
+    println!("TensorBoard scalars: {}", events.path().display());
+
+    let checkpoint = Saver::new(&graph).save(out.join("model.ckpt"), Some(steps as u64))?;
+    // The model's manifest, known at compile time, matches what was saved.
+    let report = train::siamese::MANIFEST.check_checkpoint(&checkpoint)?;
+    println!(
+        "checkpoint: {} ({} variables, compatible with the model: {})",
+        checkpoint.display(),
+        report.matched,
+        report.is_compatible()
+    );
     Ok(())
 }

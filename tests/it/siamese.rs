@@ -1,6 +1,6 @@
 //! A short run of the Siamese example (`examples/siamese/`): the loss falls, the held-out digits
-//! are classified far above chance, both towers share one set of variables, and the loss curve
-//! is a PNG.
+//! are classified far above chance, both towers share one set of variables, the loss curve
+//! is a PNG, and the checkpoint restores the same embedding in a new graph.
 
 #[path = "../../examples/common/plot.rs"]
 mod plot;
@@ -9,7 +9,9 @@ mod train;
 
 use std::path::PathBuf;
 
-use varscope::Graph;
+use varscope::checkpoint::Saver;
+use varscope::ndarray::Array2;
+use varscope::{Graph, ManifestExt, Reuse};
 
 fn digits() -> train::Digits {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/digits/digits.csv");
@@ -57,5 +59,21 @@ fn a_short_training_run_learns_an_embedding_shared_by_both_towers() {
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert!(bytes.len() > 5_000, "a plot with lines and text, not an empty image");
+
+    let prefix = Saver::new(&graph).save(dir.join("model.ckpt"), Some(400)).unwrap();
+    let report = train::siamese::MANIFEST.check_checkpoint(&prefix).unwrap();
+    assert!(report.is_compatible() && report.matched == 4, "{report}");
+    // Another program builds the same towers, restores the weights by name, and embeds alike.
+    let fresh = Graph::with_seed(1);
+    {
+        let mut cx = fresh.scope();
+        let x = cx.constant(Array2::<f32>::zeros((1, train::PIXELS)).into_dyn()).unwrap();
+        train::siamese(&mut cx, &x, &x, Reuse::CreateOnly).unwrap();
+    }
+    let before = train::embed(&fresh, &mut fresh.scope(), &held_out).unwrap();
+    Saver::new(&fresh).restore(&prefix).unwrap();
+    let trained = train::embed(&graph, &mut graph.scope(), &held_out).unwrap();
+    assert_ne!(before, trained);
+    assert_eq!(train::embed(&fresh, &mut fresh.scope(), &held_out).unwrap(), trained);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -39,7 +39,7 @@ enum Source {
 ///
 /// let dir = std::env::temp_dir().join(format!("varscope-doc-saver-{}", std::process::id()));
 /// let graph = Graph::new();
-/// let cx = graph.scope();
+/// let mut cx = graph.scope();
 /// let w = cx.variable_scope("dense")?.get_variable("kernel", VarSpec::new().shape([2, 3]).init(Init::Ones))?;
 ///
 /// let mut saver = Saver::new(&graph).max_to_keep(2);
