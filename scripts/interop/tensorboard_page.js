@@ -1,7 +1,7 @@
 // TensorBoard's graph page as a person sees it, in headless Chromium over the DevTools
 // protocol: load the page, read the names of the drawn nodes (TensorBoard's `data-name`),
 // double-click GROUP to expand it, read them again, save a screenshot, and print
-// {"before": [...], "after": [...]} as JSON. Used by check-tensorboard-page.sh.
+// {"before": [...], "after": [...]} as JSON. Used by tensorboard-page.sh.
 //   node --experimental-websocket tensorboard_page.js URL OUT.png GROUP
 const { spawn } = require('child_process');
 const fs = require('fs');

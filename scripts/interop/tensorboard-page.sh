@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${VENV:?set VENV to the interop venv (VENV=\$(bash scripts/interop/venv.sh))}"
-command -v node >/dev/null || { echo "check-tensorboard-page: node is required" >&2; exit 1; }
+command -v node >/dev/null || { echo "tensorboard-page: node is required" >&2; exit 1; }
 if ! command -v chromium >/dev/null; then
   echo "== installing chromium" >&2
   apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
@@ -31,16 +31,16 @@ port=$((16000 + $$ % 1000))
 tb_pid=$!
 for _ in $(seq 120); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/data/runs" && break
-  kill -0 "$tb_pid" 2>/dev/null || { cat "$out/tb.log" >&2; echo "check-tensorboard-page: tensorboard exited" >&2; exit 1; }
+  kill -0 "$tb_pid" 2>/dev/null || { cat "$out/tb.log" >&2; echo "tensorboard-page: tensorboard exited" >&2; exit 1; }
   sleep 0.5
 done
 mkdir -p "$(dirname "$shot")"
 result="$(timeout 180 node --experimental-websocket --no-warnings scripts/interop/tensorboard_page.js \
   "http://127.0.0.1:$port/#graphs&run=." "$shot" image_filters)" || {
-  echo "$result" >&2; echo "check-tensorboard-page: the page did not draw image_filters" >&2; exit 1; }
+  echo "$result" >&2; echo "tensorboard-page: the page did not draw image_filters" >&2; exit 1; }
 echo "$result"
 for group in conv1 conv2 conv1_1 conv2_1; do
   grep -q "\"image_filters/$group\"" <<<"$result" || {
-    echo "check-tensorboard-page: image_filters/$group not drawn after expanding image_filters" >&2; exit 1; }
+    echo "tensorboard-page: image_filters/$group not drawn after expanding image_filters" >&2; exit 1; }
 done
-echo "check-tensorboard-page: TensorBoard drew image_filters with conv1, conv2, conv1_1, conv2_1 ($shot)"
+echo "tensorboard-page: TensorBoard drew image_filters with conv1, conv2, conv1_1, conv2_1 ($shot)"
