@@ -45,6 +45,21 @@ impl From<crate::DType> for DataType {
     }
 }
 
+/// `tensorflow.VersionDef` (`tensorflow/core/framework/versions.proto`): a tensor bundle's
+/// header and a GraphDef carry one.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct VersionDef {
+    /// The producer's version (1 for tensor bundles; 2474 for TF 2.21's GraphDefs).
+    #[prost(int32, tag = "1")]
+    pub producer: i32,
+    /// The oldest consumer that can read it.
+    #[prost(int32, tag = "2")]
+    pub min_consumer: i32,
+    /// Consumers that must not read it.
+    #[prost(int32, repeated, tag = "3")]
+    pub bad_consumers: Vec<i32>,
+}
+
 /// `tensorflow.TensorShapeProto` (`tensorflow/core/framework/tensor_shape.proto`).
 #[derive(Clone, PartialEq, prost::Message)]
 pub(crate) struct TensorShapeProto {

@@ -13,7 +13,8 @@ use prost::Message;
 
 use crate::crc;
 use crate::proto::TensorShapeProto;
-use crate::proto::bundle::{BundleEntryProto, BundleHeaderProto, VersionDef};
+use crate::proto::VersionDef;
+use crate::proto::bundle::{BundleEntryProto, BundleHeaderProto};
 
 use super::atomic::AtomicFiles;
 use super::error::CheckpointError;

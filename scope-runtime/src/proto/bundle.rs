@@ -1,7 +1,7 @@
 //! The messages of a V2 checkpoint's `.index` (`tensorflow/core/protobuf/tensor_bundle.proto`,
 //! `tensor_slice.proto`, `versions.proto`), field numbers and types as there.
 
-use super::TensorShapeProto;
+use super::{TensorShapeProto, VersionDef};
 
 /// `tensorflow.BundleHeaderProto`: the value under the empty key.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -15,20 +15,6 @@ pub(crate) struct BundleHeaderProto {
     /// Format version.
     #[prost(message, optional, tag = "3")]
     pub version: Option<VersionDef>,
-}
-
-/// `tensorflow.VersionDef`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct VersionDef {
-    /// The producer's version (1 for tensor bundles).
-    #[prost(int32, tag = "1")]
-    pub producer: i32,
-    /// The oldest consumer that can read it.
-    #[prost(int32, tag = "2")]
-    pub min_consumer: i32,
-    /// Consumers that must not read it.
-    #[prost(int32, repeated, tag = "3")]
-    pub bad_consumers: Vec<i32>,
 }
 
 /// `tensorflow.BundleEntryProto`: where one tensor (or one slice) lives.

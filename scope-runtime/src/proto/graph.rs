@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{DataType, TensorShapeProto};
+use super::{DataType, TensorShapeProto, VersionDef};
 
 /// `tensorflow.GraphDef`: the nodes in creation order and the producer version.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -14,17 +14,6 @@ pub(crate) struct GraphDef {
     /// Which TensorFlow wrote it.
     #[prost(message, optional, tag = "4")]
     pub versions: Option<VersionDef>,
-}
-
-/// `tensorflow.VersionDef`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub(crate) struct VersionDef {
-    /// The producer's GraphDef version (TF 2.21 writes 2474).
-    #[prost(int32, tag = "1")]
-    pub producer: i32,
-    /// The oldest consumer version that can read it.
-    #[prost(int32, tag = "2")]
-    pub min_consumer: i32,
 }
 
 /// `tensorflow.NodeDef`.

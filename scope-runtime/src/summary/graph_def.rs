@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashSet};
 use crate::dtype::DType;
 use crate::graph::Graph;
 use crate::ops::{AttrValue, NodeDetails};
-use crate::proto::graph::{AttrValue as AttrProto, GraphDef, NodeDef, TensorProto, VersionDef, attr_value};
+use crate::proto::VersionDef;
+use crate::proto::graph::{AttrValue as AttrProto, GraphDef, NodeDef, TensorProto, attr_value};
 use crate::proto::{DataType, TensorShapeProto};
 use crate::tensor::{Tensor, Value};
 
@@ -49,7 +50,7 @@ pub(crate) fn graph_def(graph: &Graph, inputs: &[&Tensor]) -> GraphDef {
         let input = n.inputs.iter().map(|t| input_name(t, &variables)).collect();
         node.push(NodeDef { name: n.name.clone(), op: n.op_type.clone(), input, device: String::new(), attr });
     }
-    GraphDef { node, versions: Some(VersionDef { producer: PRODUCER, min_consumer: 0 }) }
+    GraphDef { node, versions: Some(VersionDef { producer: PRODUCER, min_consumer: 0, bad_consumers: Vec::new() }) }
 }
 
 /// How a NodeDef names tensor `t` (`node:0`): `node` for output 0, `node:i` otherwise, and a
