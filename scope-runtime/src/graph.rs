@@ -19,6 +19,8 @@ pub(crate) struct Node {
     pub(crate) name: String,
     pub(crate) op_type: &'static str,
     pub(crate) inputs: Vec<Tensor>,
+    /// Ops that must run before this one (TF's control inputs, `^name`).
+    pub(crate) control: Vec<Tensor>,
     /// What reverse-mode autodiff needs to differentiate the op: its kind and
     /// attributes plus the input and output values it saw. `None` for
     /// variables (leaves).
@@ -144,7 +146,7 @@ impl GraphState {
         } else {
             self.op_nodes.push(index);
         }
-        self.nodes.insert(index, Node { name, op_type, inputs, grad: None });
+        self.nodes.insert(index, Node { name, op_type, inputs, control: Vec::new(), grad: None });
         output
     }
 

@@ -14,11 +14,27 @@ pub(crate) struct Window {
     pub(crate) padding: Padding,
 }
 
-/// What an op did, with the attributes its gradient needs.
+/// What an op is, with every attribute its forward computation and its
+/// gradient need: with its input values, an `Op` determines its outputs
+/// (`ops::forward`), so a recorded graph can be run again (`Session::run`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
+    /// A constant: its value is the recorded output.
     Const,
+    /// A value given at run time (a feed); its recorded output is the value
+    /// it had when built. `with_default`: its one input is used when not fed.
+    Placeholder {
+        with_default: bool,
+    },
     Identity,
+    /// `var = value`, `var += value`, `var -= value` on the variable that is
+    /// input 0 (TF's `Assign`, `AssignAdd`, `AssignSub`): the output is the new value.
+    Assign(AssignKind),
+    /// The gradients of input 0 (a scalar loss) with respect to the other
+    /// inputs, one output each (TF's `tf.gradients`, recorded as one node).
+    Gradients,
+    /// Does nothing; runs its control inputs (TF's `NoOp`, as `tf.group` makes).
+    NoOp,
     Add,
     Sub,
     Mul,
@@ -34,22 +50,59 @@ pub(crate) enum Op {
     Softmax,
     LogSoftmax,
     BiasAdd,
-    MatMul { transpose_a: bool, transpose_b: bool },
-    BatchMatMul { adj_x: bool, adj_y: bool },
+    MatMul {
+        transpose_a: bool,
+        transpose_b: bool,
+    },
+    BatchMatMul {
+        adj_x: bool,
+        adj_y: bool,
+    },
     Conv2D(Window),
     MaxPool(Window),
     AvgPool(Window),
-    Sum { axes: Vec<usize>, keepdims: bool },
-    Mean { axes: Vec<usize>, keepdims: bool },
-    Max { axes: Vec<usize>, keepdims: bool },
-    Reshape,
-    Transpose { perm: Vec<usize> },
-    Concat { axis: usize },
-    Split { axis: usize },
-    Slice { begin: Vec<usize> },
-    Gather { axis: usize },
+    Sum {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
+    Mean {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
+    Max {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
+    Reshape {
+        shape: Vec<isize>,
+    },
+    Transpose {
+        perm: Vec<usize>,
+    },
+    Concat {
+        axis: usize,
+    },
+    Split {
+        axis: usize,
+        num: usize,
+    },
+    Slice {
+        begin: Vec<usize>,
+        size: Vec<isize>,
+    },
+    Gather {
+        axis: usize,
+    },
     SigmoidXent,
     SoftmaxXent,
+}
+
+/// How an assignment op combines the variable's value with its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AssignKind {
+    Set,
+    Add,
+    Sub,
 }
 
 /// What an op node keeps for its gradient.

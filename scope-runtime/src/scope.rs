@@ -17,7 +17,7 @@
 //! Invariant: `frames` holds one entry per successful `push_*_scope`, and
 //! popping a frame restores exactly the state before its push.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -30,6 +30,7 @@ use crate::init::Init;
 use crate::regularizer::Regularizer;
 use crate::store::Reuse;
 use crate::store::{add_variable, create_variable, reuse_found};
+use crate::tensor::Tensor;
 use crate::variable::Variable;
 
 struct VariableScopeInner {
@@ -320,6 +321,9 @@ pub struct Scope {
     /// The explicit name of the next op ([`Scope::named`]); a `Cell`, so ops
     /// take `&self` and compose (`cx.add(&cx.matmul(&x, &w)?, &b)?`).
     pub(crate) next_name: Cell<Option<String>>,
+    /// The control inputs every op recorded now gets
+    /// ([`Scope::control_dependencies`]).
+    pub(crate) control: RefCell<Vec<Tensor>>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -352,6 +356,7 @@ impl Scope {
             restoring: 0,
             frames: Vec::new(),
             next_name: Cell::new(None),
+            control: RefCell::new(Vec::new()),
         }
     }
 

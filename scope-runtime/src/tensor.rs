@@ -199,6 +199,12 @@ macro_rules! value_from {
                 Value::$variant(ArcArray::from_elem(IxDyn(&[]), x))
             }
         }
+        impl From<Vec<$t>> for Value {
+            /// A vector (rank 1).
+            fn from(x: Vec<$t>) -> Value {
+                Value::$variant(ArcArray::from_vec(x).into_dyn())
+            }
+        }
         impl From<ArrayD<$t>> for Value {
             fn from(a: ArrayD<$t>) -> Value {
                 Value::$variant(a.into_shared())

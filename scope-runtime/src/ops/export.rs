@@ -7,6 +7,7 @@ use crate::dtype::DType;
 use crate::graph::Graph;
 use crate::init::{Init, helper_names};
 use crate::ops::{Op, Padding};
+use crate::record::AssignKind;
 use crate::tensor::Value;
 
 /// A TensorFlow attribute value of a recorded op (`AttrValue`'s cases that
@@ -26,6 +27,8 @@ pub enum AttrValue {
     Type(DType),
     /// A tensor: the value of a `Const`.
     Tensor(Value),
+    /// A shape, such as a `Placeholder`'s.
+    Shape(Vec<usize>),
 }
 
 /// A recorded node with everything a GraphDef says about it.
@@ -151,6 +154,19 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
             let value = outputs.first().cloned().unwrap_or_else(|| Value::from(0.0f32));
             vec![("dtype", AttrValue::Type(value.dtype())), ("value", AttrValue::Tensor(value))]
         }
+        Op::Placeholder { .. } => {
+            let shape = AttrValue::Shape(outputs.first().map(|v| v.shape().to_vec()).unwrap_or_default());
+            vec![("dtype", out_t()), ("shape", shape)]
+        }
+        Op::Assign(kind) => {
+            let locking = AttrValue::Bool(*kind == AssignKind::Set);
+            let mut attrs = vec![("T", t(0)), ("use_locking", locking)];
+            if *kind == AssignKind::Set {
+                attrs.push(("validate_shape", AttrValue::Bool(true)));
+            }
+            attrs
+        }
+        Op::Gradients | Op::NoOp => Vec::new(),
         Op::Identity
         | Op::Add
         | Op::Sub
@@ -196,7 +212,7 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
         Op::Sum { keepdims, .. } | Op::Mean { keepdims, .. } | Op::Max { keepdims, .. } => {
             vec![("T", t(0)), ("Tidx", i32_t()), ("keep_dims", AttrValue::Bool(*keepdims))]
         }
-        Op::Reshape => vec![("T", t(0)), ("Tshape", i32_t())],
+        Op::Reshape { .. } => vec![("T", t(0)), ("Tshape", i32_t())],
         Op::Transpose { .. } => vec![("T", t(0)), ("Tperm", i32_t())],
         Op::Concat { .. } => vec![("N", AttrValue::Int(dtypes.len() as i64)), ("T", t(0)), ("Tidx", i32_t())],
         Op::Split { .. } => vec![("T", t(0)), ("num_split", AttrValue::Int(outputs.len() as i64))],

@@ -32,7 +32,15 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
         .collect::<Result<Vec<_>>>()?;
     let (x, y, g0) = (&rec.inputs, &rec.outputs[0], &g[0]);
     let res = match &rec.op {
-        Op::Const => Vec::new(),
+        // Constants, fed values and assignments pass no gradient back (TF
+        // registers none for `Assign*`); a default passes it through.
+        Op::Const | Op::Placeholder { with_default: false } | Op::Assign(_) | Op::NoOp => Vec::new(),
+        Op::Placeholder { with_default: true } => vec![Some(g0.clone())],
+        Op::Gradients => {
+            return Err(crate::error::Error::invalid(
+                "gradients of gradients are not supported: differentiate the loss once".to_string(),
+            ));
+        }
         Op::Identity
         | Op::Add
         | Op::Sub
@@ -56,7 +64,7 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
         | Op::SigmoidXent
         | Op::SoftmaxXent => nn::backward(&rec.op, x, y, g0, need)?,
         Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => reduce::backward(&rec.op, x, y, g0)?,
-        Op::Reshape
+        Op::Reshape { .. }
         | Op::Transpose { .. }
         | Op::Concat { .. }
         | Op::Split { .. }

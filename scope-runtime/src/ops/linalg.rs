@@ -4,7 +4,7 @@
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
 
 use super::basic::broadcast_shapes;
-use super::{Elem, Float, Naming, Op, same_dtype, shapes_error, typed, unbroadcast};
+use super::{Elem, Float, Naming, Op, arg, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
@@ -104,21 +104,9 @@ impl Scope {
         if a.shape().len() > 2 || b.shape().len() > 2 {
             return self.batch_matmul(a, b, transpose_a, transpose_b);
         }
-        self.record_op(
-            Naming::Scoped { default: OP },
-            OP,
-            Op::MatMul { transpose_a, transpose_b },
-            &[a, b],
-            |node| same_dtype(OP, node, a, b),
-            |node, v| {
-                let (sa, sb) = (a.shape(), b.shape());
-                if sa.len() != 2 || sb.len() != 2 {
-                    return Err(shapes_error(OP, node, sa, sb, "both inputs must be of rank 2"));
-                }
-                batch_shape(OP, node, sa, transpose_a, sb, transpose_b)?;
-                any_dispatch!(a.dtype(), matmul2(&v[0], &v[1], transpose_a, transpose_b))
-            },
-        )
+        self.record_op(Naming::Scoped { default: OP }, OP, Op::MatMul { transpose_a, transpose_b }, &[a, b], |node| {
+            same_dtype(OP, node, a, b)
+        })
     }
 
     /// Batched matrix product of tensors of rank ≥ 2 whose leading (batch)
@@ -126,17 +114,30 @@ impl Scope {
     /// dimensions (op `BatchMatMulV2`, default name `MatMul` as `tf.matmul`).
     pub fn batch_matmul(&self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
         const OP: &str = "BatchMatMulV2";
-        self.record_op(
-            Naming::Scoped { default: "MatMul" },
-            OP,
-            Op::BatchMatMul { adj_x, adj_y },
-            &[a, b],
-            |node| same_dtype(OP, node, a, b),
-            |node, v| {
-                let batch = batch_shape(OP, node, a.shape(), adj_x, b.shape(), adj_y)?;
-                any_dispatch!(a.dtype(), batch_value(&v[0], adj_x, &v[1], adj_y, &batch))
-            },
-        )
+        self.record_op(Naming::Scoped { default: "MatMul" }, OP, Op::BatchMatMul { adj_x, adj_y }, &[a, b], |node| {
+            same_dtype(OP, node, a, b)
+        })
+    }
+}
+
+/// The matrix products' value.
+pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+    let (a, b) = (arg(op_type, node, v, 0)?, arg(op_type, node, v, 1)?);
+    same_value_dtype(op_type, node, a, b)?;
+    let (sa, sb) = (a.shape(), b.shape());
+    match *op {
+        Op::MatMul { transpose_a, transpose_b } => {
+            if sa.len() != 2 || sb.len() != 2 {
+                return Err(shapes_error(op_type, node, sa, sb, "both inputs must be of rank 2"));
+            }
+            batch_shape(op_type, node, sa, transpose_a, sb, transpose_b)?;
+            any_dispatch!(a.dtype(), matmul2(a, b, transpose_a, transpose_b))
+        }
+        Op::BatchMatMul { adj_x, adj_y } => {
+            let batch = batch_shape(op_type, node, sa, adj_x, sb, adj_y)?;
+            any_dispatch!(a.dtype(), batch_value(a, adj_x, b, adj_y, &batch))
+        }
+        _ => Err(Error::internal(format!("{op:?} is not a matrix product"))),
     }
 }
 

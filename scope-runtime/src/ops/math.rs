@@ -5,7 +5,7 @@
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::basic::broadcast_shapes;
-use super::{Elem, Float, Naming, Op, float_only, same_dtype, shapes_error, typed, unbroadcast};
+use super::{Elem, Float, Naming, Op, arg, float_only, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
@@ -168,29 +168,10 @@ impl Scope {
 
     fn binary(&self, naming: Naming, op_type: &'static str, op: Op, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let float = matches!(op, Op::Div | Op::Pow);
-        self.record_op(
-            naming,
-            op_type,
-            op.clone(),
-            &[a, b],
-            |node| {
-                same_dtype(op_type, node, a, b)?;
-                if float { float_only(op_type, node, a) } else { Ok(()) }
-            },
-            |node, v| {
-                let shape = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
-                    shapes_error(op_type, node, a.shape(), b.shape(), "dimensions must be equal or 1 to broadcast")
-                })?;
-                if checked_len(&shape).is_none() {
-                    return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
-                }
-                if float {
-                    float_dispatch!(a.dtype(), op_type, node, binary_float(&op, &v[0], &v[1], &shape))
-                } else {
-                    any_dispatch!(a.dtype(), binary_any(&op, &v[0], &v[1], &shape))
-                }
-            },
-        )
+        self.record_op(naming, op_type, op, &[a, b], |node| {
+            same_dtype(op_type, node, a, b)?;
+            if float { float_only(op_type, node, a) } else { Ok(()) }
+        })
     }
 
     /// `-x` (op and default name `Neg`).
@@ -233,20 +214,31 @@ impl Scope {
     fn unary(&self, wrapped: bool, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
         let any = matches!(op, Op::Neg | Op::Relu);
         let naming = if wrapped { Naming::Scoped { default: op_type } } else { Naming::Helper { default: op_type } };
-        self.record_op(
-            naming,
-            op_type,
-            op.clone(),
-            &[x],
-            |node| if any { Ok(()) } else { float_only(op_type, node, x) },
-            |node, v| {
-                if any {
-                    any_dispatch!(x.dtype(), unary_any(&op, &v[0]))
-                } else {
-                    float_dispatch!(x.dtype(), op_type, node, unary_float(&op, &v[0]))
-                }
-            },
-        )
+        self.record_op(naming, op_type, op, &[x], |node| if any { Ok(()) } else { float_only(op_type, node, x) })
+    }
+}
+
+/// The elementwise ops' value.
+pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+    let x = arg(op_type, node, v, 0)?;
+    match op {
+        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow => {
+            let y = arg(op_type, node, v, 1)?;
+            same_value_dtype(op_type, node, x, y)?;
+            let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| {
+                shapes_error(op_type, node, x.shape(), y.shape(), "dimensions must be equal or 1 to broadcast")
+            })?;
+            if checked_len(&shape).is_none() {
+                return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
+            }
+            if matches!(op, Op::Div | Op::Pow) {
+                float_dispatch!(x.dtype(), op_type, node, binary_float(op, x, y, &shape))
+            } else {
+                any_dispatch!(x.dtype(), binary_any(op, x, y, &shape))
+            }
+        }
+        Op::Neg | Op::Relu => any_dispatch!(x.dtype(), unary_any(op, x)),
+        _ => float_dispatch!(x.dtype(), op_type, node, unary_float(op, x)),
     }
 }
 

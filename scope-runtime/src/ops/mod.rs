@@ -70,7 +70,7 @@ mod reduce;
 mod shape;
 
 pub use crate::kernels::Padding;
-pub use basic::broadcast_shapes;
+pub use basic::{ControlDependencies, broadcast_shapes};
 pub use export::{AttrValue, NodeDetails};
 pub use reduce::Axes;
 
@@ -100,10 +100,10 @@ pub(crate) enum Naming {
 }
 
 impl Scope {
-    /// Records a one-output op: names it, validates its inputs, checks the
-    /// node name, computes its value from the inputs' values and adds the node.
+    /// Records a one-output op: names it, validates its input tensors, checks
+    /// the node name, computes its value with [`forward`] and adds the node.
     ///
-    /// `validate` and `compute` get the full node name, for error messages.
+    /// `validate` gets the full node name, for error messages.
     pub(crate) fn record_op(
         &self,
         naming: Naming,
@@ -111,16 +111,29 @@ impl Scope {
         op: Op,
         inputs: &[&Tensor],
         validate: impl FnOnce(&str) -> Result<()>,
-        compute: impl FnOnce(&str, &[Value]) -> Result<Value>,
     ) -> Result<Tensor> {
-        let mut outputs = self
-            .record_outputs(naming, op_type, inputs, validate, |node, values| Ok((vec![compute(node, values)?], op)))?;
-        outputs.pop().ok_or_else(|| Error::internal(format!("op {op_type} made no output")))
+        let mut outputs = self.record_outputs(naming, op_type, op, inputs, validate)?;
+        first_output(op_type, &mut outputs)
     }
 
-    /// Records an op with any number of outputs (`Split`); `compute` returns
-    /// the output values and the op's attributes.
+    /// Records an op with any number of outputs (`Split`), computed with [`forward`].
     pub(crate) fn record_outputs(
+        &self,
+        naming: Naming,
+        op_type: &'static str,
+        op: Op,
+        inputs: &[&Tensor],
+        validate: impl FnOnce(&str) -> Result<()>,
+    ) -> Result<Vec<Tensor>> {
+        self.record_computed(naming, op_type, inputs, validate, |node, values| {
+            Ok((forward(&op, op_type, node, values)?, op))
+        })
+    }
+
+    /// Records an op whose attributes depend on its inputs (a normalised
+    /// axis): `compute` returns the output values and the resolved op, which
+    /// must be what [`forward`] computes those values from.
+    pub(crate) fn record_computed(
         &self,
         naming: Naming,
         op_type: &'static str,
@@ -178,9 +191,76 @@ impl Scope {
         }
         if let Some(n) = g.nodes.get_mut(&index) {
             n.grad = Some(Box::new(Recorded { op, inputs: values, outputs: kept }));
+            n.control = self.control.borrow().clone();
         }
         Ok(tensors)
     }
+}
+
+/// The first of an op's outputs.
+pub(crate) fn first_output(op_type: &str, outputs: &mut Vec<Tensor>) -> Result<Tensor> {
+    if outputs.is_empty() {
+        return Err(Error::internal(format!("op {op_type} made no output")));
+    }
+    Ok(outputs.swap_remove(0))
+}
+
+/// An op's outputs computed from its inputs' values: the one definition the
+/// eager op methods and [`Session::run`](crate::Session::run) share. Every
+/// check that depends on values (shapes, index ranges) is made here, so a
+/// run with new feeds is refused as the build would have been. Ops whose
+/// value is not a function of their inputs (`Const`, `Placeholder`,
+/// assignments, gradients) are computed by their callers.
+pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+    let one = |r: Result<Value>| r.map(|x| vec![x]);
+    match op {
+        Op::Identity => one(arg(op_type, node, v, 0).cloned()),
+        Op::NoOp => one(Value::try_filled(DType::F32, &[0], 0.0)),
+        Op::Placeholder { with_default: true } => one(arg(op_type, node, v, 0).cloned()),
+        Op::Const | Op::Placeholder { with_default: false } | Op::Gradients => Err(Error::internal(format!(
+            "op `{node}` ({op_type}) has no value of its own inputs: it is computed where it is run"
+        ))),
+        Op::Assign(kind) => one(basic::assigned(*kind, op_type, node, v)),
+        Op::Add
+        | Op::Sub
+        | Op::Mul
+        | Op::Div
+        | Op::Pow
+        | Op::Neg
+        | Op::Exp
+        | Op::Log
+        | Op::Sqrt
+        | Op::Relu
+        | Op::Sigmoid
+        | Op::Tanh => one(math::forward(op, op_type, node, v)),
+        Op::MatMul { .. } | Op::BatchMatMul { .. } => one(linalg::forward(op, op_type, node, v)),
+        Op::BiasAdd
+        | Op::Conv2D(_)
+        | Op::MaxPool(_)
+        | Op::AvgPool(_)
+        | Op::Softmax
+        | Op::LogSoftmax
+        | Op::SigmoidXent
+        | Op::SoftmaxXent => one(nn::forward(op, op_type, node, v)),
+        Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => one(reduce::forward(op, op_type, node, v)),
+        Op::Reshape { .. } | Op::Transpose { .. } | Op::Concat { .. } | Op::Slice { .. } | Op::Gather { .. } => {
+            one(shape::forward(op, op_type, node, v))
+        }
+        Op::Split { .. } => shape::split_forward(op, op_type, node, v),
+    }
+}
+
+/// Input `i` of an op, or an internal error if the record has fewer.
+pub(crate) fn arg<'a>(op_type: &'static str, node: &str, v: &'a [Value], i: usize) -> Result<&'a Value> {
+    v.get(i).ok_or_else(|| Error::internal(format!("op `{node}` ({op_type}) has no input {i}")))
+}
+
+/// Refuses two input values of different dtypes.
+pub(crate) fn same_value_dtype(op: &'static str, node: &str, a: &Value, b: &Value) -> Result<()> {
+    if a.dtype() != b.dtype() {
+        return Err(Error::IncompatibleDTypes { op, node: node.to_string(), lhs: a.dtype(), rhs: b.dtype() });
+    }
+    Ok(())
 }
 
 /// The part of recording an op that runs without the graph lock: validation,

@@ -13,7 +13,7 @@ use crate::kernels::Padding;
 pub(crate) use crate::record::Window;
 
 use super::math::sigmoid;
-use super::{Elem, Float, Naming, Op, float_only, op_error, same_dtype, shapes_error, typed};
+use super::{Elem, Float, Naming, Op, arg, float_only, op_error, same_dtype, same_value_dtype, shapes_error, typed};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
@@ -166,26 +166,9 @@ impl Scope {
     /// default name `BiasAdd`, NHWC).
     pub fn bias_add(&self, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
         const OP: &str = "BiasAdd";
-        self.record_op(
-            Naming::Scoped { default: OP },
-            OP,
-            Op::BiasAdd,
-            &[x, bias],
-            |node| same_dtype(OP, node, x, bias),
-            |node, v| {
-                let (sx, sb) = (x.shape(), bias.shape());
-                if sx.len() < 2 || sb.len() != 1 || sx.last() != sb.last() {
-                    return Err(shapes_error(
-                        OP,
-                        node,
-                        sx,
-                        sb,
-                        "the input must be of rank 2 or more and the bias a vector as long as its last dimension",
-                    ));
-                }
-                any_dispatch!(x.dtype(), bias_add_fwd(&v[0], &v[1]))
-            },
-        )
+        self.record_op(Naming::Scoped { default: OP }, OP, Op::BiasAdd, &[x, bias], |node| {
+            same_dtype(OP, node, x, bias)
+        })
     }
 
     /// 2-D convolution of an NHWC `input` with an HWIO `filter` (op and
@@ -210,33 +193,10 @@ impl Scope {
         let fs = filter.shape();
         let k = if fs.len() == 4 { [fs[0], fs[1]] } else { [1, 1] };
         let win = Window { k, stride: strides, padding };
-        self.record_op(
-            Naming::Helper { default: OP },
-            OP,
-            Op::Conv2D(win),
-            &[input, filter],
-            |node| {
-                same_dtype(OP, node, input, filter)?;
-                float_only(OP, node, input)
-            },
-            |node, v| {
-                let (sx, sf) = (input.shape(), filter.shape());
-                if sf.len() != 4 {
-                    return Err(shapes_error(OP, node, sx, sf, "the filter must be of rank 4 (HWIO)"));
-                }
-                let channels = win.geometry(OP, node, sx, sf)?;
-                if sf[2] != channels {
-                    return Err(shapes_error(
-                        OP,
-                        node,
-                        sx,
-                        sf,
-                        format!("the filter's input depth {} must equal the input's channels {channels}", sf[2]),
-                    ));
-                }
-                float_dispatch!(input.dtype(), OP, node, conv2d_fwd(&v[0], &v[1], &win, node))
-            },
-        )
+        self.record_op(Naming::Helper { default: OP }, OP, Op::Conv2D(win), &[input, filter], |node| {
+            same_dtype(OP, node, input, filter)?;
+            float_only(OP, node, input)
+        })
     }
 
     /// Max pooling of an NHWC tensor over `ksize` windows (op and default
@@ -254,17 +214,7 @@ impl Scope {
     fn pool(&self, op_type: &'static str, x: &Tensor, win: Window) -> Result<Tensor> {
         let max = op_type == "MaxPool";
         let op = if max { Op::MaxPool(win) } else { Op::AvgPool(win) };
-        self.record_op(
-            Naming::Scoped { default: op_type },
-            op_type,
-            op,
-            &[x],
-            |node| float_only(op_type, node, x),
-            |node, v| {
-                win.geometry(op_type, node, x.shape(), &win.k)?;
-                float_dispatch!(x.dtype(), op_type, node, pool_fwd(&v[0], &win, max, node))
-            },
-        )
+        self.record_op(Naming::Scoped { default: op_type }, op_type, op, &[x], |node| float_only(op_type, node, x))
     }
 
     /// Softmax over the last axis (op and default name `Softmax`).
@@ -278,20 +228,7 @@ impl Scope {
     }
 
     fn softmax_like(&self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
-        let log = op == Op::LogSoftmax;
-        self.record_op(
-            Naming::Helper { default: op_type },
-            op_type,
-            op,
-            &[x],
-            |node| float_only(op_type, node, x),
-            |node, v| {
-                if x.shape().is_empty() {
-                    return Err(op_error(op_type, node, "the logits must be of rank 1 or more"));
-                }
-                float_dispatch!(x.dtype(), op_type, node, softmax_fwd(&v[0], log))
-            },
-        )
+        self.record_op(Naming::Helper { default: op_type }, op_type, op, &[x], |node| float_only(op_type, node, x))
     }
 
     /// Elementwise logistic loss `max(x, 0) - x * z + log(1 + e^-|x|)` of
@@ -311,29 +248,79 @@ impl Scope {
     }
 
     fn xent(&self, default: &'static str, op_type: &'static str, op: Op, z: &Tensor, x: &Tensor) -> Result<Tensor> {
-        let softmax = op == Op::SoftmaxXent;
-        self.record_op(
-            Naming::Scoped { default },
-            op_type,
-            op,
-            &[z, x],
-            |node| {
-                same_dtype(op_type, node, z, x)?;
-                float_only(op_type, node, x)
-            },
-            |node, v| {
-                if z.shape() != x.shape() || (softmax && x.shape().is_empty()) {
-                    return Err(shapes_error(
-                        op_type,
-                        node,
-                        z.shape(),
-                        x.shape(),
-                        "labels and logits must have the same shape (of rank 1 or more for softmax)",
-                    ));
-                }
-                float_dispatch!(x.dtype(), op_type, node, xent_fwd(&v[0], &v[1], softmax))
-            },
-        )
+        self.record_op(Naming::Scoped { default }, op_type, op, &[z, x], |node| {
+            same_dtype(op_type, node, z, x)?;
+            float_only(op_type, node, x)
+        })
+    }
+}
+
+/// The value of the ops of this module, with every shape check.
+pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+    let x = arg(op_type, node, v, 0)?;
+    match op {
+        Op::BiasAdd => {
+            let bias = arg(op_type, node, v, 1)?;
+            same_value_dtype(op_type, node, x, bias)?;
+            let (sx, sb) = (x.shape(), bias.shape());
+            if sx.len() < 2 || sb.len() != 1 || sx.last() != sb.last() {
+                return Err(shapes_error(
+                    op_type,
+                    node,
+                    sx,
+                    sb,
+                    "the input must be of rank 2 or more and the bias a vector as long as its last dimension",
+                ));
+            }
+            any_dispatch!(x.dtype(), bias_add_fwd(x, bias))
+        }
+        Op::Conv2D(win) => {
+            let filter = arg(op_type, node, v, 1)?;
+            same_value_dtype(op_type, node, x, filter)?;
+            let (sx, sf) = (x.shape(), filter.shape());
+            if sf.len() != 4 {
+                return Err(shapes_error(op_type, node, sx, sf, "the filter must be of rank 4 (HWIO)"));
+            }
+            let win = Window { k: [sf[0], sf[1]], ..*win };
+            let channels = win.geometry(op_type, node, sx, sf)?;
+            if sf[2] != channels {
+                return Err(shapes_error(
+                    op_type,
+                    node,
+                    sx,
+                    sf,
+                    format!("the filter's input depth {} must equal the input's channels {channels}", sf[2]),
+                ));
+            }
+            float_dispatch!(x.dtype(), op_type, node, conv2d_fwd(x, filter, &win, node))
+        }
+        Op::MaxPool(win) | Op::AvgPool(win) => {
+            win.geometry(op_type, node, x.shape(), &win.k)?;
+            let max = matches!(op, Op::MaxPool(_));
+            float_dispatch!(x.dtype(), op_type, node, pool_fwd(x, win, max, node))
+        }
+        Op::Softmax | Op::LogSoftmax => {
+            if x.shape().is_empty() {
+                return Err(op_error(op_type, node, "the logits must be of rank 1 or more"));
+            }
+            float_dispatch!(x.dtype(), op_type, node, softmax_fwd(x, *op == Op::LogSoftmax))
+        }
+        Op::SigmoidXent | Op::SoftmaxXent => {
+            let (z, logits) = (x, arg(op_type, node, v, 1)?);
+            same_value_dtype(op_type, node, z, logits)?;
+            let softmax = *op == Op::SoftmaxXent;
+            if z.shape() != logits.shape() || (softmax && logits.shape().is_empty()) {
+                return Err(shapes_error(
+                    op_type,
+                    node,
+                    z.shape(),
+                    logits.shape(),
+                    "labels and logits must have the same shape (of rank 1 or more for softmax)",
+                ));
+            }
+            float_dispatch!(logits.dtype(), op_type, node, xent_fwd(z, logits, softmax))
+        }
+        _ => Err(Error::internal(format!("{op:?} is not an nn op"))),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
-use super::{Elem, Float, Naming, Op, float_only, norm_axis, op_error, typed};
+use super::{Elem, Float, Naming, Op, arg, float_only, norm_axis, op_error, typed};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
@@ -124,31 +124,42 @@ impl Scope {
     }
 
     fn reduce(&self, op_type: &'static str, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
-        self.record_outputs(
+        self.record_computed(
             Naming::Helper { default: op_type },
             op_type,
             &[x],
             |node| if op_type == "Mean" { float_only(op_type, node, x) } else { Ok(()) },
             |node, v| {
                 let axes = resolve(op_type, node, &axes, x.shape().len())?;
-                let (value, op) = match op_type {
-                    "Sum" => (
-                        any_dispatch!(x.dtype(), reduce_fwd(&v[0], &axes, keepdims, false))?,
-                        Op::Sum { axes, keepdims },
-                    ),
-                    "Max" => (
-                        any_dispatch!(x.dtype(), reduce_fwd(&v[0], &axes, keepdims, true))?,
-                        Op::Max { axes, keepdims },
-                    ),
-                    _ => (
-                        float_dispatch!(x.dtype(), op_type, node, mean_fwd(&v[0], &axes, keepdims))?,
-                        Op::Mean { axes, keepdims },
-                    ),
+                let op = match op_type {
+                    "Sum" => Op::Sum { axes, keepdims },
+                    "Max" => Op::Max { axes, keepdims },
+                    _ => Op::Mean { axes, keepdims },
                 };
-                Ok((vec![value], op))
+                Ok((vec![forward(&op, op_type, node, v)?], op))
             },
         )
-        .and_then(|mut outs| outs.pop().ok_or_else(|| Error::internal("a reduction made no output")))
+        .and_then(|mut outs| super::first_output(op_type, &mut outs))
+    }
+}
+
+/// A reduction's value; its axes were resolved against the input's rank.
+pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+    let x = arg(op_type, node, v, 0)?;
+    let (Op::Sum { axes, keepdims } | Op::Mean { axes, keepdims } | Op::Max { axes, keepdims }) = op else {
+        return Err(Error::internal(format!("{op:?} is not a reduction")));
+    };
+    if let Some(&ax) = axes.iter().find(|&&a| a >= x.shape().len()) {
+        return Err(op_error(
+            op_type,
+            node,
+            format!("axis {ax} is out of range for a tensor of rank {}", x.shape().len()),
+        ));
+    }
+    match op {
+        Op::Sum { .. } => any_dispatch!(x.dtype(), reduce_fwd(x, axes, *keepdims, false)),
+        Op::Max { .. } => any_dispatch!(x.dtype(), reduce_fwd(x, axes, *keepdims, true)),
+        _ => float_dispatch!(x.dtype(), op_type, node, mean_fwd(x, axes, *keepdims)),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 
-use super::{Elem, Float, Naming, Op, norm_axis, op_error, shapes_error, typed, unsupported};
+use super::{Elem, Float, Naming, Op, arg, norm_axis, op_error, shapes_error, typed, unsupported};
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::scope::Scope;
@@ -54,53 +54,23 @@ impl Scope {
     /// (op and default name `Reshape`).
     pub fn reshape(&self, x: &Tensor, shape: &[isize]) -> Result<Tensor> {
         const OP: &str = "Reshape";
-        self.record_op(
-            Naming::Helper { default: OP },
-            OP,
-            Op::Reshape,
-            &[x],
-            |_| Ok(()),
-            |node, v| {
-                let target = infer_shape(node, x.shape(), shape)?;
-                any_dispatch!(x.dtype(), reshape_to(&v[0], &target))
-            },
-        )
+        self.record_op(Naming::Helper { default: OP }, OP, Op::Reshape { shape: shape.to_vec() }, &[x], |_| Ok(()))
     }
 
     /// Permutes the axes: output axis `i` is input axis `perm[i]` (op
     /// `Transpose`, default name `transpose`).
     pub fn transpose(&self, x: &Tensor, perm: &[usize]) -> Result<Tensor> {
         const OP: &str = "Transpose";
-        self.record_op(
-            Naming::Scoped { default: "transpose" },
-            OP,
-            Op::Transpose { perm: perm.to_vec() },
-            &[x],
-            |_| Ok(()),
-            |node, v| {
-                let mut seen = perm.to_vec();
-                seen.sort_unstable();
-                if seen != (0..x.shape().len()).collect::<Vec<_>>() {
-                    return Err(op_error(
-                        OP,
-                        node,
-                        format!(
-                            "{perm:?} is not a permutation of the {} axes of a tensor of shape {}",
-                            x.shape().len(),
-                            fmt_shape(x.shape())
-                        ),
-                    ));
-                }
-                any_dispatch!(x.dtype(), transpose_by(&v[0], perm))
-            },
-        )
+        self.record_op(Naming::Scoped { default: "transpose" }, OP, Op::Transpose { perm: perm.to_vec() }, &[x], |_| {
+            Ok(())
+        })
     }
 
     /// Joins tensors along `axis`; all other dimensions must agree (op
     /// `ConcatV2`, default name `concat`).
     pub fn concat(&self, xs: &[&Tensor], axis: isize) -> Result<Tensor> {
         const OP: &str = "ConcatV2";
-        self.record_outputs(
+        self.record_computed(
             Naming::Helper { default: "concat" },
             OP,
             xs,
@@ -119,51 +89,25 @@ impl Scope {
                 }
             },
             |node, v| {
-                let first = xs[0].shape();
-                let ax = norm_axis(OP, node, axis, first.len())?;
-                for t in &xs[1..] {
-                    let s = t.shape();
-                    let fits =
-                        s.len() == first.len() && s.iter().zip(first).enumerate().all(|(i, (a, b))| i == ax || a == b);
-                    if !fits {
-                        return Err(shapes_error(
-                            OP,
-                            node,
-                            first,
-                            s,
-                            format!("all dimensions except axis {ax} must be equal"),
-                        ));
-                    }
-                }
-                Ok((vec![any_dispatch!(xs[0].dtype(), concat_values(v, ax))?], Op::Concat { axis: ax }))
+                let op = Op::Concat { axis: norm_axis(OP, node, axis, arg(OP, node, v, 0)?.shape().len())? };
+                Ok((vec![forward(&op, OP, node, v)?], op))
             },
         )
-        .and_then(|mut o| o.pop().ok_or_else(|| internal("concat made no output")))
+        .and_then(|mut o| super::first_output(OP, &mut o))
     }
 
     /// Splits `x` into `num` equal parts along `axis` (op `Split`, default
     /// name `split`; the outputs are `split:0`, `split:1`, ...).
     pub fn split(&self, x: &Tensor, num: usize, axis: isize) -> Result<Vec<Tensor>> {
         const OP: &str = "Split";
-        self.record_outputs(
+        self.record_computed(
             Naming::Helper { default: "split" },
             OP,
             &[x],
             |_| Ok(()),
             |node, v| {
-                let ax = norm_axis(OP, node, axis, x.shape().len())?;
-                let dim = x.shape()[ax];
-                if num == 0 || !dim.is_multiple_of(num) {
-                    return Err(op_error(
-                        OP,
-                        node,
-                        format!(
-                            "dimension {ax} of shape {} ({dim}) is not divisible into {num} equal parts",
-                            fmt_shape(x.shape())
-                        ),
-                    ));
-                }
-                Ok((any_dispatch!(x.dtype(), split_value(&v[0], num, ax))?, Op::Split { axis: ax }))
+                let op = Op::Split { axis: norm_axis(OP, node, axis, x.shape().len())?, num };
+                Ok((split_forward(&op, OP, node, v)?, op))
             },
         )
     }
@@ -172,43 +116,8 @@ impl Scope {
     /// op and default name `Slice`).
     pub fn slice(&self, x: &Tensor, begin: &[usize], size: &[isize]) -> Result<Tensor> {
         const OP: &str = "Slice";
-        self.record_op(
-            Naming::Helper { default: OP },
-            OP,
-            Op::Slice { begin: begin.to_vec() },
-            &[x],
-            |_| Ok(()),
-            |node, v| {
-                let shape = x.shape();
-                if begin.len() != shape.len() || size.len() != shape.len() {
-                    return Err(op_error(
-                        OP,
-                        node,
-                        format!("begin and size need one entry per axis of shape {}", fmt_shape(shape)),
-                    ));
-                }
-                let mut sizes = Vec::with_capacity(shape.len());
-                for i in 0..shape.len() {
-                    let s = match size[i] {
-                        -1 => shape[i].checked_sub(begin[i]),
-                        s if s >= 0 && begin[i].checked_add(s as usize).is_some_and(|e| e <= shape[i]) => Some(s as usize),
-                        _ => None,
-                    };
-                    let Some(s) = s else {
-                        return Err(op_error(
-                            OP,
-                            node,
-                            format!(
-                                "begin {begin:?} with size {size:?} does not fit in shape {}: keep begin + size within each dimension",
-                                fmt_shape(shape)
-                            ),
-                        ));
-                    };
-                    sizes.push(s);
-                }
-                any_dispatch!(x.dtype(), slice_value(&v[0], begin, &sizes))
-            },
-        )
+        let op = Op::Slice { begin: begin.to_vec(), size: size.to_vec() };
+        self.record_op(Naming::Helper { default: OP }, OP, op, &[x], |_| Ok(()))
     }
 
     /// Picks slices of `params` along `axis` by the int32 `indices` (TF's
@@ -217,7 +126,7 @@ impl Scope {
     /// params[axis + 1..]`; an index out of range is an error.
     pub fn gather(&self, params: &Tensor, indices: &Tensor, axis: isize) -> Result<Tensor> {
         const OP: &str = "GatherV2";
-        self.record_outputs(
+        self.record_computed(
             Naming::Helper { default: OP },
             OP,
             &[params, indices],
@@ -228,20 +137,155 @@ impl Scope {
                 Ok(())
             },
             |node, v| {
-                let ps = params.shape();
-                let ax = norm_axis(OP, node, axis, ps.len())?;
-                let idx = gather_indices(node, &v[1], ps[ax])?;
-                let mut out = ps[..ax].to_vec();
-                out.extend_from_slice(indices.shape());
-                out.extend_from_slice(&ps[ax + 1..]);
-                if checked_len(&out).is_none() {
-                    return Err(too_large(&format!("op `{node}` ({OP})"), &out));
-                }
-                Ok((vec![any_dispatch!(params.dtype(), gather_value(&v[0], &idx, &out, ax))?], Op::Gather { axis: ax }))
+                let op = Op::Gather { axis: norm_axis(OP, node, axis, params.shape().len())? };
+                Ok((vec![forward(&op, OP, node, v)?], op))
             },
         )
-        .and_then(|mut o| o.pop().ok_or_else(|| internal("gather made no output")))
+        .and_then(|mut o| super::first_output(OP, &mut o))
     }
+}
+
+/// The value of a one-output shape op, with every check.
+pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+    let x = arg(op_type, node, v, 0)?;
+    let shape = x.shape();
+    match op {
+        Op::Reshape { shape: requested } => {
+            let target = infer_shape(node, shape, requested)?;
+            any_dispatch!(x.dtype(), reshape_to(x, &target))
+        }
+        Op::Transpose { perm } => {
+            let mut seen = perm.clone();
+            seen.sort_unstable();
+            if seen != (0..shape.len()).collect::<Vec<_>>() {
+                return Err(op_error(
+                    op_type,
+                    node,
+                    format!(
+                        "{perm:?} is not a permutation of the {} axes of a tensor of shape {}",
+                        shape.len(),
+                        fmt_shape(shape)
+                    ),
+                ));
+            }
+            any_dispatch!(x.dtype(), transpose_by(x, perm))
+        }
+        Op::Concat { axis } => {
+            let ax = *axis;
+            if ax >= shape.len() {
+                return Err(op_error(
+                    op_type,
+                    node,
+                    format!("axis {ax} is out of range for shape {}", fmt_shape(shape)),
+                ));
+            }
+            for t in &v[1..] {
+                let s = t.shape();
+                if t.dtype() != x.dtype() {
+                    return Err(Error::IncompatibleDTypes {
+                        op: op_type,
+                        node: node.to_string(),
+                        lhs: x.dtype(),
+                        rhs: t.dtype(),
+                    });
+                }
+                let fits =
+                    s.len() == shape.len() && s.iter().zip(shape).enumerate().all(|(i, (a, b))| i == ax || a == b);
+                if !fits {
+                    return Err(shapes_error(
+                        op_type,
+                        node,
+                        shape,
+                        s,
+                        format!("all dimensions except axis {ax} must be equal"),
+                    ));
+                }
+            }
+            let out: Vec<usize> = shape
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| if i == ax { v.iter().map(|t| t.shape()[ax]).sum() } else { d })
+                .collect();
+            if checked_len(&out).is_none() {
+                return Err(too_large(&format!("op `{node}` ({op_type})"), &out));
+            }
+            any_dispatch!(x.dtype(), concat_values(v, ax))
+        }
+        Op::Slice { begin, size } => {
+            if begin.len() != shape.len() || size.len() != shape.len() {
+                return Err(op_error(
+                    op_type,
+                    node,
+                    format!("begin and size need one entry per axis of shape {}", fmt_shape(shape)),
+                ));
+            }
+            let mut sizes = Vec::with_capacity(shape.len());
+            for i in 0..shape.len() {
+                let s = match size[i] {
+                    -1 => shape[i].checked_sub(begin[i]),
+                    s if s >= 0 && begin[i].checked_add(s as usize).is_some_and(|e| e <= shape[i]) => Some(s as usize),
+                    _ => None,
+                };
+                let Some(s) = s else {
+                    return Err(op_error(
+                        op_type,
+                        node,
+                        format!(
+                            "begin {begin:?} with size {size:?} does not fit in shape {}: keep begin + size within each dimension",
+                            fmt_shape(shape)
+                        ),
+                    ));
+                };
+                sizes.push(s);
+            }
+            any_dispatch!(x.dtype(), slice_value(x, begin, &sizes))
+        }
+        Op::Gather { axis } => {
+            let ax = *axis;
+            let indices = arg(op_type, node, v, 1)?;
+            if ax >= shape.len() {
+                return Err(op_error(
+                    op_type,
+                    node,
+                    format!("axis {ax} is out of range for shape {}", fmt_shape(shape)),
+                ));
+            }
+            if indices.dtype() != DType::I32 {
+                return Err(unsupported(op_type, node, indices.dtype(), "int32 indices"));
+            }
+            let idx = gather_indices(node, indices, shape[ax])?;
+            let mut out = shape[..ax].to_vec();
+            out.extend_from_slice(indices.shape());
+            out.extend_from_slice(&shape[ax + 1..]);
+            if checked_len(&out).is_none() {
+                return Err(too_large(&format!("op `{node}` ({op_type})"), &out));
+            }
+            any_dispatch!(x.dtype(), gather_value(x, &idx, &out, ax))
+        }
+        _ => Err(internal(format!("{op:?} is not a one-output shape op"))),
+    }
+}
+
+/// The values of `Split`.
+pub(crate) fn split_forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+    let x = arg(op_type, node, v, 0)?;
+    let Op::Split { axis, num } = *op else {
+        return Err(internal(format!("{op:?} is not a split")));
+    };
+    let Some(&dim) = x.shape().get(axis) else {
+        return Err(op_error(op_type, node, format!("axis {axis} is out of range for shape {}", fmt_shape(x.shape()))));
+    };
+    if num == 0 || !dim.is_multiple_of(num) {
+        return Err(op_error(
+            op_type,
+            node,
+            format!(
+                "dimension {axis} of shape {} ({dim}) is not divisible into {num} equal parts",
+                fmt_shape(x.shape())
+            ),
+        ));
+    }
+    any_dispatch!(x.dtype(), split_value(x, num, axis))
 }
 
 /// The indices of a gather as `usize`, each checked against `dim`.
@@ -294,7 +338,7 @@ fn infer_shape(node: &str, shape: &[usize], requested: &[isize]) -> Result<Vec<u
 pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &[ArrayD<T>]) -> Result<Vec<Option<ArrayD<T>>>> {
     let g0 = g.first().ok_or_else(|| internal("no output gradient"))?;
     match op {
-        Op::Reshape => {
+        Op::Reshape { .. } => {
             let out =
                 g0.as_standard_layout().into_owned().into_shape_with_order(IxDyn(x[0].shape())).map_err(internal)?;
             Ok(vec![Some(out)])
@@ -317,11 +361,11 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &[ArrayD<T>]) -> Resul
                 })
                 .collect())
         }
-        Op::Split { axis } => {
+        Op::Split { axis, .. } => {
             let views: Vec<ArrayViewD<'_, T>> = g.iter().map(|a| a.view()).collect();
             Ok(vec![Some(ndarray::concatenate(Axis(*axis), &views).map_err(internal)?)])
         }
-        Op::Slice { begin } => {
+        Op::Slice { begin, .. } => {
             let mut out = ArrayD::<T>::zeros(IxDyn(x[0].shape()));
             let size = g0.shape().to_vec();
             out.slice_each_axis_mut(|ax| Slice::from(begin[ax.axis.0]..begin[ax.axis.0] + size[ax.axis.0])).assign(g0);

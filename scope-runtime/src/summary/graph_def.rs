@@ -155,6 +155,7 @@ fn attr_proto(value: &AttrValue) -> AttrProto {
         AttrValue::Str(s) => V::S(s.as_bytes().to_vec()),
         AttrValue::Type(t) => V::Type(data_type(*t) as i32),
         AttrValue::Tensor(t) => V::Tensor(tensor_proto(t)),
+        AttrValue::Shape(s) => V::Shape(TensorShapeProto::known(s)),
     };
     AttrProto { value: Some(v) }
 }
