@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::graph::Graph;
 use crate::ops::{grad, output_index};
@@ -22,11 +23,11 @@ use crate::record::Recorded;
 use crate::tensor::{Tensor, Value};
 use crate::variable::Variable;
 
-/// A node of the backward pass: its inputs and its record.
-struct Step {
-    index: usize,
-    inputs: Vec<Tensor>,
-    rec: Option<Recorded>,
+/// A node of the backward pass: its inputs (node, output) and its record.
+pub(crate) struct Step<R> {
+    pub(crate) index: usize,
+    pub(crate) inputs: Vec<(usize, usize)>,
+    pub(crate) rec: Option<R>,
 }
 
 fn add_values(a: &Value, b: &Value) -> Result<Value> {
@@ -41,11 +42,94 @@ fn add_values(a: &Value, b: &Value) -> Result<Value> {
     }
 }
 
+/// Reverse-mode autodiff over `steps` (every node `loss` depends on, in
+/// descending index order, each with the values it computed): the gradient
+/// of the scalar at `loss` with respect to each `wrt` output, zeros where
+/// the loss does not depend on it. The one backward pass: eager gradients
+/// read the graph's record, a session run its own values.
+pub(crate) fn backprop<R: std::borrow::Borrow<Recorded>>(
+    steps: &[Step<R>],
+    loss: (usize, usize),
+    loss_value: &Value,
+    wrt: &[((usize, usize), DType, &[usize])],
+) -> Result<Vec<Value>> {
+    // Only nodes on a path from a `wrt` tensor to the loss need work.
+    let targets: HashSet<usize> = wrt.iter().map(|(k, _, _)| k.0).collect();
+    let mut needed: HashSet<usize> = HashSet::new();
+    for s in steps.iter().rev() {
+        if targets.contains(&s.index) || s.inputs.iter().any(|t| needed.contains(&t.0)) {
+            needed.insert(s.index);
+        }
+    }
+    let mut grads: HashMap<(usize, usize), Value> = HashMap::new();
+    grads.insert(loss, Value::try_filled(loss_value.dtype(), loss_value.shape(), 1.0)?);
+    for s in steps {
+        let Some(rec) = &s.rec else { continue };
+        let rec = rec.borrow();
+        if !needed.contains(&s.index) {
+            continue;
+        }
+        let outs: Vec<Option<Value>> = (0..rec.outputs.len()).map(|i| grads.remove(&(s.index, i))).collect();
+        if outs.iter().all(Option::is_none) {
+            continue;
+        }
+        let need: Vec<bool> = s.inputs.iter().map(|t| needed.contains(&t.0)).collect();
+        let ins = grad::backward(rec, &outs, &need)?;
+        for (&key, g) in s.inputs.iter().zip(ins) {
+            let (Some(g), true) = (g, needed.contains(&key.0)) else { continue };
+            let sum = match grads.get(&key) {
+                Some(prev) => add_values(prev, &g)?,
+                None => g,
+            };
+            grads.insert(key, sum);
+        }
+        // Outputs that are themselves targets keep their gradient.
+        if targets.contains(&s.index) {
+            for (i, g) in outs.into_iter().enumerate() {
+                if let Some(g) = g {
+                    grads.insert((s.index, i), g);
+                }
+            }
+        }
+    }
+    wrt.iter()
+        .map(|(key, dtype, shape)| match grads.get(key) {
+            Some(g) => Ok(g.clone()),
+            None => Value::try_filled(*dtype, shape, 0.0),
+        })
+        .collect()
+}
+
+/// Refuses a loss that is not a float scalar, or a non-float `wrt`.
+pub(crate) fn check_gradient_args(loss_name: &str, loss: &Value, wrt: &[(&str, DType)]) -> Result<()> {
+    if loss.len() != 1 || !loss.dtype().is_float() {
+        return Err(Error::invalid(format!(
+            "gradients of `{loss_name}`: the loss must be a float scalar, found {} of shape {}: \
+             reduce it first (for example with `reduce_sum` or `reduce_mean`)",
+            loss.dtype(),
+            fmt_shape(loss.shape())
+        )));
+    }
+    if let Some((name, dtype)) = wrt.iter().find(|(_, d)| !d.is_float()) {
+        return Err(Error::invalid(format!(
+            "gradients of `{loss_name}` with respect to `{name}`: only float tensors have gradients, found {dtype}"
+        )));
+    }
+    Ok(())
+}
+
+/// A tensor's key in the backward pass: its node and output index.
+pub(crate) fn key(t: &Tensor) -> (usize, usize) {
+    (t.node(), output_index(t))
+}
+
 impl Graph {
     /// The gradients of the scalar `loss` with respect to each tensor of
     /// `wrt` (usually variables), by reverse-mode autodiff over the recorded
-    /// ops (TF's `tf.gradients(loss, wrt)`). A tensor `loss` does not depend
-    /// on gets zeros (TF would give `None`).
+    /// ops (TF's `tf.gradients(loss, wrt)`), as values. A tensor `loss` does not depend
+    /// on gets zeros (TF would give `None`). [`Scope::gradients`] records
+    /// them as a node instead, so a [`Session`](crate::Session) computes
+    /// them again in every run.
     ///
     /// ```
     /// use varscope::{Graph, Init, VarSpec};
@@ -68,75 +152,16 @@ impl Graph {
                 state.check_input(self, &what, t)?;
             }
         }
-        if loss.value().len() != 1 || !loss.dtype().is_float() {
-            return Err(Error::invalid(format!(
-                "gradients of `{loss_name}`: the loss must be a float scalar, found {} of shape {}: \
-                 reduce it first (for example with `reduce_sum` or `reduce_mean`)",
-                loss.dtype(),
-                fmt_shape(loss.shape())
-            )));
-        }
-        if let Some(t) = wrt.iter().find(|t| !t.dtype().is_float()) {
-            return Err(Error::invalid(format!(
-                "gradients of `{loss_name}` with respect to `{}`: only float tensors have gradients, found {}",
-                t.name(),
-                t.dtype()
-            )));
-        }
+        let named: Vec<(&str, DType)> = wrt.iter().map(|t| (t.name(), t.dtype())).collect();
+        check_gradient_args(loss_name, &loss.value(), &named)?;
         let steps = self.steps_from(loss)?;
-        // Only nodes on a path from a `wrt` tensor to the loss need work.
-        let targets: HashSet<usize> = wrt.iter().map(|t| t.node()).collect();
-        let mut needed: HashSet<usize> = HashSet::new();
-        for s in steps.iter().rev() {
-            if targets.contains(&s.index) || s.inputs.iter().any(|t| needed.contains(&t.node())) {
-                needed.insert(s.index);
-            }
-        }
-        let mut grads: HashMap<(usize, usize), Value> = HashMap::new();
-        grads.insert((loss.node(), output_index(loss)), Value::filled(loss.dtype(), loss.shape(), 1.0));
-        for s in &steps {
-            let Some(rec) = &s.rec else { continue };
-            if !needed.contains(&s.index) {
-                continue;
-            }
-            let outs: Vec<Option<Value>> = (0..rec.outputs.len()).map(|i| grads.remove(&(s.index, i))).collect();
-            if outs.iter().all(Option::is_none) {
-                continue;
-            }
-            let need: Vec<bool> = s.inputs.iter().map(|t| needed.contains(&t.node())).collect();
-            let ins = grad::backward(rec, &outs, &need)?;
-            for (t, g) in s.inputs.iter().zip(ins) {
-                let (Some(g), true) = (g, needed.contains(&t.node())) else { continue };
-                let key = (t.node(), output_index(t));
-                let sum = match grads.get(&key) {
-                    Some(prev) => add_values(prev, &g)?,
-                    None => g,
-                };
-                grads.insert(key, sum);
-            }
-            // Outputs that are themselves targets keep their gradient.
-            if targets.contains(&s.index) {
-                for (i, g) in outs.into_iter().enumerate() {
-                    if let Some(g) = g {
-                        grads.insert((s.index, i), g);
-                    }
-                }
-            }
-        }
-        Ok(wrt
-            .iter()
-            .map(|t| {
-                grads
-                    .get(&(t.node(), output_index(t)))
-                    .cloned()
-                    .unwrap_or_else(|| Value::filled(t.dtype(), t.shape(), 0.0))
-            })
-            .collect())
+        let wrt: Vec<((usize, usize), DType, &[usize])> = wrt.iter().map(|t| (key(t), t.dtype(), t.shape())).collect();
+        backprop(&steps, key(loss), &loss.value(), &wrt)
     }
 
     /// The nodes `loss` depends on, latest first, copied out of the graph so
     /// the backward pass runs without holding its lock.
-    fn steps_from(&self, loss: &Tensor) -> Result<Vec<Step>> {
+    fn steps_from(&self, loss: &Tensor) -> Result<Vec<Step<Recorded>>> {
         let state = self.state();
         if !state.nodes.contains_key(&loss.node()) {
             return Err(Error::invalid(format!(
@@ -154,7 +179,8 @@ impl Graph {
                     stack.push(t.node());
                 }
             }
-            steps.push(Step { index, inputs: node.inputs.clone(), rec: node.grad.as_deref().cloned() });
+            let inputs = node.inputs.iter().map(key).collect();
+            steps.push(Step { index, inputs, rec: node.grad.as_deref().cloned() });
         }
         // Inputs always precede their op, so descending indices are a
         // reverse topological order.

@@ -48,6 +48,7 @@ mod proto;
 mod record;
 mod regularizer;
 mod scope;
+mod session;
 mod store;
 pub mod summary;
 mod tensor;
@@ -67,6 +68,7 @@ pub use manifest::Manifest;
 pub use manifest_ext::ManifestExt;
 pub use regularizer::Regularizer;
 pub use scope::{Scope, ScopeGuard, VarScope, VarSpec, VariableScope};
+pub use session::Session;
 pub use store::Reuse;
 pub use tensor::{MAX_ELEMENTS, Tensor, Value};
 pub use variable::Variable;
@@ -75,7 +77,7 @@ pub use variable::Variable;
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        DType, Error, Graph, Init, ManifestExt, Regularizer, Result, Reuse, Scope, Tensor, Value, VarScope, VarSpec,
-        Variable, VariableScope,
+        DType, Error, Graph, Init, ManifestExt, Regularizer, Result, Reuse, Scope, Session, Tensor, Value, VarScope,
+        VarSpec, Variable, VariableScope,
     };
 }

@@ -1,0 +1,347 @@
+//! Build once, run many: a [`Session`] runs the recorded graph again with new
+//! feeds, as TF 1.x's `session.run` does.
+//!
+//! Every op is computed eagerly when it is built (so a model can be written
+//! and debugged line by line); the record keeps what it is (`Op`) and its
+//! inputs. A run takes the nodes its fetches need (stopping at fed tensors),
+//! in the order they were built, and computes each from the current values
+//! of the variables and the feeds with the same `ops::forward` the eager
+//! methods use: constants keep their value, placeholders take their feed,
+//! assignments write their variable, and a gradients node
+//! ([`Scope::gradients`]) runs the backward pass over the values of this
+//! run. Nothing is named, created or recorded by a run, so a training loop
+//! needs no `clear_ops` and no reuse flags.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use crate::autodiff::{Step, backprop, check_gradient_args, key};
+use crate::dtype::DType;
+use crate::error::{Error, Result, fmt_shape};
+use crate::graph::{Graph, GraphState};
+use crate::ops::{Naming, forward};
+use crate::record::{Op, Recorded};
+use crate::scope::Scope;
+use crate::tensor::{Origin, Tensor, Value};
+
+/// Where a step finds an input: an output of an earlier step, or a feed.
+#[derive(Debug, Clone, Copy)]
+enum Input {
+    Step(usize, usize),
+    Fed(usize),
+}
+
+/// What a step computes.
+enum Kind {
+    /// The variable's value when the step runs.
+    Variable(Tensor),
+    /// A constant's recorded value.
+    Const(Vec<Value>),
+    /// An unfed placeholder: the run is refused.
+    Unfed,
+    /// An op computed from its inputs; an assignment also writes `assigns`.
+    Op { op: Op, assigns: Option<Tensor> },
+    /// The backward pass from input 0 over the steps `over` (positions,
+    /// latest first), with respect to the other inputs.
+    Gradients { over: Vec<usize>, wrt: Vec<((usize, usize), DType, Vec<usize>)> },
+}
+
+struct PlanStep {
+    index: usize,
+    name: String,
+    op_type: &'static str,
+    kind: Kind,
+    inputs: Vec<Input>,
+    /// The graph keys of the inputs, for the backward pass.
+    input_keys: Vec<(usize, usize)>,
+}
+
+/// The steps a set of fetches needs given a set of fed tensors, in build order.
+struct Plan {
+    epoch: u64,
+    steps: Vec<PlanStep>,
+    fetches: Vec<Input>,
+}
+
+/// Runs a graph's recorded ops again with new feeds (TF's `tf.compat.v1.Session`).
+///
+/// A session is cheap: it keeps the plans of the fetch and feed sets it has
+/// run, so a training loop pays the graph walk once. Feeds must have the
+/// dtype and the shape of the tensor they replace.
+///
+/// ```
+/// use varscope::{DType, Graph, Init, Session, Value, VarSpec};
+/// let graph = Graph::new();
+/// let mut cx = graph.scope();
+/// let x = cx.placeholder("x", Value::filled(DType::F32, &[2], 0.0))?;
+/// let w = cx.get_variable("w", VarSpec::new().shape([2]).init(Init::constant(3.0)))?;
+/// let y = cx.reduce_sum(&cx.mul(&x, &w)?, varscope::ops::Axes::All, false)?;
+/// let sess = Session::new(&graph);
+/// let feed = Value::from(vec![1.0f32, 2.0]);
+/// assert_eq!(sess.run(&[&y], &[(&x, feed.clone())])?[0].to_f64_vec(), vec![9.0]);
+/// w.assign(Value::from(vec![1.0f32, 1.0]))?;
+/// assert_eq!(sess.run(&[&y], &[(&x, feed)])?[0].to_f64_vec(), vec![3.0]);
+/// # Ok::<(), varscope::Error>(())
+/// ```
+pub struct Session {
+    graph: Graph,
+    plans: Mutex<HashMap<(Vec<(usize, usize)>, Vec<(usize, usize)>), Arc<Plan>>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("graph", &self.graph).finish()
+    }
+}
+
+impl Session {
+    /// A session on `graph`.
+    pub fn new(graph: &Graph) -> Session {
+        Session { graph: graph.clone(), plans: Mutex::new(HashMap::new()) }
+    }
+
+    /// The graph this session runs.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Computes `fetches` from the current variable values and `feeds`
+    /// (each a tensor of the graph and the value it takes in this run), running
+    /// only the ops they need; assignments among them write their
+    /// variables. Returns one value per fetch.
+    pub fn run(&self, fetches: &[&Tensor], feeds: &[(&Tensor, Value)]) -> Result<Vec<Value>> {
+        let fetch_keys: Vec<(usize, usize)> = fetches.iter().map(|t| key(t)).collect();
+        let feed_keys: Vec<(usize, usize)> = feeds.iter().map(|(t, _)| key(t)).collect();
+        {
+            let state = self.graph.state();
+            for t in fetches.iter().copied().chain(feeds.iter().map(|(t, _)| *t)) {
+                state.check_input(&self.graph, "Session::run", t)?;
+            }
+        }
+        for (t, v) in feeds {
+            if v.dtype() != t.dtype() || v.shape() != t.shape() {
+                return Err(Error::invalid(format!(
+                    "cannot feed a {} value of shape {} for `{}`, which is {} of shape {}: feed a value of its dtype and shape",
+                    v.dtype(),
+                    fmt_shape(v.shape()),
+                    t.name(),
+                    t.dtype(),
+                    fmt_shape(t.shape())
+                )));
+            }
+        }
+        let plan = self.plan(fetches, &fetch_keys, &feed_keys)?;
+        let feed_values: Vec<&Value> = feeds.iter().map(|(_, v)| v).collect();
+        execute(&plan, &feed_values)
+    }
+
+    fn plan(
+        &self,
+        fetches: &[&Tensor],
+        fetch_keys: &[(usize, usize)],
+        feed_keys: &[(usize, usize)],
+    ) -> Result<Arc<Plan>> {
+        let cache_key = (fetch_keys.to_vec(), feed_keys.to_vec());
+        let mut plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
+        let state = self.graph.state();
+        if let Some(plan) = plans.get(&cache_key).filter(|p| p.epoch == state.epoch) {
+            return Ok(plan.clone());
+        }
+        let plan = Arc::new(build_plan(&state, fetches, feed_keys)?);
+        drop(state);
+        plans.insert(cache_key, plan.clone());
+        Ok(plan)
+    }
+}
+
+/// Walks back from the fetches to the nodes they need (through inputs and
+/// control inputs, stopping at feeds) and lays them out in build order.
+fn build_plan(state: &GraphState, fetches: &[&Tensor], feed_keys: &[(usize, usize)]) -> Result<Plan> {
+    let fed: HashMap<(usize, usize), usize> = feed_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    // Node index -> a handle of one of its tensors (variables are read through it).
+    let mut needed: BTreeMap<usize, Tensor> = BTreeMap::new();
+    let mut stack: Vec<Tensor> = Vec::new();
+    let visit = |t: &Tensor, stack: &mut Vec<Tensor>, needed: &mut BTreeMap<usize, Tensor>| {
+        if !fed.contains_key(&key(t)) && !needed.contains_key(&t.node()) {
+            needed.insert(t.node(), t.clone());
+            stack.push(t.clone());
+        }
+    };
+    for t in fetches {
+        visit(t, &mut stack, &mut needed);
+    }
+    while let Some(t) = stack.pop() {
+        if t.origin() != Origin::Op {
+            continue;
+        }
+        let Some(node) = state.nodes.get(&t.node()) else {
+            return Err(Error::StaleTensor { op: "Session::run".to_string(), tensor: t.name().to_string() });
+        };
+        for i in node.inputs.iter().chain(&node.control) {
+            visit(i, &mut stack, &mut needed);
+        }
+    }
+    let position: HashMap<usize, usize> = needed.keys().enumerate().map(|(p, &i)| (i, p)).collect();
+    let resolve = |t: &Tensor| -> Input {
+        let k = key(t);
+        match fed.get(&k) {
+            Some(&i) => Input::Fed(i),
+            None => Input::Step(position[&k.0], k.1),
+        }
+    };
+    let mut steps = Vec::with_capacity(needed.len());
+    for (&index, t) in &needed {
+        let (name, op_type, inputs, kind) = match t.origin() {
+            Origin::Variable { .. } => (t.op_name().to_string(), "VariableV2", Vec::new(), Kind::Variable(t.clone())),
+            Origin::Op => {
+                let node = &state.nodes[&index];
+                let rec = node.grad.as_deref().ok_or_else(|| {
+                    Error::internal(format!("op `{}` ({}) has no record to run", node.name, node.op_type))
+                })?;
+                let kind = match &rec.op {
+                    Op::Const => Kind::Const(rec.outputs.clone()),
+                    Op::Placeholder { with_default: false } => Kind::Unfed,
+                    Op::Gradients => Kind::Gradients { over: Vec::new(), wrt: Vec::new() },
+                    op => {
+                        let assigns = matches!(op, Op::Assign(_)).then(|| node.inputs[0].clone());
+                        Kind::Op { op: op.clone(), assigns }
+                    }
+                };
+                (node.name.clone(), node.op_type, node.inputs.clone(), kind)
+            }
+        };
+        let input_keys = inputs.iter().map(key).collect();
+        steps.push(PlanStep { index, name, op_type, kind, inputs: inputs.iter().map(resolve).collect(), input_keys });
+    }
+    // A gradients node differentiates over the steps its loss depends on.
+    for p in 0..steps.len() {
+        if !matches!(steps[p].kind, Kind::Gradients { .. }) {
+            continue;
+        }
+        let Some(Input::Step(loss, _)) = steps[p].inputs.first().copied() else {
+            return Err(Error::invalid(format!(
+                "gradients `{}`: its loss is fed in this run: fetch the gradients without feeding the loss",
+                steps[p].name
+            )));
+        };
+        let mut over = Vec::new();
+        let mut seen = HashSet::from([loss]);
+        let mut todo = vec![loss];
+        while let Some(q) = todo.pop() {
+            over.push(q);
+            for i in &steps[q].inputs {
+                if let Input::Step(r, _) = *i
+                    && seen.insert(r)
+                {
+                    todo.push(r);
+                }
+            }
+        }
+        over.sort_unstable_by(|a, b| b.cmp(a));
+        let node = &state.nodes[&steps[p].index];
+        let wrt = node.inputs[1..].iter().map(|t| (key(t), t.dtype(), t.shape().to_vec())).collect();
+        steps[p].kind = Kind::Gradients { over, wrt };
+    }
+    let fetches = fetches.iter().map(|t| resolve(t)).collect();
+    Ok(Plan { epoch: state.epoch, steps, fetches })
+}
+
+fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
+    let mut values: Vec<Vec<Value>> = Vec::with_capacity(plan.steps.len());
+    // A variable is read when an op uses it, so an assignment that runs
+    // first (a control input) is seen, as with TF's reference variables.
+    let get = |values: &[Vec<Value>], i: Input| -> Result<Value> {
+        match i {
+            Input::Fed(f) => Ok(feeds[f].clone()),
+            Input::Step(p, _) if let Some(PlanStep { kind: Kind::Variable(t), .. }) = plan.steps.get(p) => {
+                Ok(t.value())
+            }
+            Input::Step(p, o) => values
+                .get(p)
+                .and_then(|v| v.get(o))
+                .cloned()
+                .ok_or_else(|| Error::internal(format!("a run read output {o} of step {p} before computing it"))),
+        }
+    };
+    for step in &plan.steps {
+        let inputs: Vec<Value> = step.inputs.iter().map(|&i| get(&values, i)).collect::<Result<_>>()?;
+        let out = match &step.kind {
+            Kind::Variable(t) => vec![t.value()], // a fetch of the variable itself
+            Kind::Const(v) => v.clone(),
+            Kind::Unfed => {
+                return Err(Error::invalid(format!(
+                    "placeholder `{}` needs a value in this run: feed it (`Session::run(fetches, &[(&{}, value)])`)",
+                    step.name, step.name
+                )));
+            }
+            Kind::Op { op, assigns } => {
+                let out = forward(op, step.op_type, &step.name, &inputs)?;
+                if let (Some(var), Some(v)) = (assigns, out.first()) {
+                    var.set_value(v.clone());
+                }
+                out
+            }
+            Kind::Gradients { over, wrt } => {
+                let steps: Vec<Step<Recorded>> = over
+                    .iter()
+                    .map(|&q| {
+                        let s = &plan.steps[q];
+                        let rec = match &s.kind {
+                            Kind::Op { op, .. } => Some(Recorded {
+                                op: op.clone(),
+                                inputs: s.inputs.iter().map(|&i| get(&values, i)).collect::<Result<_>>()?,
+                                outputs: values[q].clone(),
+                            }),
+                            _ => None,
+                        };
+                        Ok(Step { index: s.index, inputs: s.input_keys.clone(), rec })
+                    })
+                    .collect::<Result<_>>()?;
+                let loss = &inputs[0];
+                let named: Vec<(&str, DType)> = wrt.iter().map(|(_, d, _)| (step.name.as_str(), *d)).collect();
+                check_gradient_args(&step.name, loss, &named)?;
+                let wrt: Vec<((usize, usize), DType, &[usize])> =
+                    wrt.iter().map(|(k, d, s)| (*k, *d, s.as_slice())).collect();
+                backprop(&steps, step.input_keys[0], loss, &wrt)?
+            }
+        };
+        values.push(out);
+    }
+    plan.fetches.iter().map(|&i| get(&values, i)).collect()
+}
+
+impl Scope {
+    /// The gradients of the scalar `loss` with respect to each of `wrt`, as
+    /// tensors (TF's `tf.gradients`): one node, named `gradients` (then
+    /// `gradients_1`, ...) whose outputs are computed now and again in every
+    /// [`Session::run`] that needs them, from that run's values. Ops built on
+    /// them (clipping, an optimizer's update) run in the session too.
+    ///
+    /// ```
+    /// use varscope::{Graph, Init, Session, VarSpec};
+    /// let graph = Graph::new();
+    /// let mut cx = graph.scope();
+    /// let w = cx.get_variable("w", VarSpec::new().shape([]).init(Init::constant(3.0)))?;
+    /// let loss = cx.mul(&w, &w)?;
+    /// let g = cx.gradients(&loss, &[&w])?;
+    /// assert_eq!(g[0].value().to_f64_vec(), vec![6.0]);
+    /// w.assign(varscope::Value::from(5.0f32))?;
+    /// assert_eq!(Session::new(&graph).run(&[&g[0]], &[])?[0].to_f64_vec(), vec![10.0]);
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn gradients(&self, loss: &Tensor, wrt: &[&Tensor]) -> Result<Vec<Tensor>> {
+        if wrt.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut inputs = vec![loss];
+        inputs.extend_from_slice(wrt);
+        let graph = self.graph().clone();
+        self.record_computed(
+            Naming::Scoped { default: "gradients" },
+            "SymbolicGradient",
+            &inputs,
+            |_| Ok(()),
+            |_, _| Ok((graph.gradients(loss, wrt)?, Op::Gradients)),
+        )
+    }
+}
