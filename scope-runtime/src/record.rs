@@ -34,7 +34,7 @@ pub(crate) enum Op {
     /// inputs, one output each (TF's `tf.gradients`, recorded as one node).
     Gradients,
     /// Does nothing; runs its control inputs (TF's `NoOp`, as `tf.group` makes).
-    NoOp,
+    Group,
     Add,
     Sub,
     Mul,

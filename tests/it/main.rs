@@ -9,6 +9,7 @@ mod macros;
 mod ops;
 mod reliability;
 mod scopes;
+mod session;
 mod siamese;
 mod summary;
 mod ui;

@@ -139,7 +139,7 @@ impl Scope {
     /// [`Session`](crate::Session) for its effects.
     pub fn group(&self, deps: &[&Tensor]) -> Result<Tensor> {
         let _deps = self.control_dependencies(deps)?;
-        self.record_op(Naming::Scoped { default: "group_deps" }, "NoOp", Op::NoOp, &[], |_| Ok(()))
+        self.record_op(Naming::Scoped { default: "group_deps" }, "NoOp", Op::Group, &[], |_| Ok(()))
     }
 
     /// Until the guard drops, every op recorded on this scope gets `deps` as

@@ -166,7 +166,7 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
             }
             attrs
         }
-        Op::Gradients | Op::NoOp => Vec::new(),
+        Op::Gradients | Op::Group => Vec::new(),
         Op::Identity
         | Op::Add
         | Op::Sub

@@ -34,7 +34,7 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
     let res = match &rec.op {
         // Constants, fed values and assignments pass no gradient back (TF
         // registers none for `Assign*`); a default passes it through.
-        Op::Const | Op::Placeholder { with_default: false } | Op::Assign(_) | Op::NoOp => Vec::new(),
+        Op::Const | Op::Placeholder { with_default: false } | Op::Assign(_) | Op::Group => Vec::new(),
         Op::Placeholder { with_default: true } => vec![Some(g0.clone())],
         Op::Gradients => {
             return Err(crate::error::Error::invalid(

@@ -215,7 +215,7 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
     let one = |r: Result<Value>| r.map(|x| vec![x]);
     match op {
         Op::Identity => one(arg(op_type, node, v, 0).cloned()),
-        Op::NoOp => one(Value::try_filled(DType::F32, &[0], 0.0)),
+        Op::Group => one(Value::try_filled(DType::F32, &[0], 0.0)),
         Op::Placeholder { with_default: true } => one(arg(op_type, node, v, 0).cloned()),
         Op::Const | Op::Placeholder { with_default: false } | Op::Gradients => Err(Error::internal(format!(
             "op `{node}` ({op_type}) has no value of its own inputs: it is computed where it is run"

@@ -1,0 +1,101 @@
+//! Build once, run many: what `Session::run` costs per op (a 40-op `tanh`
+//! chain on `[4]`, as `../shared/perf/tf_small_ops.py` times TF's
+//! `session.run`), next to recording the same chain eagerly; and one training
+//! step of the seed `my_image_filter` (batch 8) run from its built graph.
+//! Run with `cargo bench --bench session`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use varscope::ndarray::{ArrayD, IxDyn};
+use varscope::ops::{Axes, Padding};
+use varscope::{DType, Graph, Init, Result, Scope, Session, Tensor, Value, VarSpec};
+
+const CHAIN: u64 = 40;
+
+fn chain(cx: &Scope, x: &Tensor) -> Result<Tensor> {
+    let mut h = x.clone();
+    for _ in 0..CHAIN {
+        h = cx.tanh(&h)?;
+    }
+    Ok(h)
+}
+
+fn small_ops(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chain40_tanh_4");
+    group.throughput(Throughput::Elements(CHAIN));
+    let graph = Graph::new();
+    let cx = graph.scope();
+    let x = cx.placeholder("x", Value::filled(DType::F32, &[4], 1.0)).expect("placeholder");
+    let h = chain(&cx, &x).expect("chain");
+    let sess = Session::new(&graph);
+    let feed = Value::filled(DType::F32, &[4], 1.0);
+    group.bench_function("session_run", |b| b.iter(|| black_box(sess.run(&[&h], &[(&x, feed.clone())]).expect("run"))));
+    // Eager recording, on a variable input (it survives `clear_ops`).
+    let eager = Graph::new();
+    let ex = eager.scope();
+    let v = ex.get_variable("x", VarSpec::new().shape([4]).init(Init::constant(1.0))).expect("variable");
+    group.bench_function("eager_record", |b| {
+        b.iter(|| {
+            let out = chain(&ex, &v).expect("chain");
+            eager.clear_ops();
+            black_box(out)
+        })
+    });
+    group.finish();
+}
+
+fn conv_relu(cx: &mut Scope, input: &Tensor) -> Result<Tensor> {
+    let w = cx.get_variable(
+        "weights",
+        VarSpec::new().shape([5, 5, 32, 32]).init(Init::RandomNormal { mean: 0.0, stddev: 0.1 }),
+    )?;
+    let b = cx.get_variable("biases", VarSpec::new().shape([32]).init(Init::constant(0.0)))?;
+    let conv = cx.conv2d(input, &w, [1, 1], Padding::Same)?;
+    cx.relu(&cx.add(&conv, &b)?)
+}
+
+fn image_filter_step(c: &mut Criterion) {
+    let graph = Graph::with_seed(7);
+    let mut cx = graph.scope();
+    let image =
+        ArrayD::from_shape_fn(IxDyn(&[8, 32, 32, 32]), |ix| ((ix[1] * 31 + ix[2] * 7 + ix[3]) % 17) as f32 / 17.0);
+    let x = cx.placeholder("image", Value::from(image.clone())).expect("placeholder");
+    let y = {
+        let mut top = cx.variable_scope("image_filters").expect("scope");
+        let relu1 = {
+            let mut s = top.variable_scope("conv1").expect("scope");
+            conv_relu(&mut s, &x).expect("conv1")
+        };
+        let mut s = top.variable_scope("conv2").expect("scope");
+        conv_relu(&mut s, &relu1).expect("conv2")
+    };
+    let loss = cx.reduce_mean(&y, Axes::All, false).expect("loss");
+    let vars = graph.trainable_variables();
+    let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
+    let grads = cx.gradients(&loss, &wrt).expect("gradients");
+    let lr = cx.constant(0.01f32).expect("lr");
+    let updates: Vec<Tensor> = vars
+        .iter()
+        .zip(&grads)
+        .map(|(v, g)| cx.assign_sub(v, &cx.mul(&lr, g)?))
+        .collect::<Result<_>>()
+        .expect("updates");
+    let refs: Vec<&Tensor> = updates.iter().collect();
+    let train = cx.group(&refs).expect("group");
+    let sess = Session::new(&graph);
+    let feed = Value::from(image);
+    let mut group = c.benchmark_group("my_image_filter_b8");
+    group.sample_size(20).measurement_time(Duration::from_secs(8));
+    group.bench_function("session_forward", |b| {
+        b.iter(|| black_box(sess.run(&[&y], &[(&x, feed.clone())]).expect("run")))
+    });
+    group.bench_function("session_train_step", |b| {
+        b.iter(|| black_box(sess.run(&[&loss, &train], &[(&x, feed.clone())]).expect("run")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, small_ops, image_filter_step);
+criterion_main!(benches);
