@@ -72,18 +72,7 @@ fn image_filter_step(c: &mut Criterion) {
         conv_relu(&mut s, &relu1).expect("conv2")
     };
     let loss = cx.reduce_mean(&y, Axes::All, false).expect("loss");
-    let vars = graph.trainable_variables();
-    let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
-    let grads = cx.gradients(&loss, &wrt).expect("gradients");
-    let lr = cx.constant(0.01f32).expect("lr");
-    let updates: Vec<Tensor> = vars
-        .iter()
-        .zip(&grads)
-        .map(|(v, g)| cx.assign_sub(v, &cx.mul(&lr, g)?))
-        .collect::<Result<_>>()
-        .expect("updates");
-    let refs: Vec<&Tensor> = updates.iter().collect();
-    let train = cx.group(&refs).expect("group");
+    let train = sgd(&mut cx, &graph, &loss, 0.01).expect("train op");
     let sess = Session::new(&graph);
     let feed = Value::from(image);
     let mut group = c.benchmark_group("my_image_filter_b8");
@@ -97,5 +86,69 @@ fn image_filter_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, small_ops, image_filter_step);
+fn dense(cx: &mut Scope, x: &Tensor, units: usize) -> Result<Tensor> {
+    let w = cx.get_variable("weights", VarSpec::new().shape([x.shape()[1], units]).init(Init::GlorotUniform))?;
+    let b = cx.get_variable("biases", VarSpec::new().shape([units]).init(Init::Zeros))?;
+    cx.add(&cx.matmul(x, &w)?, &b)
+}
+
+fn tower(cx: &mut Scope, x: &Tensor) -> Result<Tensor> {
+    let h = {
+        let mut s = cx.variable_scope("hidden")?;
+        dense(&mut s, x, 64)?
+    };
+    let h = cx.relu(&h)?;
+    let mut s = cx.variable_scope("embedding")?;
+    dense(&mut s, &h, 16)
+}
+
+/// Plain gradient descent on every trainable variable, as one group of assignments.
+fn sgd(cx: &mut Scope, graph: &Graph, loss: &Tensor, rate: f32) -> Result<Tensor> {
+    let vars = graph.trainable_variables();
+    let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
+    let grads = cx.gradients(loss, &wrt)?;
+    let lr = cx.constant(rate)?;
+    let updates: Vec<Tensor> =
+        vars.iter().zip(&grads).map(|(v, g)| cx.assign_sub(v, &cx.mul(&lr, g)?)).collect::<Result<_>>()?;
+    cx.group(&updates.iter().collect::<Vec<_>>())
+}
+
+/// The Siamese MLP of `examples/siamese` (64 pairs), as `scripts/train/tf_train_step.py` builds it.
+fn siamese_step(c: &mut Criterion) {
+    let graph = Graph::with_seed(7);
+    let mut cx = graph.scope();
+    let pixels = |seed: usize| {
+        ArrayD::from_shape_fn(IxDyn(&[64, 64]), move |ix| ((ix[0] * 13 + ix[1] * 7 + seed) % 16) as f32 / 16.0)
+    };
+    let left = cx.placeholder("left", Value::from(pixels(0))).expect("left");
+    let right = cx.placeholder("right", Value::from(pixels(5))).expect("right");
+    let same_v = ArrayD::from_shape_fn(IxDyn(&[64]), |ix| if ix[0] % 2 == 0 { 1.0f32 } else { 0.0 });
+    let same = cx.placeholder("same", Value::from(same_v.clone())).expect("same");
+    let build = |cx: &mut Scope| -> Result<Tensor> {
+        let (a, b) = {
+            let mut s = cx.variable_scope("siamese")?;
+            let a = tower(&mut s, &left)?;
+            s.reuse_variables();
+            (a, tower(&mut s, &right)?)
+        };
+        let diff = cx.sub(&a, &b)?;
+        let d2 = cx.reduce_sum(&cx.mul(&diff, &diff)?, Axes::List(vec![1]), false)?;
+        let d = cx.sqrt(&cx.add(&d2, &cx.constant(1e-6f32)?)?)?;
+        let gap = cx.relu(&cx.sub(&cx.constant(1.0f32)?, &d)?)?;
+        let other = cx.sub(&cx.constant(1.0f32)?, &same)?;
+        let total = cx.add(&cx.mul(&same, &d2)?, &cx.mul(&other, &cx.mul(&gap, &gap)?)?)?;
+        cx.reduce_mean(&total, Axes::All, false)
+    };
+    let loss = build(&mut cx).expect("loss");
+    let train = sgd(&mut cx, &graph, &loss, 0.1).expect("train op");
+    let sess = Session::new(&graph);
+    let feeds = [(&left, Value::from(pixels(1))), (&right, Value::from(pixels(3))), (&same, Value::from(same_v))];
+    let mut group = c.benchmark_group("siamese_mlp_64_pairs");
+    group.bench_function("session_train_step", |b| {
+        b.iter(|| black_box(sess.run(&[&loss, &train], &feeds).expect("run")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, small_ops, image_filter_step, siamese_step);
 criterion_main!(benches);

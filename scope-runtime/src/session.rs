@@ -266,8 +266,13 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
                 .ok_or_else(|| Error::internal(format!("a run read output {o} of step {p} before computing it"))),
         }
     };
+    // One buffer for every step's inputs: a run of small ops is dominated by allocations.
+    let mut inputs: Vec<Value> = Vec::new();
     for step in &plan.steps {
-        let inputs: Vec<Value> = step.inputs.iter().map(|&i| get(&values, i)).collect::<Result<_>>()?;
+        inputs.clear();
+        for &i in &step.inputs {
+            inputs.push(get(&values, i)?);
+        }
         let out = match &step.kind {
             Kind::Variable(t) => vec![t.value()], // a fetch of the variable itself
             Kind::Const(v) => v.clone(),
