@@ -182,3 +182,20 @@ fn a_run_surfaces_op_errors_for_values_the_build_never_saw() -> varscope::Result
     assert!(e.to_string().contains("GatherV2") && e.to_string().contains("out of range"), "{e}");
     Ok(())
 }
+
+#[test]
+fn regularization_losses_run_on_the_current_weights() -> varscope::Result<()> {
+    use varscope::{Regularizer, VarScope};
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let w = {
+        let mut layer = cx.variable_scope(VarScope::new("dense").regularizer(Regularizer::l2(2.0)))?;
+        layer.get_variable("w", VarSpec::new().shape([2]).init(Init::constant(1.0)))?
+    };
+    let losses = graph.regularization_losses();
+    assert_eq!(losses[0].value().to_f64_vec(), vec![2.0]); // 2.0 * (1 + 1) / 2, at creation
+    let sess = Session::new(&graph);
+    w.assign(Value::from(vec![3.0f32, 0.0]))?;
+    assert_eq!(sess.run(&[&losses[0]], &[])?[0].to_f64_vec(), vec![9.0]);
+    Ok(())
+}
