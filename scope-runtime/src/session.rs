@@ -19,7 +19,7 @@ use crate::autodiff::{Step, backprop, check_gradient_args, key};
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::graph::{Graph, GraphState};
-use crate::ops::{Naming, forward};
+use crate::ops::{Naming, forward_into};
 use crate::record::{Op, Recorded};
 use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
@@ -250,18 +250,20 @@ fn build_plan(state: &GraphState, fetches: &[&Tensor], feed_keys: &[(usize, usiz
 }
 
 fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
-    let mut values: Vec<Vec<Value>> = Vec::with_capacity(plan.steps.len());
+    // Every output of the run in one buffer: step `p`'s start at `starts[p]`.
+    let mut values: Vec<Value> = Vec::with_capacity(plan.steps.len());
+    let mut starts: Vec<usize> = Vec::with_capacity(plan.steps.len() + 1);
     // A variable is read when an op uses it, so an assignment that runs
     // first (a control input) is seen, as with TF's reference variables.
-    let get = |values: &[Vec<Value>], i: Input| -> Result<Value> {
+    let get = |values: &[Value], starts: &[usize], i: Input| -> Result<Value> {
         match i {
             Input::Fed(f) => Ok(feeds[f].clone()),
             Input::Step(p, _) if let Some(PlanStep { kind: Kind::Variable(t), .. }) = plan.steps.get(p) => {
                 Ok(t.value())
             }
-            Input::Step(p, o) => values
+            Input::Step(p, o) => starts
                 .get(p)
-                .and_then(|v| v.get(o))
+                .and_then(|&s| values.get(s + o))
                 .cloned()
                 .ok_or_else(|| Error::internal(format!("a run read output {o} of step {p} before computing it"))),
         }
@@ -271,11 +273,12 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
     for step in &plan.steps {
         inputs.clear();
         for &i in &step.inputs {
-            inputs.push(get(&values, i)?);
+            inputs.push(get(&values, &starts, i)?);
         }
-        let out = match &step.kind {
-            Kind::Variable(t) => vec![t.value()], // a fetch of the variable itself
-            Kind::Const(v) => v.clone(),
+        let start = values.len();
+        match &step.kind {
+            Kind::Variable(t) => values.push(t.value()), // a fetch of the variable itself
+            Kind::Const(v) => values.extend(v.iter().cloned()),
             Kind::Unfed => {
                 return Err(Error::invalid(format!(
                     "placeholder `{}` needs a value in this run: feed it (`Session::run(fetches, &[(&{}, value)])`)",
@@ -283,11 +286,10 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
                 )));
             }
             Kind::Op { op, assigns } => {
-                let out = forward(op, step.op_type, &step.name, &inputs)?;
-                if let (Some(var), Some(v)) = (assigns, out.first()) {
+                forward_into(op, step.op_type, &step.name, &inputs, &mut values)?;
+                if let (Some(var), Some(v)) = (assigns, values.get(start)) {
                     var.set_value(v.clone());
                 }
-                out
             }
             Kind::Gradients { over, wrt } => {
                 let steps: Vec<Step<Recorded>> = over
@@ -297,8 +299,8 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
                         let rec = match &s.kind {
                             Kind::Op { op, .. } => Some(Recorded {
                                 op: op.clone(),
-                                inputs: s.inputs.iter().map(|&i| get(&values, i)).collect::<Result<_>>()?,
-                                outputs: values[q].clone(),
+                                inputs: s.inputs.iter().map(|&i| get(&values, &starts, i)).collect::<Result<_>>()?,
+                                outputs: values[starts[q]..starts.get(q + 1).copied().unwrap_or(start)].to_vec(),
                             }),
                             _ => None,
                         };
@@ -310,12 +312,12 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
                 check_gradient_args(&step.name, loss, &named)?;
                 let wrt: Vec<((usize, usize), DType, &[usize])> =
                     wrt.iter().map(|(k, d, s)| (*k, *d, s.as_slice())).collect();
-                backprop(&steps, step.input_keys[0], loss, &wrt)?
+                values.extend(backprop(&steps, step.input_keys[0], loss, &wrt)?);
             }
-        };
-        values.push(out);
+        }
+        starts.push(start);
     }
-    plan.fetches.iter().map(|&i| get(&values, i)).collect()
+    plan.fetches.iter().map(|&i| get(&values, &starts, i)).collect()
 }
 
 impl Scope {

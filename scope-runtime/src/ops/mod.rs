@@ -212,7 +212,21 @@ pub(crate) fn first_output(op_type: &str, outputs: &mut Vec<Tensor>) -> Result<T
 /// value is not a function of their inputs (`Const`, `Placeholder`,
 /// assignments, gradients) are computed by their callers.
 pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
-    let one = |r: Result<Value>| r.map(|x| vec![x]);
+    let mut out = Vec::with_capacity(1);
+    forward_into(op, op_type, node, v, &mut out)?;
+    Ok(out)
+}
+
+/// [`forward`], appending the outputs to `out` (a session keeps every value
+/// of a run in one buffer, so a run of small ops allocates less).
+pub(crate) fn forward_into(
+    op: &Op,
+    op_type: &'static str,
+    node: &str,
+    v: &[Value],
+    out: &mut Vec<Value>,
+) -> Result<()> {
+    let mut one = |r: Result<Value>| r.map(|x| out.push(x));
     match op {
         Op::Identity => one(arg(op_type, node, v, 0).cloned()),
         Op::Group => one(Value::try_filled(DType::F32, &[0], 0.0)),
@@ -246,7 +260,7 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
         Op::Reshape { .. } | Op::Transpose { .. } | Op::Concat { .. } | Op::Slice { .. } | Op::Gather { .. } => {
             one(shape::forward(op, op_type, node, v))
         }
-        Op::Split { .. } => shape::split_forward(op, op_type, node, v),
+        Op::Split { .. } => shape::split_forward(op, op_type, node, v).map(|vs| out.extend(vs)),
     }
 }
 
