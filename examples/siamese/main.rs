@@ -23,7 +23,7 @@ use varscope::summary::SummaryWriter;
 use varscope::{Graph, ManifestExt};
 
 const BATCH: usize = 64;
-const LEARNING_RATE: f64 = 0.1;
+const LEARNING_RATE: f32 = 0.1;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut steps, mut out) = (3_000usize, PathBuf::from("target/examples/siamese"));

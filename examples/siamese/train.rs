@@ -118,7 +118,7 @@ fn contrastive_loss(cx: &mut Scope, a: &Tensor, b: &Tensor, same: &Tensor) -> Re
 }
 
 /// A batch of `batch` pairs, half of one digit and half of two different digits.
-fn pairs(data: &Digits, batch: usize, rng: &mut ChaCha8Rng) -> (Array2<f32>, Array2<f32>, Array1<f32>) {
+fn pairs(data: &Digits, batch: usize, rng: &mut ChaCha8Rng) -> Batch {
     let n = data.labels.len();
     let (mut left, mut right) = (Array2::zeros((batch, PIXELS)), Array2::zeros((batch, PIXELS)));
     let mut same = Array1::zeros(batch);
@@ -146,46 +146,94 @@ pub struct Report {
     pub accuracy: f64,
 }
 
+/// The training graph, built once: placeholders for a batch of pairs, the loss, and the op
+/// that takes one gradient-descent step; a [`Session`] runs it again for every later batch.
+pub struct Trainer {
+    session: Session,
+    left: Tensor,
+    right: Tensor,
+    same: Tensor,
+    loss: Tensor,
+    step: Tensor,
+}
+
+/// A batch: left images, right images, and 1 where both show one digit.
+pub type Batch = (Array2<f32>, Array2<f32>, Array1<f32>);
+
+impl Trainer {
+    /// Builds the towers (creating their variables), the contrastive loss and the update
+    /// `w -= learning_rate * dloss/dw` of every variable, grouped as one train op. Ops compute
+    /// as they are built, so building on the first batch is the first step: its loss is returned.
+    pub fn new(graph: &Graph, first: Batch, learning_rate: f32) -> Result<(Trainer, f64)> {
+        let mut cx = graph.scope();
+        let left = cx.placeholder("left", first.0.into_dyn())?;
+        let right = cx.placeholder("right", first.1.into_dyn())?;
+        let same = cx.placeholder("same", first.2.into_dyn())?;
+        let (a, b) = siamese(&mut cx, &left, &right, Reuse::CreateOnly)?;
+        let loss = contrastive_loss(&mut cx, &a, &b, &same)?;
+        let vars = graph.trainable_variables();
+        let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
+        let grads = cx.gradients(&loss, &wrt)?;
+        let rate = cx.named("learning_rate").constant(learning_rate)?;
+        let updates =
+            vars.iter().zip(&grads).map(|(v, g)| cx.assign_sub(v, &cx.mul(&rate, g)?)).collect::<Result<Vec<_>>>()?;
+        let step = cx.named("train").group(&updates.iter().collect::<Vec<_>>())?;
+        let first_loss = loss.value().to_f64_vec()[0];
+        Ok((Trainer { session: Session::new(graph), left, right, same, loss, step }, first_loss))
+    }
+
+    /// One step on a batch of pairs; returns the batch's loss before the step.
+    pub fn step(&self, (left, right, same): Batch) -> Result<f64> {
+        let feeds = [
+            (&self.left, Value::from(left.into_dyn())),
+            (&self.right, Value::from(right.into_dyn())),
+            (&self.same, Value::from(same.into_dyn())),
+        ];
+        let out = self.session.run(&[&self.loss, &self.step], &feeds)?;
+        Ok(out[0].to_f64_vec()[0])
+    }
+}
+
 /// Trains for `steps` steps of `batch` pairs by gradient descent, calling `progress` after each
 /// step with the step's loss, then classifies the held-out digits by the nearest centroid of the
-/// training digits' embeddings.
+/// training digits' embeddings. The graph is built once (on the first batch); each later step
+/// is one session run.
 pub fn train(
     graph: &Graph,
     train_set: &Digits,
     held_out: &Digits,
     steps: usize,
     batch: usize,
-    learning_rate: f64,
+    learning_rate: f32,
     mut progress: impl FnMut(usize, f64),
 ) -> BoxResult<Report> {
-    let mut cx = graph.scope();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut losses = Vec::with_capacity(steps);
+    let mut trainer = None;
     for step in 0..steps {
-        // Each step records its ops afresh; the variables stay.
-        graph.clear_ops();
-        let (l, r, s) = pairs(train_set, batch, &mut rng);
-        let left = cx.constant(l.into_dyn())?;
-        let right = cx.constant(r.into_dyn())?;
-        let same = cx.constant(s.into_dyn())?;
-        let reuse = if step == 0 { Reuse::CreateOnly } else { Reuse::ReuseOnly };
-        let (a, b) = siamese(&mut cx, &left, &right, reuse)?;
-        let loss = contrastive_loss(&mut cx, &a, &b, &same)?;
-        graph.minimize(&loss, learning_rate)?;
-        let value = loss.value().to_f64_vec()[0];
+        let pairs = pairs(train_set, batch, &mut rng);
+        let value = match &trainer {
+            None => {
+                let (t, first) = Trainer::new(graph, pairs, learning_rate)?;
+                trainer = Some(t);
+                first
+            }
+            Some(t) => t.step(pairs)?,
+        };
         losses.push(value);
         progress(step, value);
     }
-    let accuracy = accuracy(graph, &mut cx, train_set, held_out)?;
+    let mut cx = graph.scope();
+    let accuracy = accuracy(&mut cx, train_set, held_out)?;
     Ok(Report { losses, accuracy })
 }
 
 /// Errors of the example: the runtime's, and the shape of what it computed.
 pub type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// The embeddings of `data` through the trained tower, one row per image.
-pub fn embed(graph: &Graph, cx: &mut Scope, data: &Digits) -> BoxResult<Array2<f32>> {
-    graph.clear_ops();
+/// The embeddings of `data` through the trained tower, one row per image (built eagerly,
+/// on the current weights).
+pub fn embed(cx: &mut Scope, data: &Digits) -> BoxResult<Array2<f32>> {
     let x = cx.constant(data.images.clone().into_dyn())?;
     let e = scope!(cx, "siamese", reuse { tower(cx, &x) })?;
     let v = e.value();
@@ -193,9 +241,9 @@ pub fn embed(graph: &Graph, cx: &mut Scope, data: &Digits) -> BoxResult<Array2<f
     Ok(a.to_owned().into_dimensionality()?)
 }
 
-fn accuracy(graph: &Graph, cx: &mut Scope, train_set: &Digits, held_out: &Digits) -> BoxResult<f64> {
-    let train_e = embed(graph, cx, train_set)?;
-    let test_e = embed(graph, cx, held_out)?;
+fn accuracy(cx: &mut Scope, train_set: &Digits, held_out: &Digits) -> BoxResult<f64> {
+    let train_e = embed(cx, train_set)?;
+    let test_e = embed(cx, held_out)?;
     let dim = train_e.ncols();
     let mut centroids = Array2::<f32>::zeros((10, dim));
     let mut counts = [0usize; 10];

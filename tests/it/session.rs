@@ -189,7 +189,7 @@ fn regularization_losses_run_on_the_current_weights() -> varscope::Result<()> {
     let graph = Graph::new();
     let mut cx = graph.scope();
     let w = {
-        let mut layer = cx.variable_scope(VarScope::new("dense").regularizer(Regularizer::l2(2.0)))?;
+        let layer = cx.variable_scope(VarScope::new("dense").regularizer(Regularizer::l2(2.0)))?;
         layer.get_variable("w", VarSpec::new().shape([2]).init(Init::constant(1.0)))?
     };
     let losses = graph.regularization_losses();

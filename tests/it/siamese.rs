@@ -70,10 +70,10 @@ fn a_short_training_run_learns_an_embedding_shared_by_both_towers() {
         let x = cx.constant(Array2::<f32>::zeros((1, train::PIXELS)).into_dyn()).unwrap();
         train::siamese(&mut cx, &x, &x, Reuse::CreateOnly).unwrap();
     }
-    let before = train::embed(&fresh, &mut fresh.scope(), &held_out).unwrap();
+    let before = train::embed(&mut fresh.scope(), &held_out).unwrap();
     Saver::new(&fresh).restore(&prefix).unwrap();
-    let trained = train::embed(&graph, &mut graph.scope(), &held_out).unwrap();
+    let trained = train::embed(&mut graph.scope(), &held_out).unwrap();
     assert_ne!(before, trained);
-    assert_eq!(train::embed(&fresh, &mut fresh.scope(), &held_out).unwrap(), trained);
+    assert_eq!(train::embed(&mut fresh.scope(), &held_out).unwrap(), trained);
     std::fs::remove_dir_all(&dir).unwrap();
 }
