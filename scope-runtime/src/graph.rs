@@ -53,6 +53,8 @@ pub(crate) struct GraphState {
     pub(crate) globals: Vec<Variable>,
     pub(crate) trainables: Vec<Variable>,
     pub(crate) regularization_losses: Vec<Tensor>,
+    /// User-named collections (`tf.add_to_collection`), by name.
+    pub(crate) collections: BTreeMap<String, Vec<Tensor>>,
     /// How many times [`Graph::clear_ops`] ran: op outputs of an earlier
     /// epoch are refused as inputs.
     pub(crate) epoch: u64,
@@ -340,6 +342,7 @@ impl Graph {
                     globals: Vec::new(),
                     trainables: Vec::new(),
                     regularization_losses: Vec::new(),
+                    collections: BTreeMap::new(),
                     epoch: 0,
                     in_flight: HashMap::new(),
                     touched: Vec::new(),
@@ -366,6 +369,28 @@ impl Graph {
     /// The trainable variables, in creation order.
     pub fn trainable_variables(&self) -> Vec<Variable> {
         self.state().trainables.clone()
+    }
+
+    /// Adds `t` to the collection `name` (TF's `tf.compat.v1.add_to_collection`; cifar10.py
+    /// collects its losses in `losses`).
+    ///
+    /// ```
+    /// use varscope::Graph;
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let decay = cx.constant(0.5f32)?;
+    /// graph.add_to_collection("losses", &decay);
+    /// assert_eq!(graph.get_collection("losses")[0].name(), "Const:0");
+    /// assert!(graph.get_collection("other").is_empty());
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn add_to_collection(&self, name: &str, t: &Tensor) {
+        self.state().collections.entry(name.to_string()).or_default().push(t.clone());
+    }
+
+    /// The collection `name` in the order tensors were added (TF's `tf.compat.v1.get_collection`).
+    pub fn get_collection(&self, name: &str) -> Vec<Tensor> {
+        self.state().collections.get(name).cloned().unwrap_or_default()
     }
 
     /// The losses regularizers computed for the variables created so far, in creation order

@@ -77,6 +77,14 @@ pub enum Init {
         /// Standard deviation.
         stddev: f64,
     },
+    /// Normal distribution truncated at two standard deviations: a draw further
+    /// from the mean is drawn again (TF's `truncated_normal_initializer`).
+    TruncatedNormal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation (of the normal before truncation).
+        stddev: f64,
+    },
     /// Uniform distribution on `[min, max)`. For an `int32` variable both
     /// bounds must be integers, as in TensorFlow.
     RandomUniform {
@@ -106,6 +114,20 @@ impl Init {
         Init::RandomNormal { mean, stddev }
     }
 
+    /// A truncated normal initializer (TF's `truncated_normal_initializer`).
+    ///
+    /// ```
+    /// use varscope::{Graph, Init, VarSpec};
+    /// let graph = Graph::with_seed(1);
+    /// let mut cx = graph.scope();
+    /// let w = cx.get_variable("w", VarSpec::new().shape([1000]).init(Init::truncated_normal(0.0, 0.05)))?;
+    /// assert!(w.value().to_f64_vec().iter().all(|x| x.abs() <= 0.1));
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn truncated_normal(mean: f64, stddev: f64) -> Init {
+        Init::TruncatedNormal { mean, stddev }
+    }
+
     /// A uniform initializer on `[min, max)`.
     ///
     /// ```
@@ -120,7 +142,9 @@ impl Init {
     /// (a NaN or infinite mean, deviation or bound); constants may be any float.
     fn check_finite(&self, name: &str) -> Result<()> {
         let params: &[(&str, f64)] = match *self {
-            Init::RandomNormal { mean, stddev } => &[("mean", mean), ("stddev", stddev)],
+            Init::RandomNormal { mean, stddev } | Init::TruncatedNormal { mean, stddev } => {
+                &[("mean", mean), ("stddev", stddev)]
+            }
             Init::RandomUniform { min, max } => &[("min", min.as_f64()), ("max", max.as_f64())],
             _ => &[],
         };
@@ -168,6 +192,21 @@ impl Init {
                     z * stddev + mean
                 }))
             }
+            Init::TruncatedNormal { mean, stddev } => {
+                if dtype == DType::I32 {
+                    return Err(not_for_int(name, "truncated_normal"));
+                }
+                Ok(sample(dtype, shape, || {
+                    // Two standard deviations hold 95% of the mass: redraws are rare.
+                    let z: f64 = loop {
+                        let z: f64 = rng.sample(StandardNormal);
+                        if z.abs() <= 2.0 {
+                            break z;
+                        }
+                    };
+                    z * stddev + mean
+                }))
+            }
             Init::RandomUniform { min, max } => {
                 if dtype == DType::I32 {
                     return uniform_int(name, shape, min, max, rng);
@@ -210,6 +249,9 @@ pub(crate) fn helper_names(init: &Init, n: usize) -> (Option<&'static str>, &'st
         Init::Ones => (Some("ones"), if n < 1000 { &[] } else { FILL }),
         Init::RandomNormal { .. } => {
             (Some("random_normal"), &["shape", "mean", "stddev", "RandomStandardNormal", "mul"])
+        }
+        Init::TruncatedNormal { .. } => {
+            (Some("truncated_normal"), &["shape", "mean", "stddev", "TruncatedNormal", "mul"])
         }
         Init::RandomUniform { .. } | Init::GlorotUniform => {
             (Some("random_uniform"), &["shape", "min", "max", "RandomUniform", "sub", "mul"])

@@ -95,6 +95,18 @@ pub(crate) enum Op {
     },
     SigmoidXent,
     SoftmaxXent,
+    // The ops of models/image/cifar10.py (`ops/nn.rs`, `ops/math.rs`).
+    /// Local response normalisation over the channels (NHWC).
+    Lrn {
+        depth_radius: usize,
+        bias: f64,
+        alpha: f64,
+        beta: f64,
+    },
+    /// Outputs: the loss per row and its gradient with respect to the logits.
+    SparseSoftmaxXent,
+    L2Loss,
+    AddN,
 }
 
 /// How an assignment op combines the variable's value with its input.

@@ -310,6 +310,33 @@ proptest! {
         check(vec![fill(&[rows, cols], seed)], &f)?;
     }
 
+    /// The ops of cifar10.py: LRN, L2Loss, AddN and sparse softmax cross entropy.
+    #[test]
+    fn cifar10_ops(
+        (n, h, c) in (1usize..3, 1usize..3, 1usize..7),
+        radius in 0usize..4,
+        (rows, classes) in (1usize..4, 1usize..5),
+        picks in prop::collection::vec(any::<u16>(), 4),
+        seed in any::<u64>(),
+    ) {
+        let lrn = move |cx: &mut Scope, t: &[Tensor]| cx.lrn(&t[0], radius, 1.0, 0.3, 0.75);
+        check(vec![fill(&[n, h, 2, c], seed)], &lrn)?;
+        let l2 = |cx: &mut Scope, t: &[Tensor]| {
+            let a = cx.l2_loss(&t[0])?;
+            let b = cx.l2_loss(&t[1])?;
+            cx.add_n(&[&a, &b, &a])
+        };
+        check(vec![fill(&[n, c], seed), fill(&[h], seed ^ 3)], &l2)?;
+        let ids: Vec<i32> = picks[..rows].iter().map(|&p| (p as usize % classes) as i32).collect();
+        let xent = move |cx: &mut Scope, t: &[Tensor]| {
+            let labels = cx.constant(ArrayD::from_shape_vec(IxDyn(&[rows]), ids.clone()).map_err(|e| {
+                varscope::Error::InvalidArgument { message: e.to_string() }
+            })?)?;
+            cx.sparse_softmax_cross_entropy_with_logits(&labels, &t[0])
+        };
+        check(vec![fill(&[rows, classes], seed)], &xent)?;
+    }
+
     /// An input used at several places (an unrolled RNN's weights) gets the
     /// sum of its gradients.
     #[test]

@@ -428,3 +428,47 @@ mod fuzz {
         }
     }
 }
+
+/// cifar10.py's `norm1`, against TF 2.21 (`tf.nn.lrn(x, 4, bias=1.0, alpha=0.001 / 9.0,
+/// beta=0.75)` on `x = arange(256).reshape(2, 4, 4, 8) / 50 - 2.5`, the first pixel's channels),
+/// and the names TF gives the cifar10 ops.
+#[test]
+fn cifar10_ops_match_tensorflow() -> R {
+    let graph = Graph::new();
+    let cx = graph.scope();
+    let x = ArrayD::from_shape_fn(IxDyn(&[2, 4, 4, 8]), |i| {
+        let flat = ((i[0] * 4 + i[1]) * 4 + i[2]) * 8 + i[3];
+        flat as f32 / 50.0 - 2.5
+    });
+    let x = cx.placeholder("x", x)?;
+    let norm = cx.named("norm1").lrn(&x, 4, 1.0, 0.001 / 9.0, 0.75)?;
+    let tf = [
+        -2.493713855743408,
+        -2.472581386566162,
+        -2.451488733291626,
+        -2.4304351806640625,
+        -2.4105136394500732,
+        -2.391831398010254,
+        -2.373110294342041,
+        -2.354351043701172,
+    ];
+    let ours = norm.value().to_f64_vec();
+    for (c, want) in tf.iter().enumerate() {
+        assert!((ours[c] - want).abs() <= 2e-7 * want.abs(), "channel {c}: {} vs TF {want}", ours[c]);
+    }
+    assert_eq!(cx.lrn(&x, 5, 1.0, 1.0, 0.5)?.name(), "LRN:0");
+    let logits = cx.constant(ArrayD::<f32>::zeros(IxDyn(&[2, 10])))?;
+    let labels = cx.constant(ArrayD::from_shape_vec(IxDyn(&[2]), vec![3i32, 9]).unwrap())?;
+    let named = cx.named("cross_entropy_per_example").sparse_softmax_cross_entropy_with_logits(&labels, &logits)?;
+    assert_eq!(named.name(), "cross_entropy_per_example/cross_entropy_per_example:0");
+    let default = cx.sparse_softmax_cross_entropy_with_logits(&labels, &logits)?;
+    assert_eq!(default.name(), "SparseSoftmaxCrossEntropyWithLogits/SparseSoftmaxCrossEntropyWithLogits:0");
+    let bad = cx.constant(ArrayD::from_shape_vec(IxDyn(&[2]), vec![3i32, 10]).unwrap())?;
+    let e = cx.sparse_softmax_cross_entropy_with_logits(&bad, &logits).unwrap_err();
+    assert!(e.to_string().contains("label 10 is outside the valid range [0, 10)"), "{e}");
+    let l2 = cx.l2_loss(&logits)?;
+    assert_eq!(l2.name(), "L2Loss:0");
+    let total = cx.named("total_loss").add_n(&[&l2, &l2])?;
+    assert_eq!(total.name(), "total_loss:0");
+    Ok(())
+}

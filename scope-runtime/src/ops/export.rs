@@ -29,6 +29,8 @@ pub enum AttrValue {
     Tensor(Value),
     /// A shape, such as a `Placeholder`'s.
     Shape(Vec<usize>),
+    /// A float, such as `LRN`'s `alpha`.
+    Float(f64),
 }
 
 /// A recorded node with everything a GraphDef says about it.
@@ -167,6 +169,16 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
             attrs
         }
         Op::Gradients | Op::Group => Vec::new(),
+        Op::Lrn { depth_radius, bias, alpha, beta } => vec![
+            ("T", t(0)),
+            ("alpha", AttrValue::Float(*alpha)),
+            ("beta", AttrValue::Float(*beta)),
+            ("bias", AttrValue::Float(*bias)),
+            ("depth_radius", AttrValue::Int(*depth_radius as i64)),
+        ],
+        Op::SparseSoftmaxXent => vec![("T", t(0)), ("Tlabels", t(1))],
+        Op::L2Loss => vec![("T", t(0))],
+        Op::AddN => vec![("N", AttrValue::Int(dtypes.len() as i64)), ("T", t(0))],
         Op::Identity
         | Op::Add
         | Op::Sub

@@ -64,6 +64,8 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
         | Op::SigmoidXent
         | Op::SoftmaxXent => nn::backward(&rec.op, x, y, g0, need)?,
         Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => reduce::backward(&rec.op, x, y, g0)?,
+        Op::Lrn { .. } | Op::L2Loss | Op::SparseSoftmaxXent => nn::backward(&rec.op, x, y, g0, need)?,
+        Op::AddN => x.iter().map(|_| Some(g0.clone())).collect(),
         Op::Reshape { .. }
         | Op::Transpose { .. }
         | Op::Concat { .. }

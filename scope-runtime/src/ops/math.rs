@@ -218,6 +218,55 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// The elementwise sum of tensors of one dtype and shape (TF's `tf.add_n`, op and default
+    /// name `AddN`); one input is returned as it is, as TF does.
+    ///
+    /// ```
+    /// use varscope::{Graph, Value};
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let (a, b) = (cx.constant(Value::from(vec![1.0f32, 2.0]))?, cx.constant(Value::from(vec![3.0f32, 4.0]))?);
+    /// let total = cx.named("total_loss").add_n(&[&a, &b])?;
+    /// assert_eq!((total.name(), total.value().to_f64_vec()), ("total_loss:0", vec![4.0, 6.0]));
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn add_n(&self, xs: &[&Tensor]) -> Result<Tensor> {
+        const OP: &str = "AddN";
+        if let [one] = xs {
+            self.next_name.set(None);
+            return Ok((*one).clone());
+        }
+        self.record_op(Naming::Helper { default: OP }, OP, Op::AddN, xs, |node| {
+            let Some(first) = xs.first() else {
+                return Err(super::op_error(OP, node, "needs at least one input"));
+            };
+            xs.iter().try_for_each(|t| same_dtype(OP, node, first, t))
+        })
+    }
+}
+
+/// `AddN`'s value: inputs of one dtype and one shape (no broadcasting).
+pub(crate) fn add_n_forward(op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+    let first = arg(op_type, node, v, 0)?;
+    for x in &v[1..] {
+        same_value_dtype(op_type, node, first, x)?;
+        if x.shape() != first.shape() {
+            return Err(shapes_error(op_type, node, first.shape(), x.shape(), "all inputs must have one shape"));
+        }
+    }
+    any_dispatch!(first.dtype(), add_n_values(v))
+}
+
+fn add_n_values<T: Elem>(v: &[Value]) -> Result<Value> {
+    let mut sum = typed::<T>(&v[0])?.to_owned();
+    for x in &v[1..] {
+        let x = typed::<T>(x)?;
+        sum.zip_mut_with(x, |s, &y| *s = s.plus(y));
+    }
+    Ok(T::wrap(sum))
+}
+
 /// The elementwise ops' value.
 pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
     let x = arg(op_type, node, v, 0)?;

@@ -92,6 +92,13 @@ pub(crate) enum Naming {
         /// The default name (`mul`, `Relu`, ...).
         default: &'static str,
     },
+    /// Inside the wrapper scope `name_scope(name or default)`, an op named
+    /// `name` (or `default`) again (`xent/xent`, as
+    /// `tf.nn.sparse_softmax_cross_entropy_with_logits` names its op).
+    Nested {
+        /// The default name of the scope and of the op.
+        default: &'static str,
+    },
     /// Directly by `Graph.unique_name`, as `tf.constant`.
     Direct {
         /// The default name (`Const`).
@@ -148,6 +155,12 @@ impl Scope {
                 Naming::Scoped { default } => self.scoped_op_name(&mut g, default, op_type, true),
                 Naming::Helper { default } => self.scoped_op_name(&mut g, default, op_type, false),
                 Naming::Direct { default } => Ok(self.direct_op_name(&mut g, default)),
+                Naming::Nested { default } => {
+                    let explicit = self.next_name.take();
+                    let leaf = explicit.as_deref().filter(|n| !n.is_empty()).unwrap_or(default).to_string();
+                    self.next_name.set(explicit);
+                    self.scoped_op_name(&mut g, default, op_type, true).map(|stack| g.unique_name(&stack, &leaf))
+                }
             };
             let node = match node {
                 Ok(node) => node,
@@ -261,6 +274,9 @@ pub(crate) fn forward_into(
             one(shape::forward(op, op_type, node, v))
         }
         Op::Split { .. } => shape::split_forward(op, op_type, node, v).map(|vs| out.extend(vs)),
+        Op::Lrn { .. } | Op::L2Loss => one(nn::forward(op, op_type, node, v)),
+        Op::SparseSoftmaxXent => nn::sparse_xent_forward(op_type, node, v).map(|vs| out.extend(vs)),
+        Op::AddN => one(math::add_n_forward(op_type, node, v)),
     }
 }
 

@@ -247,6 +247,71 @@ impl Scope {
         self.xent("softmax_cross_entropy_with_logits", "SoftmaxCrossEntropyWithLogits", Op::SoftmaxXent, labels, logits)
     }
 
+    /// Local response normalisation over the channels of an NHWC tensor (TF's `tf.nn.lrn`,
+    /// op and default name `LRN`): `x / (bias + alpha * sum(x²))^beta`, the sum over the
+    /// `2 * depth_radius + 1` channels around each one.
+    ///
+    /// ```
+    /// use varscope::Graph;
+    /// use varscope::ndarray::ArrayD;
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let x = cx.constant(ArrayD::<f32>::ones(vec![1, 1, 1, 3]))?;
+    /// // As cifar10.py's norm1: depth radius 4, bias 1, alpha 0.001 / 9, beta 0.75.
+    /// let y = cx.named("norm1").lrn(&x, 4, 1.0, 0.001 / 9.0, 0.75)?;
+    /// assert_eq!(y.name(), "norm1:0");
+    /// let expected = (1.0 + 3.0 * 0.001 / 9.0f64).powf(-0.75);
+    /// assert!((y.value().to_f64_vec()[0] - expected).abs() < 1e-6);
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn lrn(&self, x: &Tensor, depth_radius: usize, bias: f64, alpha: f64, beta: f64) -> Result<Tensor> {
+        const OP: &str = "LRN";
+        let op = Op::Lrn { depth_radius, bias, alpha, beta };
+        self.record_op(Naming::Helper { default: OP }, OP, op, &[x], |node| float_only(OP, node, x))
+    }
+
+    /// `sum(x²) / 2` (TF's `tf.nn.l2_loss`, op and default name `L2Loss`), the weight decay
+    /// of cifar10.py.
+    pub fn l2_loss(&self, x: &Tensor) -> Result<Tensor> {
+        const OP: &str = "L2Loss";
+        self.record_op(Naming::Helper { default: OP }, OP, Op::L2Loss, &[x], |node| float_only(OP, node, x))
+    }
+
+    /// Softmax cross entropy of `logits` (`[.., classes]`) against int32 class `labels`
+    /// (`[..]`), one loss per row (TF's `tf.nn.sparse_softmax_cross_entropy_with_logits`, op
+    /// `SparseSoftmaxCrossEntropyWithLogits`, named `name/name` inside its own name scope,
+    /// default `SparseSoftmaxCrossEntropyWithLogits`). A label outside `[0, classes)` is an error.
+    ///
+    /// ```
+    /// use varscope::{Graph, Value};
+    /// use varscope::ndarray::{ArrayD, IxDyn};
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let logits = cx.constant(ArrayD::from_shape_vec(IxDyn(&[1, 2]), vec![0.0f32, 0.0]).unwrap())?;
+    /// let labels = cx.constant(ArrayD::from_shape_vec(IxDyn(&[1]), vec![1i32]).unwrap())?;
+    /// let xent = cx.named("cross_entropy_per_example").sparse_softmax_cross_entropy_with_logits(&labels, &logits)?;
+    /// assert_eq!(xent.name(), "cross_entropy_per_example/cross_entropy_per_example:0");
+    /// assert!((xent.value().to_f64_vec()[0] - 2f64.ln()).abs() < 1e-6);
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn sparse_softmax_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
+        const OP: &str = "SparseSoftmaxCrossEntropyWithLogits";
+        let mut outs = self.record_outputs(
+            Naming::Nested { default: OP },
+            OP,
+            Op::SparseSoftmaxXent,
+            &[logits, labels],
+            |node| {
+                float_only(OP, node, logits)?;
+                if labels.dtype() != crate::dtype::DType::I32 {
+                    return Err(super::unsupported(OP, node, labels.dtype(), "int32 labels"));
+                }
+                Ok(())
+            },
+        )?;
+        super::first_output(OP, &mut outs)
+    }
+
     fn xent(&self, default: &'static str, op_type: &'static str, op: Op, z: &Tensor, x: &Tensor) -> Result<Tensor> {
         self.record_op(Naming::Scoped { default }, op_type, op, &[z, x], |node| {
             same_dtype(op_type, node, z, x)?;
@@ -320,8 +385,109 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             }
             float_dispatch!(logits.dtype(), op_type, node, xent_fwd(z, logits, softmax))
         }
+        Op::Lrn { depth_radius, bias, alpha, beta } => {
+            if x.shape().len() != 4 {
+                return Err(op_error(op_type, node, "the input must be of rank 4 (NHWC)"));
+            }
+            float_dispatch!(x.dtype(), op_type, node, lrn_fwd(x, *depth_radius, *bias, *alpha, *beta))
+        }
+        Op::L2Loss => float_dispatch!(x.dtype(), op_type, node, l2_fwd(x)),
         _ => Err(Error::internal(format!("{op:?} is not an nn op"))),
     }
+}
+
+/// The loss per row and its gradient with respect to the logits (`SparseSoftmaxCrossEntropyWithLogits`).
+pub(crate) fn sparse_xent_forward(op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+    let (logits, labels) = (arg(op_type, node, v, 0)?, arg(op_type, node, v, 1)?);
+    let ls = logits.shape();
+    if ls.is_empty() || labels.shape() != &ls[..ls.len() - 1] {
+        return Err(shapes_error(
+            op_type,
+            node,
+            ls,
+            labels.shape(),
+            "the labels must have the logits' shape without its last (class) axis",
+        ));
+    }
+    let classes = ls[ls.len() - 1];
+    let ids: Vec<usize> = typed::<i32>(labels)?
+        .iter()
+        .map(|&l| {
+            usize::try_from(l).ok().filter(|&u| u < classes).ok_or_else(|| {
+                op_error(
+                    op_type,
+                    node,
+                    format!("label {l} is outside the valid range [0, {classes}): use class indices"),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    float_dispatch!(logits.dtype(), op_type, node, sparse_xent_fwd(logits, &ids))
+}
+
+fn sparse_xent_fwd<T: Float>(logits: &Value, ids: &[usize]) -> Result<Vec<Value>> {
+    let rows = as_rows::<T>(logits)?;
+    let lse = log_sum_exp(&rows);
+    let mut grad = rows.clone();
+    let mut loss = Vec::with_capacity(ids.len());
+    for (i, ((mut g, (m, s)), &id)) in grad.rows_mut().into_iter().zip(lse).zip(ids).enumerate() {
+        loss.push(-((rows[[i, id]] - m) - s));
+        g.mapv_inplace(|v| ((v - m) - s).exp());
+        g[id] -= T::one();
+    }
+    let shape = &logits.shape()[..logits.shape().len() - 1];
+    Ok(vec![
+        T::wrap(ArrayD::from_shape_vec(IxDyn(shape), loss).map_err(internal)?),
+        T::wrap(grad.into_shape_with_order(IxDyn(logits.shape())).map_err(internal)?),
+    ])
+}
+
+/// `sum(x²) / 2`.
+fn l2_fwd<T: Float>(x: &Value) -> Result<Value> {
+    let half = T::c(0.5);
+    let sum = typed::<T>(x)?.iter().fold(T::zero(), |s, &v| s + v * v);
+    Ok(T::wrap(ndarray::arr0(sum * half).into_dyn()))
+}
+
+/// Per pixel and channel, `bias + alpha * sum(x²)` over the channels within `r`.
+fn lrn_scale<T: Float>(x: &ndarray::ArcArray<T, IxDyn>, r: usize, bias: T, alpha: T) -> ArrayD<T> {
+    let depth = x.shape()[3];
+    let mut scale = ArrayD::<T>::zeros(x.raw_dim());
+    for (xs, mut ss) in x.lanes(Axis(3)).into_iter().zip(scale.lanes_mut(Axis(3))) {
+        for c in 0..depth {
+            let (lo, hi) = (c.saturating_sub(r), (c + r).min(depth - 1));
+            let sum = (lo..=hi).fold(T::zero(), |s, k| s + xs[k] * xs[k]);
+            ss[c] = bias + alpha * sum;
+        }
+    }
+    scale
+}
+
+fn lrn_fwd<T: Float>(x: &Value, r: usize, bias: f64, alpha: f64, beta: f64) -> Result<Value> {
+    let a = typed::<T>(x)?;
+    let scale = lrn_scale(a, r, T::c(bias), T::c(alpha));
+    let nb = T::c(-beta);
+    Ok(T::wrap(ndarray::Zip::from(a).and(&scale).map_collect(|&x, &s| x * s.powf(nb))))
+}
+
+/// TF's `LRNGrad`: `dx_c = dy_c s_c^-β - 2αβ x_c Σ_j dy_j x_j s_j^(-β-1)` over the channels `j`
+/// within `r` of `c`.
+fn lrn_bwd<T: Float>(x: &Value, g: &ArrayD<T>, r: usize, bias: f64, alpha: f64, beta: f64) -> Result<ArrayD<T>> {
+    let a = typed::<T>(x)?;
+    let depth = a.shape()[3];
+    let scale = lrn_scale(a, r, T::c(bias), T::c(alpha));
+    let (nb, nb1, k) = (T::c(-beta), T::c(-beta - 1.0), T::c(2.0 * alpha * beta));
+    let mut out = ArrayD::<T>::zeros(a.raw_dim());
+    let lanes = a.lanes(Axis(3)).into_iter().zip(scale.lanes(Axis(3))).zip(g.lanes(Axis(3)));
+    for (((xs, ss), gs), mut os) in lanes.zip(out.lanes_mut(Axis(3))) {
+        let t: Vec<T> = (0..depth).map(|j| gs[j] * xs[j] * ss[j].powf(nb1)).collect();
+        for c in 0..depth {
+            let (lo, hi) = (c.saturating_sub(r), (c + r).min(depth - 1));
+            let sum = (lo..=hi).fold(T::zero(), |s, j| s + t[j]);
+            os[c] = gs[c] * ss[c].powf(nb) - k * xs[c] * sum;
+        }
+    }
+    Ok(out)
 }
 
 /// Gradients of the ops of this module.
@@ -384,6 +550,27 @@ pub(crate) fn backward<T: Float>(
                 Some(gz.into_shape_with_order(shape.clone()).map_err(internal)?),
                 Some(gx.into_shape_with_order(shape).map_err(internal)?),
             ])
+        }
+        Op::Lrn { depth_radius, bias, alpha, beta } => {
+            Ok(vec![Some(lrn_bwd(&x[0], g, *depth_radius, *bias, *alpha, *beta)?)])
+        }
+        Op::L2Loss => {
+            let s = g.iter().next().copied().unwrap_or_else(T::zero);
+            Ok(vec![Some(typed::<T>(&x[0])?.mapv(|v| v * s))])
+        }
+        Op::SparseSoftmaxXent => {
+            let ids: Vec<usize> = typed::<i32>(&x[1])?.iter().map(|&l| l.max(0) as usize).collect();
+            let outs = sparse_xent_fwd::<T>(&x[0], &ids)?;
+            let grad = typed::<T>(&outs[1])?;
+            let classes = x[0].shape().last().copied().unwrap_or(1);
+            let gs: Vec<T> = g.iter().copied().collect();
+            let mut out = grad.to_owned();
+            for (row, mut o) in out.lanes_mut(Axis(x[0].shape().len() - 1)).into_iter().enumerate() {
+                let s = gs.get(row).copied().unwrap_or_else(T::zero);
+                o.mapv_inplace(|v| v * s);
+                debug_assert_eq!(o.len(), classes);
+            }
+            Ok(vec![Some(out), None])
         }
         _ => Err(Error::internal(format!("{op:?} is not an nn op"))),
     }

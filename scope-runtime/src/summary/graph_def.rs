@@ -156,6 +156,7 @@ fn attr_proto(value: &AttrValue) -> AttrProto {
         AttrValue::Type(t) => V::Type(data_type(*t) as i32),
         AttrValue::Tensor(t) => V::Tensor(tensor_proto(t)),
         AttrValue::Shape(s) => V::Shape(TensorShapeProto::known(s)),
+        AttrValue::Float(f) => V::F(*f as f32),
     };
     AttrProto { value: Some(v) }
 }
