@@ -1,6 +1,7 @@
 //! Integration tests, in one binary (each `tests/*.rs` would relink the crate).
 
 mod checkpoint;
+mod cifar10;
 mod conformance;
 mod fuzz;
 mod gluon;
