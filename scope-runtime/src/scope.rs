@@ -703,6 +703,11 @@ impl Scope {
     /// Gives the next op this explicit name instead of its default one. It is
     /// made unique like a name scope; a name ending in `/` is used exactly.
     ///
+    /// "Next" is the next op *built*: Rust evaluates `cx.named("y")` before
+    /// the arguments of the call it starts, so in `cx.named("y").add(&cx.matmul(a, b)?, c)`
+    /// the `MatMul` takes the name. Build nested ops first (`let p = cx.matmul(a, b)?;
+    /// cx.named("y").add(&p, c)`).
+    ///
     /// ```
     /// # let graph = varscope::Graph::new();
     /// # let mut cx = graph.scope();
