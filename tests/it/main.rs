@@ -10,6 +10,7 @@ mod macros;
 mod ops;
 mod reliability;
 mod scopes;
+mod sequence;
 mod session;
 mod siamese;
 mod summary;
