@@ -1,0 +1,201 @@
+//! `get_variable`, plain variables, and what they are asked for (`VarSpec`).
+
+use super::Scope;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::init::Init;
+use crate::regularizer::Regularizer;
+use crate::store::{Reuse, add_variable, create_variable, reuse_found};
+use crate::variable::Variable;
+
+impl Scope {
+    /// Gets the variable `name` of the current variable scope, or creates it
+    /// (TF's `tf.get_variable`).
+    ///
+    /// Whether it may create or reuse follows the scope's [`Reuse`]. Reusing
+    /// checks the shape (if one is given) and the dtype (the given one, else
+    /// the scope's). Creating needs a shape; the initializer is the given one,
+    /// else the scope's, else TF's default. Name scopes play no part in the
+    /// name.
+    pub fn get_variable(&self, name: &str, spec: impl Into<VarSpec>) -> Result<Variable> {
+        let spec = spec.into();
+        // Borrowed, not cloned: a clone of a shared `Arc` is a write to a
+        // cache line every thread's lookups would share.
+        let scope = &self.current;
+        let full = if scope.name().is_empty() { name.to_string() } else { format!("{}/{name}", scope.name()) };
+        let dtype = spec.dtype.unwrap_or(scope.dtype());
+        let reuse = scope.reuse();
+        let graph = &self.graph;
+        // The reusing path reads the store alone, so lookups from many
+        // threads do not wait for one another.
+        let found = graph.store_get(&full);
+        if let Some(found) = found {
+            return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
+        }
+        if reuse == Reuse::ReuseOnly {
+            let suggestion = graph.state().suggest(&full);
+            return Err(Error::NotFound { name: full, suggestion });
+        }
+        let Some(shape) = spec.shape.clone() else {
+            return Err(Error::invalid(format!(
+                "variable `{full}` does not exist yet and needs a shape to be created: pass one \
+                 (`get_variable(\"{name}\", [..])`), or reuse an existing variable"
+            )));
+        };
+        let init = spec.init.or(scope.initializer()).unwrap_or(Init::default_for(dtype));
+        let var = {
+            let mut g = graph.state();
+            // Another thread may have created it since the lookup above.
+            let found = graph.store_get(&full);
+            if let Some(found) = found {
+                return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
+            }
+            let var = create_variable(&mut g, graph, "", &full, &shape, dtype, init, spec.trainable)?;
+            graph.store_insert(full.clone(), var.clone());
+            g.index_store_name(&full);
+            var
+        };
+        if let Some(regularizer) = spec.regularizer.or_else(|| scope.regularizer()) {
+            // Its ops go to the exact name scope `<variable>/Regularizer/`, on
+            // a scope of its own, so the caller's scope stacks stay untouched.
+            let mut cx = graph.scope();
+            cx.push_name_scope(&format!("{full}/Regularizer/"))?;
+            let loss = regularizer.apply(&mut cx, &var)?;
+            graph.state().regularization_losses.push(loss);
+        }
+        Ok(var)
+    }
+
+    /// Creates a plain variable (TF's `tf.Variable`): named by the current
+    /// *name* scope, made unique instead of ever being refused, never shared
+    /// and not in the `get_variable` store. `None` names it `Variable`. The
+    /// spec needs a shape; the initializer defaults to zeros.
+    pub fn variable(&self, name: Option<&str>, spec: impl Into<VarSpec>) -> Result<Variable> {
+        let spec = spec.into();
+        let dtype = spec.dtype.unwrap_or_default();
+        let init = spec.init.unwrap_or(Init::Zeros);
+        let shape = spec.shape.ok_or_else(|| {
+            Error::invalid(format!(
+                "plain variable `{}` needs a shape: pass `VarSpec::new().shape(..)`",
+                name.unwrap_or("Variable")
+            ))
+        })?;
+        let graph = self.graph.clone();
+        let mut g = graph.state();
+        create_variable(
+            &mut g,
+            &graph,
+            &self.name_stack,
+            name.unwrap_or("Variable"),
+            &shape,
+            dtype,
+            init,
+            spec.trainable,
+        )
+    }
+
+    /// Like [`Scope::variable`], with the initial value computed by `initial`
+    /// once the name is taken (TF's callable `initial_value`). If it fails,
+    /// the name stays used, as in TensorFlow. `initial` runs without any lock
+    /// of the graph held, so it may use the graph (another scope of it, its
+    /// variables) freely.
+    pub fn variable_with(
+        &self,
+        name: Option<&str>,
+        trainable: bool,
+        initial: impl FnOnce(&str) -> Result<crate::Value>,
+    ) -> Result<Variable> {
+        let graph = self.graph.clone();
+        let names = graph.state().variable_names(&self.name_stack, name.unwrap_or("Variable"))?;
+        let value = initial(names.label(name.unwrap_or("Variable")))?;
+        let mut g = graph.state();
+        add_variable(&mut g, &graph, &names, trainable, value)
+    }
+}
+
+/// What `get_variable` (or a plain `variable`) is asked for.
+///
+/// A shape is needed to create a variable; without one, `get_variable` only
+/// looks an existing variable up. Shapes convert directly:
+///
+/// ```
+/// use varscope::{DType, Init, VarSpec};
+/// let spec: VarSpec = [5, 5, 32, 32].into();
+/// let spec = VarSpec::new().shape([32]).init(Init::constant(0.0)).dtype(DType::F32);
+/// # let _ = spec;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarSpec {
+    pub(crate) shape: Option<Vec<usize>>,
+    pub(crate) dtype: Option<DType>,
+    pub(crate) init: Option<Init>,
+    pub(crate) regularizer: Option<Regularizer>,
+    pub(crate) trainable: bool,
+}
+
+impl Default for VarSpec {
+    fn default() -> VarSpec {
+        VarSpec::new()
+    }
+}
+
+impl VarSpec {
+    /// No shape (a lookup), the scope's dtype and initializer, trainable.
+    pub fn new() -> VarSpec {
+        VarSpec { shape: None, dtype: None, init: None, regularizer: None, trainable: true }
+    }
+
+    /// A lookup of an existing variable: same as [`VarSpec::new`].
+    pub fn lookup() -> VarSpec {
+        VarSpec::new()
+    }
+
+    /// Sets the shape.
+    pub fn shape(mut self, shape: impl AsRef<[usize]>) -> VarSpec {
+        self.shape = Some(shape.as_ref().to_vec());
+        self
+    }
+
+    /// Sets the dtype (default: the scope's, else `float32`).
+    pub fn dtype(mut self, dtype: DType) -> VarSpec {
+        self.dtype = Some(dtype);
+        self
+    }
+
+    /// Sets the initializer (default: the scope's, else TF's default).
+    pub fn init(mut self, init: Init) -> VarSpec {
+        self.init = Some(init);
+        self
+    }
+
+    /// Sets the regularizer run when `get_variable` creates the variable (default: the
+    /// scope's); see [`Regularizer`].
+    pub fn regularizer(mut self, regularizer: Regularizer) -> VarSpec {
+        self.regularizer = Some(regularizer);
+        self
+    }
+
+    /// Whether the variable joins the trainable collection (default `true`).
+    pub fn trainable(mut self, trainable: bool) -> VarSpec {
+        self.trainable = trainable;
+        self
+    }
+}
+
+impl<const N: usize> From<[usize; N]> for VarSpec {
+    fn from(shape: [usize; N]) -> VarSpec {
+        VarSpec::new().shape(shape)
+    }
+}
+
+impl From<&[usize]> for VarSpec {
+    fn from(shape: &[usize]) -> VarSpec {
+        VarSpec::new().shape(shape)
+    }
+}
+
+impl From<Vec<usize>> for VarSpec {
+    fn from(shape: Vec<usize>) -> VarSpec {
+        VarSpec { shape: Some(shape), ..VarSpec::new() }
+    }
+}
