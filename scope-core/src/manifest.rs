@@ -1226,7 +1226,7 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
                 site(&mut buf, m, j);
                 buf.push(" in ");
                 buf.push(model);
-                buf.push(" repeats in a loop in a non-reuse scope, but it creates `");
+                buf.push(" repeats in a loop that runs at least twice, in a non-reuse scope, but it creates `");
                 push_path(&mut buf, m, j, st);
                 buf.push("`: the second iteration fails with `already exists`; open a scope per iteration (`scope!(cx, format!(\"layer{i}\") { .. })`) or use `auto_reuse`");
                 return Some(Some(buf));

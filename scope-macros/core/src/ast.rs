@@ -122,7 +122,8 @@ pub struct Item {
     /// `if`/`match` arm or a loop body and is not hoisted out by a twin on every arm); the
     /// manifest's `COND` flag. Set by [`Walker::finish`](crate::walk::Walker::finish).
     pub cond: bool,
-    /// Whether the item runs repeatedly in a loop, under a path fixed across iterations.
+    /// Whether the item runs at least twice in a loop (a literal count of two or more, no early
+    /// exit), under a path fixed across iterations and in a mode no iteration switches.
     pub looped: bool,
     /// The `if`/`match` arms, loop bodies and `let .. else` blocks the item sits in, outermost
     /// first: `(branch site, arm)` pairs.
