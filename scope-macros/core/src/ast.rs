@@ -98,6 +98,8 @@ pub enum Kind {
     Call {
         /// The path of the callee's manifest static, e.g. `layers::conv_relu::MANIFEST`.
         manifest: TokenStream,
+        /// The callee's path as written, without generic arguments, e.g. `layers::conv_relu`.
+        path: TokenStream,
         /// The callee as written, without generic arguments.
         callee: String,
     },

@@ -286,9 +286,22 @@ impl Walker {
         Some(Expr::Verbatim(tokens))
     }
 
-    /// Walks the arguments of a std macro that evaluates them as ordinary expressions.
+    /// Walks the arguments of a std macro that evaluates them as ordinary expressions. Any
+    /// other macro that names a context is a call the checks cannot see into (it may expand to
+    /// `var!` or `reuse_variables()`): it is recorded as opaque, so the manifest says it is not
+    /// followed, and the contexts it names may reuse from then on.
     fn handle_std_macro(&mut self, mac: &Macro, name: &str) -> Option<Expr> {
-        if !symbol::STD_EXPR_MACROS.contains(&name) || !self.mentions_context(mac.tokens.clone()) {
+        if !self.mentions_context(mac.tokens.clone()) {
+            return None;
+        }
+        if !symbol::STD_EXPR_MACROS.contains(&name) {
+            if let Some(frame) = self.first_context(mac.tokens.clone()) {
+                let at = CtxRef { frame, extra: Vec::new(), mode: None };
+                let callee = format!("{name}!");
+                let site = format!("{name}!(cx, ..)");
+                self.record(at, Vec::new(), Kind::Opaque { callee }, mac.to_token_stream(), site);
+            }
+            self.maybe_switched(&mac.tokens);
             return None;
         }
         let conditional = name.starts_with("debug_");
@@ -503,6 +516,18 @@ impl Walker {
         }
     }
 
+    /// The frame of the first context that `tokens` name.
+    fn first_context(&self, tokens: TokenStream) -> Option<usize> {
+        tokens.into_iter().find_map(|tt| match tt {
+            TokenTree::Ident(i) => match self.lookup(&i) {
+                Some(Binding::Frame(f)) => Some(f),
+                _ => None,
+            },
+            TokenTree::Group(g) => self.first_context(g.stream()),
+            _ => None,
+        })
+    }
+
     /// Marks every frame whose context `tokens` name as possibly switched to reuse.
     fn maybe_switched(&mut self, tokens: &TokenStream) {
         for tt in tokens.clone() {
@@ -565,7 +590,9 @@ impl Walker {
                 let span = call.func.span();
                 let idents = p.path.segments.iter().map(|s| &s.ident);
                 let manifest = quote::quote_spanned!(span=> #colon #(#idents::)* MANIFEST);
-                Kind::Call { manifest, callee }
+                let idents = p.path.segments.iter().map(|s| &s.ident);
+                let path = quote::quote_spanned!(span=> #colon #(#idents)::*);
+                Kind::Call { manifest, path, callee }
             }
             other => Kind::Opaque { callee: short(other) },
         };
