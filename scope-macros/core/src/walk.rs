@@ -1165,14 +1165,40 @@ fn diverging_macro(m: &Macro) -> bool {
     })
 }
 
-/// Whether loop-body tokens can leave the loop early (`break` or `return` anywhere in them),
-/// or with `continue` too, the current iteration.
+/// Whether loop-body tokens can leave the loop early (`break` or `return` anywhere in them, or
+/// a macro other than varscope's and std's, which may expand to either), or with `continue`
+/// too, the current iteration.
 fn may_exit(tokens: TokenStream, or_continue: bool) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == "break" || i == "return" || or_continue && i == "continue",
-        TokenTree::Group(g) => may_exit(g.stream(), or_continue),
-        _ => false,
-    })
+    let mut prev: Option<Ident> = None;
+    for tt in tokens {
+        match &tt {
+            TokenTree::Ident(i) => {
+                if i == "break" || i == "return" || or_continue && i == "continue" {
+                    return true;
+                }
+                prev = Some(i.clone());
+                continue;
+            }
+            // `name!` with `!` alone (not `!=`) after a name that is no keyword (`if !x`).
+            TokenTree::Punct(p) if p.as_char() == '!' && p.spacing() == proc_macro2::Spacing::Alone => {
+                if let Some(name) = prev.take() {
+                    let name = name.to_string();
+                    let keyword = matches!(name.as_str(), "if" | "while" | "match" | "in" | "else" | "let" | "mut");
+                    let known = keyword
+                        || [symbol::VAR, symbol::SCOPE, symbol::OPAQUE].contains(&name.as_str())
+                        || symbol::STD_EXPR_MACROS.contains(&name.as_str())
+                        || matches!(name.as_str(), "panic" | "unreachable" | "todo" | "unimplemented");
+                    if !known {
+                        return true;
+                    }
+                }
+            }
+            TokenTree::Group(g) if may_exit(g.stream(), or_continue) => return true,
+            _ => {}
+        }
+        prev = None;
+    }
+    false
 }
 
 /// How many times a `for` loop over `e` runs its body at least, as far as `e` says literally: a

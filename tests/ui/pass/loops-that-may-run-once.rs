@@ -1,7 +1,8 @@
 // Checks: a loop body that may run only once (or not at all) is not refused for creating a
 // variable: a `while` loop, a `for` loop over one element or over a count or collection
 // known only at run time, a loop that breaks or returns, an iteration that `continue`s
-// before the creation, and a literal loop around a loop that may not run.
+// before the creation, a loop around a user macro (which may expand to `break`), and a literal
+// loop around a loop that may not run.
 use varscope::prelude::*;
 use varscope::{model, scope, var};
 
@@ -58,6 +59,23 @@ fn leaves_early(cx: &mut Scope, stop: bool) -> Result<()> {
     Ok(())
 }
 
+macro_rules! stop {
+    () => {
+        break
+    };
+}
+
+#[model]
+fn user_macro_may_break(cx: &mut Scope) -> Result<()> {
+    for t in 0..3 {
+        var!(cx, "w", [1])?;
+        if t != 5 {
+            stop!();
+        }
+    }
+    Ok(())
+}
+
 #[model]
 fn first_iteration_only(cx: &mut Scope) -> Result<()> {
     for t in 0..3 {
@@ -90,10 +108,11 @@ fn main() -> Result<()> {
     scope!(cx, "d" { leaves_early(cx, true) })?;
     scope!(cx, "e" { first_iteration_only(cx) })?;
     scope!(cx, "f" { inner_may_not_run(cx, &[]) })?;
+    scope!(cx, "j" { user_macro_may_break(cx) })?;
     let names: Vec<String> = graph.global_variables().iter().map(|v| v.op_name().to_owned()).collect();
     assert_eq!(
         names,
-        ["a/step", "b/w", "b/v", "c/w", "c/v", "c/u", "d/w", "d/v", "d/u", "e/w"],
+        ["a/step", "b/w", "b/v", "c/w", "c/v", "c/u", "d/w", "d/v", "d/u", "e/w", "j/w"],
     );
     // The same loops running twice fail at run time, as TensorFlow does.
     assert!(scope!(cx, "g" { while_loop(cx, 2) }).is_err());
