@@ -942,11 +942,13 @@ pub const fn conflicts<const W: usize>(c: &Conflicts<W>, j: usize) -> bool {
 }
 
 /// The message of the problem found at item `j` (the analysis runs again, so only a failing
-/// check pays for messages). rustc shows it after "evaluation panicked:", so it ends by saying
-/// what that is.
+/// check pays for messages; empty when item `j` has none). rustc shows it after "evaluation
+/// panicked:", so it ends by saying what that is.
 pub const fn conflict_message(m: &'static Manifest, model: &'static str, j: usize) -> Message {
     let mut buf = run::<1>(m, model, j).msg;
-    buf.push(EXPLAIN);
+    if buf.len > 0 {
+        buf.push(EXPLAIN);
+    }
     Message(buf)
 }
 
