@@ -26,7 +26,7 @@ pub const MAX_DEPTH: usize = 512;
 pub const MAX_ENTRIES: usize = 6144;
 const SLOTS: usize = 8192;
 const STACK_BUCKETS: usize = 4096;
-const MSG_LEN: usize = 1024;
+const MSG_LEN: usize = 1280;
 /// Most bytes of one name or call site in a message, so that the fix always fits.
 const PART_LEN: usize = 200;
 const EMPTY: u32 = u32::MAX;
@@ -942,10 +942,21 @@ pub const fn conflicts<const W: usize>(c: &Conflicts<W>, j: usize) -> bool {
 }
 
 /// The message of the problem found at item `j` (the analysis runs again, so only a failing
-/// check pays for messages).
+/// check pays for messages; empty when item `j` has none). rustc shows it after "evaluation
+/// panicked:", so it ends by saying what that is.
 pub const fn conflict_message(m: &'static Manifest, model: &'static str, j: usize) -> Message {
-    Message(run::<1>(m, model, j).msg)
+    let mut buf = run::<1>(m, model, j).msg;
+    if buf.len > 0 {
+        buf.push(EXPLAIN);
+    }
+    Message(buf)
 }
+
+/// The sentence that ends every message of the checks across calls (and the macro's const
+/// messages), after rustc's "evaluation panicked:".
+#[doc(hidden)]
+pub const EXPLAIN: &str = " (varscope's compile-time check of model calls found this; rustc reports the check as a \
+                       const evaluation that panicked)";
 
 const fn run<const W: usize>(m: &'static Manifest, model: &'static str, want: usize) -> Outcome<W> {
     let none = Outcome { conflicts: Conflicts::NONE, want, msg: Buf::new() };
@@ -1226,7 +1237,7 @@ const fn walk_call<const S: usize, const D: usize, const B: usize>(
                 site(&mut buf, m, j);
                 buf.push(" in ");
                 buf.push(model);
-                buf.push(" repeats in a loop in a non-reuse scope, but it creates `");
+                buf.push(" repeats in a loop that runs at least twice, in a non-reuse scope, but it creates `");
                 push_path(&mut buf, m, j, st);
                 buf.push("`: the second iteration fails with `already exists`; open a scope per iteration (`scope!(cx, format!(\"layer{i}\") { .. })`) or use `auto_reuse`");
                 return Some(Some(buf));

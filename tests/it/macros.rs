@@ -390,7 +390,11 @@ mod checker {
     }
 
     fn call(segs: &[&str], callee: &str) -> Item {
-        let kind = Kind::Call { manifest: callee.parse().unwrap_or_default(), callee: callee.to_owned() };
+        let kind = Kind::Call {
+            manifest: callee.parse().unwrap_or_default(),
+            path: callee.parse().unwrap_or_default(),
+            callee: callee.to_owned(),
+        };
         item(segs, kind, "m(cx, ..)")
     }
 

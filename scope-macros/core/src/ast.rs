@@ -98,6 +98,8 @@ pub enum Kind {
     Call {
         /// The path of the callee's manifest static, e.g. `layers::conv_relu::MANIFEST`.
         manifest: TokenStream,
+        /// The callee's path as written, without generic arguments, e.g. `layers::conv_relu`.
+        path: TokenStream,
         /// The callee as written, without generic arguments.
         callee: String,
     },
@@ -122,7 +124,8 @@ pub struct Item {
     /// `if`/`match` arm or a loop body and is not hoisted out by a twin on every arm); the
     /// manifest's `COND` flag. Set by [`Walker::finish`](crate::walk::Walker::finish).
     pub cond: bool,
-    /// Whether the item runs repeatedly in a loop, under a path fixed across iterations.
+    /// Whether the item runs at least twice in a loop (a literal count of two or more, no early
+    /// exit), under a path fixed across iterations and in a mode no iteration switches.
     pub looped: bool,
     /// The `if`/`match` arms, loop bodies and `let .. else` blocks the item sits in, outermost
     /// first: `(branch site, arm)` pairs.

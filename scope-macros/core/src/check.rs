@@ -104,16 +104,17 @@ fn conflict(first: &Item, second: &Item, root_desc: &str) -> Option<syn::Error> 
     ))
 }
 
-/// A literal-named variable created in a loop, under a path that stays the same across
-/// iterations, fails on the second iteration with "already exists".
+/// A literal-named variable created in a loop that provably runs at least twice (a literal
+/// count, a `loop` that cannot break), under a path that stays the same across iterations,
+/// fails on the second iteration with "already exists".
 fn check_loops(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error>) {
     for item in items {
         if item.looped && item.mode == Mode::Create && item.var_key().is_some() {
             errors.push(syn::Error::new_spanned(
                 &item.site_tokens,
                 format!(
-                    "variable `{}` {root_desc} is created inside a loop in a non-reuse scope: the \
-                     second iteration fails with `already exists`; move it out of the loop, open \
+                    "variable `{}` {root_desc} is created in a loop that runs at least twice, in a \
+                     non-reuse scope: the second iteration fails with `already exists`; move it out of the loop, open \
                      a scope per iteration (`scope!(cx, format!(\"layer{{i}}\") {{ .. }})`), or \
                      use `auto_reuse`",
                     item.path()

@@ -31,6 +31,9 @@ pub struct Encoded {
     pub calls: Vec<TokenStream>,
     /// How many of `calls` are other models.
     pub callees: usize,
+    /// For each of the first `callees` calls: the callee's path and how the call is written
+    /// (`helper(cx, ..)`), so that a plain fn taken for a model gets a message of its own.
+    pub callee_paths: Vec<(TokenStream, String)>,
     /// The hashes of the leaf names of the variables declared statically (deduplicated).
     pub leaves: Vec<u64>,
     /// The hashes of every prefix of the scope of every variable the body creates statically
@@ -71,7 +74,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
     // Other models first, then the model itself, so that the runtime summarizes a prefix.
     let mut own_calls = Vec::new();
     for item in items {
-        if let Kind::Call { manifest, callee } = &item.kind {
+        if let Kind::Call { manifest, path, callee } = &item.kind {
             let key = manifest.to_string();
             if call_index.contains_key(&key) {
                 continue;
@@ -81,6 +84,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
             } else {
                 call_index.insert(key, u64::try_from(out.calls.len()).unwrap_or(u64::MAX));
                 out.calls.push(manifest.clone());
+                out.callee_paths.push((path.clone(), callee.clone()));
             }
         }
     }
@@ -142,7 +146,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
                 }
                 crate::hash::segment(name)
             }
-            Kind::Call { manifest, callee } => {
+            Kind::Call { manifest, callee, .. } => {
                 flags |= CALL;
                 if callee == model {
                     flags |= SELF_CALL;

@@ -140,19 +140,59 @@ pub fn manifest_static(
     let n = items.len();
     let data = enc.data.iter().map(|w| Literal::u64_suffixed(*w));
     let text = Literal::string(&enc.text);
-    let calls = &enc.calls;
     let callees = enc.callees;
+    // Each other model is named through an import `__varscope_callee_K` that a glob import
+    // of placeholders backs: a real model brings its manifest module, which shadows the
+    // placeholder; a plain fn brings only a value, so the placeholder's const is used, and its
+    // evaluation fails with a message that says what to write.
+    let mut placeholders = TokenStream::new();
+    let mut imports = TokenStream::new();
+    let mut calls = Vec::new();
+    for (k, (path, callee)) in enc.callee_paths.iter().enumerate() {
+        let span = path.clone().into_iter().last().map_or_else(Span::call_site, |t| t.span());
+        let name = format_ident!("__varscope_callee_{}", k);
+        let msg = format!(
+            "`{callee}(cx, ..)` takes the context first, so it is taken for a call into a model, but \
+             `{callee}` is no `#[model]` fn: mark it `#[model]` (or `#[model(opaque)]` to leave its \
+             variables to the runtime), or write `opaque!({callee}(cx, ..))` at the call{}",
+            scope_core::manifest::EXPLAIN
+        );
+        placeholders.extend(quote_spanned!(span=>
+            pub struct #name {}
+            impl #name {
+                pub const MANIFEST: ::varscope::__private::Manifest = ::core::panic!(#msg);
+            }
+        ));
+        imports.extend(quote_spanned!(span=> #[allow(unused_imports)] use #path as #name;));
+        calls.push(quote_spanned!(span=> &#name::MANIFEST));
+    }
+    calls.extend(enc.calls[callees.min(enc.calls.len())..].iter().map(|m| quote!(&#m)));
     let leaves = enc.leaves.iter().map(|w| Literal::u64_suffixed(*w));
     let prefixes = enc.prefixes.iter().map(|w| Literal::u64_suffixed(*w));
     let doc = format!("The manifest of `{model}`: its variables and sub-model calls.");
     let manifest = quote!(
         ::varscope::__private::Manifest::new(#model, ::core::module_path!(), #opaque, ::varscope::__private::Packed {
-            id: #id, items: #n, data: &[#(#data),*], text: #text, calls: &[#(&#calls),*], callees: #callees,
+            id: #id, items: #n, data: &[#(#data),*], text: #text, calls: &[#(#calls),*], callees: #callees,
             leaves: &[#(#leaves),*], prefixes: &[#(#prefixes),*],
         })
     );
-    // A block only when callee paths need the body's `use` items.
-    let init = if uses.is_empty() { manifest } else { quote!({ #(#[allow(unused_imports)] #uses)* #manifest }) };
+    let placeholders = if placeholders.is_empty() {
+        placeholders
+    } else {
+        quote!(
+            #[allow(non_camel_case_types, dead_code)]
+            mod __varscope_placeholders { #placeholders }
+            #[allow(unused_imports)]
+            use __varscope_placeholders::*;
+            #imports
+        )
+    };
+    // A block only when callee paths need the body's `use` items or the placeholders.
+    let init = if uses.is_empty() && placeholders.is_empty() {
+        manifest
+    } else {
+        quote!({ #placeholders #(#[allow(unused_imports)] #uses)* #manifest })
+    };
     quote!(
         #[doc = #doc]
         #[doc(hidden)]

@@ -122,14 +122,21 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
         expand::manifest_static(id, &manifest, &vis.to_token_stream(), &walker.items, &walker.uses, &name, opts.opaque);
     let checks = expand::checks(&manifest, &walker.items, &desc);
     let inner = expand::inner_visibility(vis);
+    // The module reaches the static through an alias whose name says what to do when it
+    // cannot: a module inside a fn body sees only the enclosing module, not the block.
+    let alias =
+        format_ident!("__varscope_manifest_of_{}__unresolved_here_means_move_the_model_fn_out_of_the_fn_body", name);
     quote!(
         #errors
         #(#attrs)* #vis #sig #body
         #statics
         #[doc(hidden)]
+        #[allow(unused_imports)]
+        #vis use #manifest as #alias;
+        #[doc(hidden)]
         #[allow(non_snake_case, dead_code, unused_imports)]
         #vis mod #ident {
-            #inner use super::#manifest as MANIFEST;
+            #inner use super::#alias as MANIFEST;
         }
         #checks
     )

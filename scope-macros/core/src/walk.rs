@@ -58,19 +58,6 @@ enum Binding {
     Local,
 }
 
-/// Loop state, saved and restored around loops and scopes.
-#[derive(Clone, Copy)]
-struct LoopState {
-    /// Inside a loop body.
-    in_loop: bool,
-    /// A dynamic scope was opened since the innermost loop began: paths differ per iteration.
-    dynamic_since_loop: bool,
-    /// The innermost loop body can leave early (`break`, `return`): it may run only once.
-    exits: bool,
-    /// The branch depth of the innermost loop body: deeper items are conditional in it.
-    depth: usize,
-}
-
 /// Where the walk starts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Root {
@@ -101,7 +88,14 @@ pub struct Walker {
     branch: Vec<(u32, u32)>,
     next_branch: u32,
     next_dynamic: u32,
-    loops: LoopState,
+    /// How many loops enclose the walk.
+    loop_depth: usize,
+    /// How many of the enclosing loops (outermost first) have opened a dynamic scope since
+    /// they began: under it, a literal path differs from one iteration to the next.
+    dyn_loops: usize,
+    /// For each item, `dyn_loops` when it was recorded: the item's path is fixed across the
+    /// iterations of the enclosing loops from that index on.
+    fixed_from: Vec<usize>,
     root: Root,
     /// Whether a `#[checked]` fn has bound its root context.
     root_bound: bool,
@@ -134,7 +128,9 @@ impl Walker {
             branch: Vec::new(),
             next_branch: 0,
             next_dynamic: 0,
-            loops: LoopState { in_loop: false, dynamic_since_loop: false, exits: false, depth: 0 },
+            loop_depth: 0,
+            dyn_loops: 0,
+            fixed_from: Vec::new(),
             root,
             root_bound: false,
             nesting: 0,
@@ -246,19 +242,16 @@ impl Walker {
         }
         let dynamic_name = matches!(kind, Kind::Var { dynamic_name: true, .. });
         let dynamic = dynamic_name || segs.iter().any(|s| s.dynamic);
-        let looped = self.loops.in_loop
-            && !self.loops.dynamic_since_loop
-            && !self.loops.exits
-            && self.branch.len() == self.loops.depth;
         let lo = site_tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span());
         let hi = site_tokens.clone().into_iter().last().map_or(lo, |t| t.span());
         let line = u32::try_from(lo.start().line).unwrap_or(0);
+        self.fixed_from.push(self.dyn_loops);
         self.items.push(Item {
             segs,
             mode,
             dynamic,
             cond: false,
-            looped,
+            looped: false,
             branch: self.branch.clone(),
             must: self.branch.len(),
             kind,
@@ -293,9 +286,22 @@ impl Walker {
         Some(Expr::Verbatim(tokens))
     }
 
-    /// Walks the arguments of a std macro that evaluates them as ordinary expressions.
+    /// Walks the arguments of a std macro that evaluates them as ordinary expressions. Any
+    /// other macro that names a context is a call the checks cannot see into (it may expand to
+    /// `var!` or `reuse_variables()`): it is recorded as opaque, so the manifest says it is not
+    /// followed, and the contexts it names may reuse from then on.
     fn handle_std_macro(&mut self, mac: &Macro, name: &str) -> Option<Expr> {
-        if !symbol::STD_EXPR_MACROS.contains(&name) || !self.mentions_context(mac.tokens.clone()) {
+        if !self.mentions_context(mac.tokens.clone()) {
+            return None;
+        }
+        if !symbol::STD_EXPR_MACROS.contains(&name) {
+            if let Some(frame) = self.first_context(mac.tokens.clone()) {
+                let at = CtxRef { frame, extra: Vec::new(), mode: None };
+                let callee = format!("{name}!");
+                let site = format!("{name}!(cx, ..)");
+                self.record(at, Vec::new(), Kind::Opaque { callee }, mac.to_token_stream(), site);
+            }
+            self.maybe_switched(&mac.tokens);
             return None;
         }
         let conditional = name.starts_with("debug_");
@@ -420,14 +426,14 @@ impl Walker {
         };
         let frame = self.push_frame(parent, segs, mode, dtype);
         self.bindings.push((a.cx.clone(), Binding::Frame(frame)));
-        let saved = self.loops;
+        let saved = self.dyn_loops;
         if dynamic {
-            self.loops.dynamic_since_loop = true;
+            self.dyn_loops = self.loop_depth;
         }
         self.nesting += 1;
         self.visit_block_mut(&mut a.body);
         self.nesting -= 1;
-        self.loops = saved;
+        self.dyn_loops = saved;
         self.bindings.pop();
         self.frames.truncate(frame);
         expand::scope(&a)
@@ -510,6 +516,18 @@ impl Walker {
         }
     }
 
+    /// The frame of the first context that `tokens` name.
+    fn first_context(&self, tokens: TokenStream) -> Option<usize> {
+        tokens.into_iter().find_map(|tt| match tt {
+            TokenTree::Ident(i) => match self.lookup(&i) {
+                Some(Binding::Frame(f)) => Some(f),
+                _ => None,
+            },
+            TokenTree::Group(g) => self.first_context(g.stream()),
+            _ => None,
+        })
+    }
+
     /// Marks every frame whose context `tokens` name as possibly switched to reuse.
     fn maybe_switched(&mut self, tokens: &TokenStream) {
         for tt in tokens.clone() {
@@ -572,7 +590,9 @@ impl Walker {
                 let span = call.func.span();
                 let idents = p.path.segments.iter().map(|s| &s.ident);
                 let manifest = quote::quote_spanned!(span=> #colon #(#idents::)* MANIFEST);
-                Kind::Call { manifest, callee }
+                let idents = p.path.segments.iter().map(|s| &s.ident);
+                let path = quote::quote_spanned!(span=> #colon #(#idents)::*);
+                Kind::Call { manifest, path, callee }
             }
             other => Kind::Opaque { callee: short(other) },
         };
@@ -841,26 +861,41 @@ impl Walker {
         }
     }
 
-    /// Walks a loop body: an arm of its own (it may not run), whose items are looped when they
-    /// repeat under a fixed path with nothing switching reuse across iterations.
-    fn loop_body(&mut self, body: &mut syn::Block) {
+    /// Walks a loop body that runs at least `runs` times whenever the loop is reached (unless it
+    /// leaves early): an arm of its own. The items at the body's top level that come before any
+    /// statement that can leave the iteration (`break`, `continue`, `return`) run on every
+    /// iteration that starts: when the loop provably runs once, they are hoisted out of the
+    /// arm; when it provably runs twice and cannot leave early, with nothing switching reuse
+    /// across iterations, those under a path fixed across iterations are looped. A loop whose
+    /// count is not literal may run once or not at all: nothing in it is looped.
+    fn loop_body(&mut self, body: &mut syn::Block, runs: u128) {
         self.next_branch += 1;
         let site = self.next_branch;
-        let saved = self.loops;
         let start = self.items.len();
         let before = self.modes();
+        let stops = may_exit(body.to_token_stream(), false);
+        let first_exit = body.stmts.iter().position(|s| may_exit(s.to_token_stream(), true)).unwrap_or(usize::MAX);
         self.branch.push((site, 0));
-        self.loops = LoopState {
-            in_loop: true,
-            dynamic_since_loop: false,
-            exits: may_exit(body.to_token_stream()),
-            depth: self.branch.len(),
-        };
-        self.visit_block_mut(body);
+        let depth = self.branch.len();
+        let index = self.loop_depth;
+        self.loop_depth += 1;
+        let prefix_end = self.walk_block(body, first_exit);
+        self.loop_depth -= 1;
         self.branch.pop();
-        self.loops = saved;
         let after = self.modes();
-        if after != before {
+        let same_modes = after == before;
+        for k in start..prefix_end {
+            if self.items[k].must != depth {
+                continue;
+            }
+            if runs >= 2 && !stops && same_modes && self.fixed_from[k] <= index {
+                self.items[k].looped = true;
+            }
+            if runs >= 1 {
+                self.items[k].must = depth - 1;
+            }
+        }
+        if !same_modes {
             // Later iterations run in another mode: the first iteration's creations are not
             // repeated as creations.
             for item in &mut self.items[start..] {
@@ -869,6 +904,32 @@ impl Walker {
             let ends = vec![before.clone(), after];
             self.join_modes(&before, &ends);
         }
+    }
+
+    /// Walks a block, restoring the bindings and the guard frames it opened at its end;
+    /// returns how many items had been recorded when the walk reached statement `mark` (all of
+    /// them when the block is shorter).
+    fn walk_block(&mut self, b: &mut syn::Block, mark: usize) -> usize {
+        let bindings = self.bindings.len();
+        let frames = self.frames.len();
+        let n = b.stmts.len();
+        let mut at_mark = None;
+        for (k, stmt) in b.stmts.iter_mut().enumerate() {
+            if k == mark {
+                at_mark = Some(self.items.len());
+            }
+            // A braced statement macro (`opaque! { .. }`) in the middle of a block ends its
+            // statement; its expansion must too.
+            let braced_mid = matches!(stmt, Stmt::Macro(m) if m.semi_token.is_none() && matches!(m.mac.delimiter, syn::MacroDelimiter::Brace(_)))
+                && k + 1 < n;
+            self.visit_stmt_mut(stmt);
+            if braced_mid && let Stmt::Expr(_, semi @ None) = stmt {
+                *semi = Some(Default::default());
+            }
+        }
+        self.bindings.truncate(bindings);
+        self.frames.truncate(frames);
+        at_mark.unwrap_or(self.items.len())
     }
 
     /// Walks a block, restoring the bindings and the guard frames it opened at its end.
@@ -889,21 +950,7 @@ fn join(a: Mode, b: Mode) -> Mode {
 
 impl VisitMut for Walker {
     fn visit_block_mut(&mut self, b: &mut syn::Block) {
-        let bindings = self.bindings.len();
-        let frames = self.frames.len();
-        let n = b.stmts.len();
-        for (k, stmt) in b.stmts.iter_mut().enumerate() {
-            // A braced statement macro (`opaque! { .. }`) in the middle of a block ends its
-            // statement; its expansion must too.
-            let braced_mid = matches!(stmt, Stmt::Macro(m) if m.semi_token.is_none() && matches!(m.mac.delimiter, syn::MacroDelimiter::Brace(_)))
-                && k + 1 < n;
-            self.visit_stmt_mut(stmt);
-            if braced_mid && let Stmt::Expr(_, semi @ None) = stmt {
-                *semi = Some(Default::default());
-            }
-        }
-        self.bindings.truncate(bindings);
-        self.frames.truncate(frames);
+        self.walk_block(b, usize::MAX);
     }
 
     fn visit_local_mut(&mut self, l: &mut syn::Local) {
@@ -963,22 +1010,23 @@ impl VisitMut for Walker {
                 return;
             }
             Expr::ForLoop(f) => {
+                let runs = literal_iterations(&f.expr);
                 self.visit_expr_mut(&mut f.expr);
                 let bindings = self.bindings.len();
                 let mut idents = Vec::new();
                 pattern_idents(&f.pat, &mut idents);
                 self.bindings.extend(idents.into_iter().map(|i| (i, Binding::Local)));
-                self.loop_body(&mut f.body);
+                self.loop_body(&mut f.body, runs);
                 self.bindings.truncate(bindings);
                 return;
             }
             Expr::While(w) => {
                 self.visit_expr_mut(&mut w.cond);
-                self.loop_body(&mut w.body);
+                self.loop_body(&mut w.body, 0);
                 return;
             }
             Expr::Loop(l) => {
-                self.loop_body(&mut l.body);
+                self.loop_body(&mut l.body, u128::MAX);
                 return;
             }
             Expr::Call(c) => {
@@ -1117,13 +1165,103 @@ fn diverging_macro(m: &Macro) -> bool {
     })
 }
 
-/// Whether a loop body can leave the loop early (`break` or `return` anywhere in it).
-fn may_exit(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == "break" || i == "return",
-        TokenTree::Group(g) => may_exit(g.stream()),
-        _ => false,
-    })
+/// Whether loop-body tokens can leave the loop early (`break` or `return` anywhere in them, or
+/// a macro other than varscope's and std's, which may expand to either), or with `continue`
+/// too, the current iteration.
+fn may_exit(tokens: TokenStream, or_continue: bool) -> bool {
+    let mut prev: Option<Ident> = None;
+    for tt in tokens {
+        match &tt {
+            TokenTree::Ident(i) => {
+                if i == "break" || i == "return" || or_continue && i == "continue" {
+                    return true;
+                }
+                prev = Some(i.clone());
+                continue;
+            }
+            // `name!` with `!` alone (not `!=`) after a name that is no keyword (`if !x`).
+            TokenTree::Punct(p) if p.as_char() == '!' && p.spacing() == proc_macro2::Spacing::Alone => {
+                if let Some(name) = prev.take() {
+                    let name = name.to_string();
+                    let keyword = matches!(name.as_str(), "if" | "while" | "match" | "in" | "else" | "let" | "mut");
+                    let known = keyword
+                        || [symbol::VAR, symbol::SCOPE, symbol::OPAQUE].contains(&name.as_str())
+                        || symbol::STD_EXPR_MACROS.contains(&name.as_str())
+                        || matches!(name.as_str(), "panic" | "unreachable" | "todo" | "unimplemented");
+                    if !known {
+                        return true;
+                    }
+                }
+            }
+            TokenTree::Group(g) if may_exit(g.stream(), or_continue) => return true,
+            _ => {}
+        }
+        prev = None;
+    }
+    false
+}
+
+/// How many times a `for` loop over `e` runs its body at least, as far as `e` says literally: a
+/// range of integer literals (`0..3`, `1..=2`, `0..`), an array literal (`[a, b]`, `[x; 3]`) or
+/// `vec![..]`, a reference to one, or one of these through `iter()`, `into_iter()`,
+/// `iter_mut()`, `rev()`, `enumerate()`, `copied()` or `cloned()`; 0 for anything else.
+fn literal_iterations(e: &Expr) -> u128 {
+    fn int(e: &Expr) -> Option<i128> {
+        match e {
+            Expr::Lit(l) => match &l.lit {
+                Lit::Int(i) => i.base10_parse::<i128>().ok(),
+                _ => None,
+            },
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => int(&u.expr).map(|v| -v),
+            Expr::Paren(p) => int(&p.expr),
+            _ => None,
+        }
+    }
+    let count = |n: usize| u128::try_from(n).unwrap_or(0);
+    match e {
+        Expr::Range(r) => {
+            let Some(start) = r.start.as_deref().and_then(int) else {
+                return 0;
+            };
+            let Some(end) = r.end.as_deref() else {
+                // `start..` never ends.
+                return if r.start.is_some() && matches!(r.limits, syn::RangeLimits::HalfOpen(_)) {
+                    u128::MAX
+                } else {
+                    0
+                };
+            };
+            let Some(end) = int(end) else {
+                return 0;
+            };
+            let end = if matches!(r.limits, syn::RangeLimits::Closed(_)) { end.saturating_add(1) } else { end };
+            u128::try_from(end.saturating_sub(start)).unwrap_or(0)
+        }
+        Expr::Array(a) => count(a.elems.len()),
+        Expr::Repeat(r) => int(&r.len).and_then(|n| u128::try_from(n).ok()).unwrap_or(0),
+        Expr::Reference(r) => literal_iterations(&r.expr),
+        Expr::Paren(p) => literal_iterations(&p.expr),
+        Expr::Group(g) => literal_iterations(&g.expr),
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(
+                    m.method.to_string().as_str(),
+                    "iter" | "into_iter" | "iter_mut" | "rev" | "enumerate" | "copied" | "cloned"
+                ) =>
+        {
+            literal_iterations(&m.receiver)
+        }
+        Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+            let repeat = |s: syn::parse::ParseStream<'_>| -> syn::Result<(Expr, Token![;], Expr)> {
+                Ok((s.parse()?, s.parse()?, s.parse()?))
+            };
+            if let Ok((_, _, n)) = repeat.parse2(m.mac.tokens.clone()) {
+                return int(&n).and_then(|n| u128::try_from(n).ok()).unwrap_or(0);
+            }
+            Punctuated::<Expr, Token![,]>::parse_terminated.parse2(m.mac.tokens.clone()).map_or(0, |l| count(l.len()))
+        }
+        _ => 0,
+    }
 }
 
 /// Every identifier a pattern binds.
