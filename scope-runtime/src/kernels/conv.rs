@@ -16,6 +16,7 @@ use std::cell::RefCell;
 
 use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 use rayon::prelude::*;
+use scope_gemm::conv::{self as conv_direct, ConvShape};
 use scope_gemm::{MatMut, MatRef, Parallelism};
 
 use super::matmul::parallelism_for;
@@ -209,7 +210,6 @@ impl Implicit {
     ) -> KResult<()> {
         let [n, h, w, c] = self.input;
         let [kh, kw, o] = self.filter;
-        let ((pt, _), (pl, _)) = self.pads;
         let (hp, wp) = self.padded();
         let (oh, ow) = self.output();
         if n == 0 || oh == 0 || ow == 0 || o == 0 {
@@ -236,6 +236,10 @@ impl Implicit {
             }
             return Ok(());
         }
+        let shape = ConvShape { hp, wp, c, kh, kw, o };
+        if conv_direct::supported::<T>(&shape) {
+            return self.run_direct(kernel, &shape, x, f, bias, padded, out);
+        }
         // Every element of both buffers is written before it is read, so stale contents are fine.
         for (buf, len) in [(&mut *padded, n * sample_pad), (&mut *virtual_out, n * mv * o)] {
             if buf.len() != len {
@@ -244,12 +248,7 @@ impl Implicit {
             }
         }
         let one = |img: usize, xp: &mut [T], yv: &mut [T], dst: &mut [T], par: Parallelism| -> KResult<()> {
-            xp.fill(T::zero());
-            if sample_in > 0 {
-                for (y, row) in x[img * sample_in..][..sample_in].chunks(w * c).enumerate() {
-                    xp[((y + pt) * wp + pl) * c..][..w * c].copy_from_slice(row);
-                }
-            }
+            self.pad_sample(&x[img * sample_in..][..sample_in], xp);
             for i in 0..kh {
                 let lhs = MatRef::new(xp, i * wp * c, mv, kw * c, c, 1).map_err(gemm_err(kernel))?;
                 let rhs = MatRef::new(f, i * kw * c * o, kw * c, o, o, 1).map_err(gemm_err(kernel))?;
@@ -285,6 +284,74 @@ impl Implicit {
             .zip(out.par_chunks_mut(sample_out))
             .enumerate()
             .try_for_each(|(img, ((xp, yv), dst))| one(img, xp, yv, dst, Parallelism::Sequential))
+    }
+
+    /// Zero-pads one sample `[h, w, c]` into `xp` (`[hp, wp, c]`).
+    fn pad_sample<T: Float>(&self, x: &[T], xp: &mut [T]) {
+        let [_, _, w, c] = self.input;
+        let ((pt, _), (pl, _)) = self.pads;
+        let (_, wp) = self.padded();
+        xp.fill(T::zero());
+        if w * c > 0 {
+            for (y, row) in x.chunks_exact(w * c).enumerate() {
+                xp[((y + pt) * wp + pl) * c..][..w * c].copy_from_slice(row);
+            }
+        }
+    }
+
+    /// The direct AVX-512 kernel (`scope_gemm::conv`): no virtual columns, no packing, the
+    /// epilogue applied in registers. With at least as many samples as threads each task pads and
+    /// convolves one sample (its padded image stays in that core's L2); with fewer, each sample
+    /// is padded once and its output rows are split across the threads.
+    #[allow(clippy::too_many_arguments)]
+    fn run_direct<T: Float>(
+        &self,
+        kernel: &'static str,
+        shape: &ConvShape,
+        x: &[T],
+        f: &[T],
+        bias: Option<(&[T], bool)>,
+        padded: &mut Vec<T>,
+        out: &mut [T],
+    ) -> KResult<()> {
+        let [n, h, w, c] = self.input;
+        let (sample_in, sample_pad) = (h * w * c, shape.hp * shape.wp * c);
+        let (oh, row) = (shape.out_h(), shape.out_w() * shape.o);
+        let threads = rayon::current_num_threads().max(1);
+        let rows = |xp: &[T], r: std::ops::Range<usize>, dst: &mut [T]| -> KResult<()> {
+            match conv_direct::forward_rows(shape, xp, f, bias, r, dst) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(KernelError::shape(kernel, "the direct convolution kernel refused a supported shape")),
+                Err(e) => Err(KernelError::gemm(kernel, e)),
+            }
+        };
+        if n >= threads {
+            if padded.len() < n * sample_pad {
+                padded.resize(n * sample_pad, T::zero());
+            }
+            return padded[..n * sample_pad]
+                .par_chunks_mut(sample_pad)
+                .zip(out.par_chunks_mut(oh * row))
+                .enumerate()
+                .try_for_each(|(img, (xp, dst))| {
+                    self.pad_sample(&x[img * sample_in..][..sample_in], xp);
+                    rows(xp, 0..oh, dst)
+                });
+        }
+        if padded.len() < sample_pad {
+            padded.resize(sample_pad, T::zero());
+        }
+        let chunk = oh.div_ceil(2 * threads).max(1);
+        for (img, dst) in out.chunks_exact_mut(oh * row).enumerate() {
+            let xp = &mut padded[..sample_pad];
+            self.pad_sample(&x[img * sample_in..][..sample_in], xp);
+            let xp: &[T] = xp;
+            dst.par_chunks_mut(chunk * row).enumerate().try_for_each(|(k, d)| {
+                let y0 = k * chunk;
+                rows(xp, y0..y0 + d.len() / row, d)
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -628,8 +695,43 @@ pub fn conv2d_backward_filter<T: Float>(
             let xp = &mut scratch.padded;
             pad_nhwc(xs, g.input_shape(), (hw.pad_before, hw.pad_after), (ww.pad_before, ww.pad_after), xp);
             let xp: &[T] = xp;
-            let mv = (oh - 1) * wp + ow;
             let sample = hp * wp * c;
+            let shape = ConvShape { hp, wp, c, kh, kw, o };
+            if conv_direct::supported::<T>(&shape) {
+                // Direct kernel: each task reduces whole rows of dy into its own filter gradient,
+                // a block of 8 input x 32 output channels per tap in registers at a time. With
+                // fewer samples than threads, samples are split into row ranges.
+                let threads = rayon::current_num_threads().max(1);
+                let parts = if n >= threads { 1 } else { (2 * threads).div_ceil(n).min(oh) };
+                let chunk = oh.div_ceil(parts);
+                let items = n * oh.div_ceil(chunk);
+                return (0..items)
+                    .into_par_iter()
+                    .try_fold(
+                        || vec![T::zero(); fsize],
+                        |mut dw, item| -> KResult<_> {
+                            let (img, part) = (item / oh.div_ceil(chunk), item % oh.div_ceil(chunk));
+                            let rows = part * chunk..((part + 1) * chunk).min(oh);
+                            let dyr = &dys[img * dy_sample + rows.start * ow * o..][..rows.len() * ow * o];
+                            match conv_direct::filter_grad_rows(
+                                &shape,
+                                &xp[img * sample..][..sample],
+                                dyr,
+                                rows,
+                                &mut dw,
+                            ) {
+                                Ok(true) => Ok(dw),
+                                Ok(false) => Err(KernelError::shape(
+                                    BWD_F,
+                                    "the direct convolution kernel refused a supported shape",
+                                )),
+                                Err(e) => Err(KernelError::gemm(BWD_F, e)),
+                            }
+                        },
+                    )
+                    .try_reduce(|| vec![T::zero(); fsize], |a, b| Ok(sum(a, b)));
+            }
+            let mv = (oh - 1) * wp + ow;
             (0..n)
                 .into_par_iter()
                 .try_fold(

@@ -142,6 +142,59 @@ fn conv2d_fused_bias_relu_matches_unfused() -> KResult<()> {
     Ok(())
 }
 
+/// Stride-1 f32 shapes with 16k output (or input) channels, which take the direct AVX-512
+/// kernels when the CPU has them: odd sizes, VALID, batch 1 and batches smaller or larger than
+/// the thread count (rows split across threads vs one task per sample), one- and two-vector
+/// channel blocks, input-channel counts with every remainder block.
+fn direct_cases() -> Vec<([usize; 4], [usize; 4], Padding)> {
+    vec![
+        ([1, 9, 11, 16], [3, 3, 16, 32], Padding::Same),
+        ([3, 7, 13, 5], [5, 5, 5, 16], Padding::Same),
+        ([2, 8, 8, 32], [5, 5, 32, 32], Padding::Same),
+        ([5, 6, 9, 32], [2, 4, 32, 48], Padding::Same),
+        ([2, 10, 7, 15], [3, 2, 15, 16], Padding::Valid),
+        ([1, 5, 5, 16], [5, 5, 16, 16], Padding::Valid),
+        ([1, 1, 1, 3], [1, 1, 3, 16], Padding::Same),
+    ]
+}
+
+/// The f32 direct kernels (forward with and without the fused epilogue, both gradients) agree
+/// with the f64 GEMM path, which the tests above pin to the naive reference.
+#[test]
+fn conv2d_direct_f32_kernels_match_the_f64_path() -> KResult<()> {
+    let mut rng = Rng(7);
+    let mut scratch = Conv2dScratch::<f32>::new();
+    let s = [1, 1];
+    let close = |got: &Array4<f32>, want: &Array4<f64>| {
+        assert_close(&got.mapv(f64::from), want, 1e-4);
+    };
+    for (xs, fs, p) in direct_cases() {
+        let (x, f) = (rng.array4(xs), rng.array4(fs));
+        let b = Array1::from_shape_simple_fn(fs[3], || rng.next());
+        let (x32, f32_, b32) = (x.mapv(|v| v as f32), f.mapv(|v| v as f32), b.mapv(|v| v as f32));
+        let y = conv2d(x.view(), f.view(), s, p)?;
+        assert_close(&y, &naive_conv(&x, &f, s, p == Padding::Same), 1e-12);
+        close(&conv2d(x32.view(), f32_.view(), s, p)?, &y);
+        let want = relu(bias_add(y.view().into_dyn(), b.view())?.view())
+            .into_dimensionality()
+            .map_err(|e| KernelError::ShapeMismatch { kernel: "test", message: e.to_string() })?;
+        let mut out = Array4::from_elem(y.raw_dim(), f32::NAN);
+        conv2d_into(x32.view(), f32_.view(), s, p, Epilogue::BiasRelu(b32.view()), &mut scratch, out.view_mut())?;
+        close(&out, &want);
+        let dy = rng.array4([y.shape()[0], y.shape()[1], y.shape()[2], y.shape()[3]]);
+        let dy32 = dy.mapv(|v| v as f32);
+        close(
+            &conv2d_backward_input(dy32.view(), f32_.view(), xs, s, p)?,
+            &conv2d_backward_input(dy.view(), f.view(), xs, s, p)?,
+        );
+        close(
+            &conv2d_backward_filter(x32.view(), dy32.view(), fs, s, p)?,
+            &conv2d_backward_filter(x.view(), dy.view(), fs, s, p)?,
+        );
+    }
+    Ok(())
+}
+
 /// `<conv(x, f), dy>` is bilinear, so its exact gradients are the adjoints; check them by
 /// central differences of the scalar `sum(conv(x, f) * dy)`.
 #[test]
