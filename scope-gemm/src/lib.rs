@@ -29,22 +29,46 @@
 
 use std::fmt;
 
+pub mod conv;
+
 /// Element types [`gemm()`] accepts (`f32` and `f64`).
 pub trait Element: Copy + Send + Sync + 'static + std::ops::Mul<Output = Self> + sealed::Sealed {
     /// The additive identity.
     const ZERO: Self;
     /// The multiplicative identity.
     const ONE: Self;
+    /// The slice as `f32`s when `Self` is `f32` (the SIMD convolution kernels' type).
+    #[doc(hidden)]
+    fn slice_f32(s: &[Self]) -> Option<&[f32]>;
+    /// The mutable slice as `f32`s when `Self` is `f32`.
+    #[doc(hidden)]
+    fn slice_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
 }
 
 impl Element for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    #[inline]
+    fn slice_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    #[inline]
+    fn slice_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+        Some(s)
+    }
 }
 
 impl Element for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    #[inline]
+    fn slice_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    #[inline]
+    fn slice_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
+    }
 }
 
 mod sealed {

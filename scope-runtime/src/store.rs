@@ -49,22 +49,27 @@ impl Reuse {
 
 /// The reusing answer of `get_variable` for the existing variable `found`.
 pub(crate) fn reuse_found(
-    full: String,
+    full: &str,
     reuse: Reuse,
     shape: Option<&[usize]>,
     dtype: DType,
     found: Variable,
 ) -> Result<Variable> {
+    // The name is copied only into an error: the reusing path allocates nothing here.
     if reuse == Reuse::CreateOnly {
-        return Err(Error::AlreadyExists { name: full });
+        return Err(Error::AlreadyExists { name: full.to_string() });
     }
     if let Some(shape) = shape
         && shape != found.shape()
     {
-        return Err(Error::ShapeMismatch { name: full, requested: shape.to_vec(), found: found.shape().to_vec() });
+        return Err(Error::ShapeMismatch {
+            name: full.to_string(),
+            requested: shape.to_vec(),
+            found: found.shape().to_vec(),
+        });
     }
     if dtype != found.dtype() {
-        return Err(Error::DTypeMismatch { name: full, requested: dtype, found: found.dtype() });
+        return Err(Error::DTypeMismatch { name: full.to_string(), requested: dtype, found: found.dtype() });
     }
     Ok(found)
 }

@@ -4,8 +4,57 @@
 //! forward input or output for `relu` (both have the same sign pattern).
 
 use ndarray::{Array, ArrayView, ArrayViewMut, Dimension, Zip};
+use rayon::prelude::*;
 
 use super::{Float, KResult, KernelError};
+
+/// Element count from which an elementwise kernel splits its work over the threads (below it,
+/// the fork-join costs more than the pass), and the chunk each task takes.
+pub(crate) const PAR_MIN: usize = 1 << 16;
+pub(crate) const PAR_CHUNK: usize = 1 << 14;
+
+/// `f(x)` elementwise; on both cores for large standard-layout inputs.
+fn map1<T: Float, D: Dimension>(x: ArrayView<'_, T, D>, f: impl Fn(T) -> T + Sync) -> Array<T, D> {
+    if x.len() >= PAR_MIN
+        && let Some(xs) = x.as_slice()
+    {
+        let mut out = vec![T::zero(); xs.len()];
+        out.par_chunks_mut(PAR_CHUNK).zip(xs.par_chunks(PAR_CHUNK)).for_each(|(o, a)| {
+            for (o, &a) in o.iter_mut().zip(a) {
+                *o = f(a);
+            }
+        });
+        if let Ok(a) = Array::from_shape_vec(x.raw_dim(), out) {
+            return a;
+        }
+    }
+    x.mapv(f)
+}
+
+/// `f(x, y)` elementwise over two arrays of the same shape; on both cores for large
+/// standard-layout inputs.
+fn map2<T: Float, D: Dimension>(
+    x: ArrayView<'_, T, D>,
+    y: ArrayView<'_, T, D>,
+    f: impl Fn(T, T) -> T + Sync,
+) -> Array<T, D> {
+    if x.len() >= PAR_MIN
+        && let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
+    {
+        let mut out = vec![T::zero(); xs.len()];
+        out.par_chunks_mut(PAR_CHUNK).zip(xs.par_chunks(PAR_CHUNK)).zip(ys.par_chunks(PAR_CHUNK)).for_each(
+            |((o, a), b)| {
+                for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
+                    *o = f(a, b);
+                }
+            },
+        );
+        if let Ok(a) = Array::from_shape_vec(x.raw_dim(), out) {
+            return a;
+        }
+    }
+    Zip::from(&x).and(&y).map_collect(|&a, &b| f(a, b))
+}
 
 fn same_shape(kernel: &'static str, a: &[usize], b: &[usize]) -> KResult<()> {
     if a != b {
@@ -30,7 +79,7 @@ fn sigmoid1<T: Float>(x: T) -> T {
 
 /// `max(0, x)`.
 pub fn relu<T: Float, D: Dimension>(x: ArrayView<'_, T, D>) -> Array<T, D> {
-    x.mapv(|v| if v > T::zero() { v } else { T::zero() })
+    map1(x, |v| if v > T::zero() { v } else { T::zero() })
 }
 
 /// [`relu`] in place.
@@ -41,7 +90,7 @@ pub fn relu_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
 /// `dy * (x > 0)`; `x` may be the relu's input or output.
 pub fn relu_grad<T: Float, D: Dimension>(x: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("relu_grad", x.shape(), dy.shape())?;
-    Ok(Zip::from(&x).and(&dy).map_collect(|&x, &g| if x > T::zero() { g } else { T::zero() }))
+    Ok(map2(x, dy, |x, g| if x > T::zero() { g } else { T::zero() }))
 }
 
 /// `1 / (1 + e^-x)`, numerically stable for large `|x|`.
@@ -57,7 +106,7 @@ pub fn sigmoid_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
 /// `dy * y * (1 - y)` from the sigmoid's output `y`.
 pub fn sigmoid_grad<T: Float, D: Dimension>(y: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("sigmoid_grad", y.shape(), dy.shape())?;
-    Ok(Zip::from(&y).and(&dy).map_collect(|&y, &g| g * y * (T::one() - y)))
+    Ok(map2(y, dy, |y, g| g * y * (T::one() - y)))
 }
 
 /// Hyperbolic tangent.
@@ -73,5 +122,5 @@ pub fn tanh_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
 /// `dy * (1 - y^2)` from the tanh's output `y`.
 pub fn tanh_grad<T: Float, D: Dimension>(y: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("tanh_grad", y.shape(), dy.shape())?;
-    Ok(Zip::from(&y).and(&dy).map_collect(|&y, &g| g * (T::one() - y * y)))
+    Ok(map2(y, dy, |y, g| g * (T::one() - y * y)))
 }

@@ -8,7 +8,7 @@
 //! | area | functions |
 //! |---|---|
 //! | matrix multiply | [`matmul`], [`matmul_into`], [`batch_matmul`], [`batch_matmul_into`] |
-//! | convolution (NHWC / HWIO) | [`conv2d`], [`conv2d_into`], [`conv2d_backward_input`], [`conv2d_backward_filter`], [`Conv2dGeometry`] |
+//! | convolution (NHWC / HWIO) | [`conv2d`], [`conv2d_into`], [`conv2d_backward_input`], [`conv2d_backward_input_into`], [`conv2d_backward_filter`], [`Conv2dGeometry`] |
 //! | pooling (NHWC) | [`max_pool2d`], [`max_pool2d_backward`], [`avg_pool2d`], [`avg_pool2d_backward`] |
 //! | bias | [`bias_add`], [`bias_add_inplace`], [`bias_add_grad`] |
 //! | activations | [`relu`], [`relu_grad`], [`sigmoid`], [`sigmoid_grad`], [`tanh`], [`tanh_grad`] and in-place forms |
@@ -17,7 +17,8 @@
 //!
 //! Matrix products run on the `gemm` crate's AVX-512 kernels (through `scope-gemm`); the
 //! stride-1 convolution reads the padded image as an overlapping-row matrix ("implicit im2col"),
-//! so it never materializes the im2col buffer.
+//! so it never materializes the im2col buffer; in f32 with AVX-512 it runs on `scope-gemm`'s
+//! direct convolution kernels (no packing, bias and relu fused in registers).
 
 mod activation;
 mod bias;
@@ -36,7 +37,8 @@ pub use activation::{
 pub use bias::{bias_add, bias_add_grad, bias_add_inplace};
 pub use broadcast::{broadcast_shape, reduce_to_shape};
 pub use conv::{
-    Conv2dGeometry, Conv2dScratch, Epilogue, conv2d, conv2d_backward_filter, conv2d_backward_input, conv2d_into,
+    Conv2dGeometry, Conv2dScratch, Epilogue, conv2d, conv2d_backward_filter, conv2d_backward_input,
+    conv2d_backward_input_into, conv2d_into,
 };
 pub use error::KernelError;
 pub use float::Float;

@@ -142,6 +142,88 @@ fn conv2d_fused_bias_relu_matches_unfused() -> KResult<()> {
     Ok(())
 }
 
+/// Stride-1 f32 shapes with 16k output (or input) channels, which take the direct AVX-512
+/// kernels when the CPU has them: odd sizes, VALID, batch 1 and batches smaller or larger than
+/// the thread count (rows split across threads vs one task per sample), one- and two-vector
+/// channel blocks, input-channel counts with every remainder block.
+fn direct_cases() -> Vec<([usize; 4], [usize; 4], Padding)> {
+    vec![
+        ([1, 9, 11, 16], [3, 3, 16, 32], Padding::Same),
+        ([3, 7, 13, 5], [5, 5, 5, 16], Padding::Same),
+        ([2, 8, 8, 32], [5, 5, 32, 32], Padding::Same),
+        ([5, 6, 9, 32], [2, 4, 32, 48], Padding::Same),
+        ([2, 10, 7, 15], [3, 2, 15, 16], Padding::Valid),
+        ([1, 5, 5, 16], [5, 5, 16, 16], Padding::Valid),
+        ([1, 1, 1, 3], [1, 1, 3, 16], Padding::Same),
+    ]
+}
+
+/// The f32 direct kernels (forward with and without the fused epilogue, both gradients) agree
+/// with the f64 GEMM path, which the tests above pin to the naive reference.
+#[test]
+fn conv2d_direct_f32_kernels_match_the_f64_path() -> KResult<()> {
+    let mut rng = Rng(7);
+    let mut scratch = Conv2dScratch::<f32>::new();
+    let s = [1, 1];
+    let close = |got: &Array4<f32>, want: &Array4<f64>| {
+        assert_close(&got.mapv(f64::from), want, 1e-4);
+    };
+    for (xs, fs, p) in direct_cases() {
+        let (x, f) = (rng.array4(xs), rng.array4(fs));
+        let b = Array1::from_shape_simple_fn(fs[3], || rng.next());
+        let (x32, f32_, b32) = (x.mapv(|v| v as f32), f.mapv(|v| v as f32), b.mapv(|v| v as f32));
+        let y = conv2d(x.view(), f.view(), s, p)?;
+        assert_close(&y, &naive_conv(&x, &f, s, p == Padding::Same), 1e-12);
+        close(&conv2d(x32.view(), f32_.view(), s, p)?, &y);
+        let want = relu(bias_add(y.view().into_dyn(), b.view())?.view())
+            .into_dimensionality()
+            .map_err(|e| KernelError::ShapeMismatch { kernel: "test", message: e.to_string() })?;
+        let mut out = Array4::from_elem(y.raw_dim(), f32::NAN);
+        conv2d_into(x32.view(), f32_.view(), s, p, Epilogue::BiasRelu(b32.view()), &mut scratch, out.view_mut())?;
+        close(&out, &want);
+        let dy = rng.array4([y.shape()[0], y.shape()[1], y.shape()[2], y.shape()[3]]);
+        let dy32 = dy.mapv(|v| v as f32);
+        let dx = conv2d_backward_input(dy.view(), f.view(), xs, s, p)?;
+        close(&conv2d_backward_input(dy32.view(), f32_.view(), xs, s, p)?, &dx);
+        // The preallocated form overwrites every element (NaN must not survive).
+        let mut dx32 = Array4::from_elem(xs, f32::NAN);
+        conv2d_backward_input_into(dy32.view(), f32_.view(), s, p, &mut scratch, dx32.view_mut())?;
+        close(&dx32, &dx);
+        close(
+            &conv2d_backward_filter(x32.view(), dy32.view(), fs, s, p)?,
+            &conv2d_backward_filter(x.view(), dy.view(), fs, s, p)?,
+        );
+    }
+    Ok(())
+}
+
+/// `conv2d_backward_input_into` equals the allocating form on every case (strided ones
+/// included), into NaN-filled and into non-contiguous (transposed-view) outputs.
+#[test]
+fn conv2d_backward_input_into_matches_the_allocating_form() -> KResult<()> {
+    let mut rng = Rng(9);
+    let mut scratch = Conv2dScratch::new();
+    for (xs, fs, s, p) in conv_cases() {
+        let f = rng.array4(fs);
+        let y = conv2d(rng.array4(xs).view(), f.view(), s, p)?;
+        let dy = rng.array4([y.shape()[0], y.shape()[1], y.shape()[2], y.shape()[3]]);
+        let want = conv2d_backward_input(dy.view(), f.view(), xs, s, p)?;
+        let mut dx = Array4::from_elem(xs, f64::NAN);
+        conv2d_backward_input_into(dy.view(), f.view(), s, p, &mut scratch, dx.view_mut())?;
+        assert_close(&dx, &want, 1e-12);
+        let mut t = Array4::from_elem([xs[0], xs[2], xs[1], xs[3]], f64::NAN);
+        conv2d_backward_input_into(dy.view(), f.view(), s, p, &mut scratch, t.view_mut().permuted_axes([0, 2, 1, 3]))?;
+        assert_close(&t.view().permuted_axes([0, 2, 1, 3]).to_owned(), &want, 1e-12);
+    }
+    let mut bad = Array4::<f64>::zeros((1, 4, 4, 2));
+    let dy = Array4::<f64>::zeros((1, 4, 4, 3));
+    let f = Array4::<f64>::zeros((3, 3, 3, 3));
+    assert!(
+        conv2d_backward_input_into(dy.view(), f.view(), [1, 1], Padding::Same, &mut scratch, bad.view_mut()).is_err()
+    );
+    Ok(())
+}
+
 /// `<conv(x, f), dy>` is bilinear, so its exact gradients are the adjoints; check them by
 /// central differences of the scalar `sum(conv(x, f) * dy)`.
 #[test]
@@ -525,5 +607,37 @@ fn empty_dimensions_give_empty_results_not_panics() -> KResult<()> {
     );
     assert_eq!(softmax(ArrayD::<f32>::zeros(IxDyn(&[2, 0])).view())?.shape(), &[2, 0]);
     assert_eq!(bias_add_grad(ArrayD::<f32>::zeros(IxDyn(&[2, 0])).view())?.len(), 0);
+    Ok(())
+}
+
+/// Inputs past the parallel threshold (and odd sizes around it) take the multi-threaded paths
+/// of the elementwise kernels; they must equal the elementwise definitions.
+#[test]
+fn large_elementwise_kernels_split_over_threads_match_the_definitions() -> KResult<()> {
+    let mut rng = Rng(11);
+    for shape in [[3, 97, 113, 7], [2, 64, 64, 16], [1, 1, 1, 65_537]] {
+        let x = rng.array4(shape).into_dyn();
+        let dy = rng.array4(shape).into_dyn();
+        let r = relu(x.view());
+        assert!(r.iter().zip(x.iter()).all(|(&r, &x)| r == x.max(0.0)));
+        let g = relu_grad(x.view(), dy.view())?;
+        assert!(g.iter().zip(x.iter().zip(dy.iter())).all(|(&g, (&x, &d))| g == if x > 0.0 { d } else { 0.0 }));
+        let g = sigmoid_grad(x.view(), dy.view())?;
+        assert!(g.iter().zip(x.iter().zip(dy.iter())).all(|(&g, (&y, &d))| g == d * y * (1.0 - y)));
+        let g = tanh_grad(x.view(), dy.view())?;
+        assert!(g.iter().zip(x.iter().zip(dy.iter())).all(|(&g, (&y, &d))| g == d * (1.0 - y * y)));
+        let c = shape[3];
+        let b = Array1::from_shape_simple_fn(c, || rng.next());
+        let got = bias_add(x.view(), b.view())?;
+        let want = &x + &b;
+        assert_close(&got, &want, 0.0);
+        let db = bias_add_grad(dy.view())?;
+        let rows = dy.len() / c;
+        let flat = dy.to_shape((rows, c)).map_err(|e| KernelError::shape("test", e.to_string()))?;
+        assert_close(&db, &flat.sum_axis(ndarray::Axis(0)), 1e-12);
+        // A transposed (non-standard) view takes the single-threaded path and agrees.
+        let xt = x.view().reversed_axes();
+        assert_close(&relu(xt).reversed_axes(), &r, 0.0);
+    }
     Ok(())
 }
