@@ -22,16 +22,27 @@ impl Scope {
         // Borrowed, not cloned: a clone of a shared `Arc` is a write to a
         // cache line every thread's lookups would share.
         let scope = &self.current;
-        let full = if scope.name().is_empty() { name.to_string() } else { format!("{}/{name}", scope.name()) };
+        // The full name is joined on the stack when it fits (the common case), so a reusing
+        // lookup allocates nothing for it; only creation and errors own a copy.
+        let mut buf = [0u8; 256];
+        let heap;
+        let full: &str = match join_name(&mut buf, scope.name(), name) {
+            Some(joined) => joined,
+            None => {
+                heap = format!("{}/{name}", scope.name());
+                &heap
+            }
+        };
         let dtype = spec.dtype.unwrap_or(scope.dtype());
         let reuse = scope.reuse();
         let graph = &self.graph;
         // The reusing path reads the store alone, so lookups from many
         // threads do not wait for one another.
-        let found = graph.store_get(&full);
+        let found = graph.store_get(full);
         if let Some(found) = found {
             return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
         }
+        let full = full.to_string();
         if reuse == Reuse::ReuseOnly {
             let suggestion = graph.state().suggest(&full);
             return Err(Error::NotFound { name: full, suggestion });
@@ -48,7 +59,7 @@ impl Scope {
             // Another thread may have created it since the lookup above.
             let found = graph.store_get(&full);
             if let Some(found) = found {
-                return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
+                return reuse_found(&full, reuse, spec.shape.as_deref(), dtype, found);
             }
             let var = create_variable(&mut g, graph, "", &full, &shape, dtype, init, spec.trainable)?;
             graph.store_insert(full.clone(), var.clone());
@@ -198,4 +209,19 @@ impl From<Vec<usize>> for VarSpec {
     fn from(shape: Vec<usize>) -> VarSpec {
         VarSpec { shape: Some(shape), ..VarSpec::new() }
     }
+}
+
+/// `prefix/name` (or `name` when `prefix` is empty) written into `buf`, or `None` when it does
+/// not fit (then the caller joins it on the heap).
+fn join_name<'a>(buf: &'a mut [u8], prefix: &'a str, name: &'a str) -> Option<&'a str> {
+    if prefix.is_empty() {
+        return Some(name);
+    }
+    let len = prefix.len() + 1 + name.len();
+    let dst = buf.get_mut(..len)?;
+    dst[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    dst[prefix.len()] = b'/';
+    dst[prefix.len() + 1..].copy_from_slice(name.as_bytes());
+    // Two valid strings joined by an ASCII byte are valid UTF-8; this never fails.
+    std::str::from_utf8(dst).ok()
 }
