@@ -53,6 +53,8 @@ pub(crate) struct GraphState {
     pub(crate) globals: Vec<Variable>,
     pub(crate) trainables: Vec<Variable>,
     pub(crate) regularization_losses: Vec<Tensor>,
+    /// TF's `UPDATE_OPS` collection (batch norm's moving-average updates).
+    pub(crate) update_ops: Vec<Tensor>,
     /// How many times [`Graph::clear_ops`] ran: op outputs of an earlier
     /// epoch are refused as inputs.
     pub(crate) epoch: u64,
@@ -340,6 +342,7 @@ impl Graph {
                     globals: Vec::new(),
                     trainables: Vec::new(),
                     regularization_losses: Vec::new(),
+                    update_ops: Vec::new(),
                     epoch: 0,
                     in_flight: HashMap::new(),
                     touched: Vec::new(),
@@ -372,6 +375,33 @@ impl Graph {
     /// (TF's `REGULARIZATION_LOSSES` collection); see [`Regularizer`](crate::Regularizer).
     pub fn regularization_losses(&self) -> Vec<Tensor> {
         self.state().regularization_losses.clone()
+    }
+
+    /// TF's `tf.compat.v1.GraphKeys.UPDATE_OPS` collection, in the order ops
+    /// were added (batch normalization's `AssignMovingAvg` updates): run them
+    /// with a training step.
+    ///
+    /// ```
+    /// use varscope::Graph;
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let v = cx.get_variable("v", [1])?;
+    /// let one = cx.constant(varscope::Value::from(vec![1.0f32]))?;
+    /// let update = cx.assign_sub(v.tensor(), &one)?;
+    /// graph.add_update_op(&update);
+    /// assert_eq!(graph.update_ops()[0].name(), "AssignSub:0");
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn update_ops(&self) -> Vec<Tensor> {
+        self.state().update_ops.clone()
+    }
+
+    /// Adds `op` to [`Graph::update_ops`] unless it is there already.
+    pub fn add_update_op(&self, op: &Tensor) {
+        let mut state = self.state();
+        if !state.update_ops.iter().any(|t| t.same(op)) {
+            state.update_ops.push(op.clone());
+        }
     }
 
     /// The variable `get_variable` created under this full name (`foo/v`).

@@ -18,6 +18,7 @@ pub(crate) struct Window {
 /// gradient need: with its input values, an `Op` determines its outputs
 /// (`ops::forward`), so a recorded graph can be run again (`Session::run`).
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::enum_variant_names)] // `NoOp` is TF's name.
 pub(crate) enum Op {
     /// A constant: its value is the recorded output.
     Const,
@@ -95,6 +96,26 @@ pub(crate) enum Op {
     },
     SigmoidXent,
     SoftmaxXent,
+    // The layers' ops (`ops/extra.rs`).
+    Maximum,
+    Minimum,
+    Rsqrt,
+    Cast {
+        to: crate::dtype::DType,
+    },
+    Unpack {
+        axis: usize,
+        num: usize,
+    },
+    Pack {
+        axis: usize,
+    },
+    /// TF's `FusedBatchNormV3` (channels last): inputs x, scale, offset,
+    /// mean, variance; outputs y, batch mean, corrected batch variance.
+    FusedBatchNorm {
+        epsilon: f64,
+        training: bool,
+    },
 }
 
 /// How an assignment op combines the variable's value with its input.

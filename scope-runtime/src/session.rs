@@ -85,8 +85,11 @@ struct Plan {
 /// ```
 pub struct Session {
     graph: Graph,
-    plans: Mutex<HashMap<(Vec<(usize, usize)>, Vec<(usize, usize)>), Arc<Plan>>>,
+    plans: Mutex<HashMap<PlanKey, Arc<Plan>>>,
 }
+
+/// A plan's fetches and feeds, as (node, output) keys.
+type PlanKey = (Vec<(usize, usize)>, Vec<(usize, usize)>);
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

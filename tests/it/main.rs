@@ -5,6 +5,7 @@ mod conformance;
 mod fuzz;
 mod gluon;
 mod grad;
+mod layers;
 mod macros;
 mod ops;
 mod reliability;

@@ -23,6 +23,8 @@ pub enum AttrValue {
     Ints(Vec<i64>),
     /// A string, such as `padding` (`SAME`).
     Str(&'static str),
+    /// A float, such as `epsilon`.
+    Float(f32),
     /// A dtype, such as `T`.
     Type(DType),
     /// A tensor: the value of a `Const`.
@@ -220,5 +222,12 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
         Op::Gather { .. } => {
             vec![("Taxis", i32_t()), ("Tindices", t(1)), ("Tparams", t(0)), ("batch_dims", AttrValue::Int(0))]
         }
+        Op::Maximum
+        | Op::Minimum
+        | Op::Rsqrt
+        | Op::Cast { .. }
+        | Op::Unpack { .. }
+        | Op::Pack { .. }
+        | Op::FusedBatchNorm { .. } => super::extra::attrs(op, dtypes, outputs),
     }
 }

@@ -62,6 +62,7 @@ macro_rules! any_dispatch {
 
 mod basic;
 mod export;
+mod extra;
 pub(crate) mod grad;
 mod linalg;
 mod math;
@@ -247,6 +248,13 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             one(shape::forward(op, op_type, node, v))
         }
         Op::Split { .. } => shape::split_forward(op, op_type, node, v),
+        Op::Maximum
+        | Op::Minimum
+        | Op::Rsqrt
+        | Op::Cast { .. }
+        | Op::Unpack { .. }
+        | Op::Pack { .. }
+        | Op::FusedBatchNorm { .. } => extra::forward(op, op_type, node, v),
     }
 }
 

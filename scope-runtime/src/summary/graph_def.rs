@@ -151,6 +151,7 @@ fn attr_proto(value: &AttrValue) -> AttrProto {
     let v = match value {
         AttrValue::Bool(b) => V::B(*b),
         AttrValue::Int(i) => V::I(*i),
+        AttrValue::Float(f) => V::F(*f),
         AttrValue::Ints(i) => V::List(ListValue { i: i.clone(), ..Default::default() }),
         AttrValue::Str(s) => V::S(s.as_bytes().to_vec()),
         AttrValue::Type(t) => V::Type(data_type(*t) as i32),
