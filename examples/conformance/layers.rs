@@ -16,8 +16,8 @@ use std::rc::Rc;
 
 use serde_json::{Value as Json, json};
 use varscope::layers::{
-    Activation, BasicLstmCell, BasicRnnCell, BatchNorm, Conv2d, Dense, GruCell, LstmCell, LstmOptions, MaxPooling2d,
-    MultiRnnCell, ResidualWrapper, RnnCell, RnnOutput, State,
+    Activation, BasicLstmCell, BasicRnnCell, BatchNorm, Conv2d, Dense, DropoutWrapper, GruCell, LstmCell, LstmOptions,
+    MaxPooling2d, MultiRnnCell, ResidualWrapper, RnnCell, RnnOutput, State,
 };
 use varscope::ndarray::{ArrayD, IxDyn};
 use varscope::ops::Padding;
@@ -687,7 +687,16 @@ fn run_step(
             Outcome::Stored(Ref::Cell(Rc::new(MultiRnnCell::new(cells))))
         }
         "residual_wrapper" => Outcome::Stored(Ref::Cell(Rc::new(ResidualWrapper::new(cell(refs, step, "cell")?)))),
-        "dropout_wrapper" => return Err("DropoutWrapper is not implemented".to_string()),
+        "dropout_wrapper" => {
+            let keep = |k: &str| f(step, k).unwrap_or(1.0);
+            let w = DropoutWrapper::new(
+                cell(refs, step, "cell")?,
+                keep("input_keep_prob"),
+                keep("output_keep_prob"),
+                keep("state_keep_prob"),
+            );
+            Outcome::Stored(Ref::Cell(Rc::new(w)))
+        }
         "zero_state" => {
             let c = cell(refs, step, "cell")?;
             stored(c.zero_state(cx, u(step, "batch_size")?, dtype_of(step)?).map(|st| state_ref(&st)))

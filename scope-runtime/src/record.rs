@@ -116,6 +116,17 @@ pub(crate) enum Op {
         epsilon: f64,
         training: bool,
     },
+    /// Uniform in `[0, 1)`, drawn from the stream of the graph `seed` and
+    /// the op's name (the same in every run).
+    RandomUniform {
+        shape: Vec<usize>,
+        dtype: crate::dtype::DType,
+        seed: u64,
+    },
+    /// `a >= b` as 1 or 0 in the inputs' dtype.
+    GreaterEqual,
+    /// TF's `SelectV2`: input 1 where input 0 is nonzero, else input 2.
+    Select,
 }
 
 /// How an assignment op combines the variable's value with its input.

@@ -667,3 +667,97 @@ impl RnnCell for ResidualWrapper {
         Ok((cx.add(inputs, &out)?, new_state))
     }
 }
+
+/// `tf.compat.v1.nn.rnn_cell.DropoutWrapper`: [`dropout`](super::dropout)
+/// on the wrapped cell's inputs (`input_keep_prob`), its output
+/// (`output_keep_prob`) and its state (`state_keep_prob`; an LSTM's `h`
+/// only), each where the keep probability is below 1. The wrapper makes no
+/// variables; the cell's are its own.
+///
+/// ```
+/// use std::rc::Rc;
+/// use varscope::layers::{BasicLstmCell, DropoutWrapper, dynamic_rnn};
+/// use varscope::{DType, Graph, ndarray::ArrayD};
+/// let graph = Graph::new();
+/// let mut cx = graph.scope();
+/// let seq = cx.placeholder("seq", ArrayD::<f32>::zeros(vec![2, 3, 5]))?;
+/// let cell = DropoutWrapper::new(Rc::new(BasicLstmCell::new(4)), 1.0, 0.5, 1.0);
+/// let r = dynamic_rnn(&mut cx, &cell, &seq, None, DType::F32, None, false, None)?;
+/// assert_eq!(r.outputs[0].shape(), [2, 3, 4]);
+/// # Ok::<(), varscope::Error>(())
+/// ```
+pub struct DropoutWrapper {
+    cell: Rc<dyn RnnCell>,
+    input_keep: f64,
+    output_keep: f64,
+    state_keep: f64,
+}
+
+impl std::fmt::Debug for DropoutWrapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DropoutWrapper")
+            .field("cell", &self.cell.class_name())
+            .field("input_keep", &self.input_keep)
+            .field("output_keep", &self.output_keep)
+            .field("state_keep", &self.state_keep)
+            .finish()
+    }
+}
+
+impl DropoutWrapper {
+    /// Wraps `cell` with the keep probabilities of its input, output and state.
+    pub fn new(
+        cell: Rc<dyn RnnCell>,
+        input_keep_prob: f64,
+        output_keep_prob: f64,
+        state_keep_prob: f64,
+    ) -> DropoutWrapper {
+        DropoutWrapper { cell, input_keep: input_keep_prob, output_keep: output_keep_prob, state_keep: state_keep_prob }
+    }
+}
+
+/// `x` after dropout at `1 - keep` when `keep < 1`.
+fn maybe_drop(cx: &mut Scope, x: &Tensor, keep: f64) -> Result<Tensor> {
+    if keep < 1.0 { super::dropout(cx, x, 1.0 - keep) } else { Ok(x.clone()) }
+}
+
+/// Dropout on every tensor of `state` but an LSTM's memory `c`.
+fn drop_state(cx: &mut Scope, state: &State, keep: f64) -> Result<State> {
+    Ok(match state {
+        State::Tensor(t) => State::Tensor(maybe_drop(cx, t, keep)?),
+        State::Lstm { c, h } => State::Lstm { c: c.clone(), h: maybe_drop(cx, h, keep)? },
+        State::Tuple(v) => State::Tuple(v.iter().map(|s| drop_state(cx, s, keep)).collect::<Result<_>>()?),
+    })
+}
+
+impl RnnCell for DropoutWrapper {
+    fn class_name(&self) -> &'static str {
+        "DropoutWrapper"
+    }
+    fn state_size(&self) -> StateSize {
+        self.cell.state_size()
+    }
+    fn output_size(&self) -> usize {
+        self.cell.output_size()
+    }
+    fn zero_state_inner(&self, cx: &mut Scope, batch: usize, dtype: DType) -> Result<State> {
+        self.cell.zero_state(cx, batch, dtype)
+    }
+    fn call_scoped(
+        &self,
+        cx: &mut Scope,
+        inputs: &Tensor,
+        state: &State,
+        scope: Option<VarScope>,
+    ) -> Result<(Tensor, State)> {
+        for keep in [self.input_keep, self.output_keep, self.state_keep] {
+            if !(keep > 0.0 && keep <= 1.0) {
+                return Err(invalid(format!("DropoutWrapper: a keep probability {keep} must be in (0, 1]")));
+            }
+        }
+        let x = maybe_drop(cx, inputs, self.input_keep)?;
+        let (out, new_state) = self.cell.call_scoped(cx, &x, state, scope)?;
+        let new_state = if self.state_keep < 1.0 { drop_state(cx, &new_state, self.state_keep)? } else { new_state };
+        Ok((maybe_drop(cx, &out, self.output_keep)?, new_state))
+    }
+}

@@ -1,7 +1,8 @@
-//! `tf.compat.v1.layers.dense` and `flatten`, and `tf.nn.embedding_lookup`.
+//! `tf.compat.v1.layers.dense` and `flatten`, `tf.nn.embedding_lookup` and
+//! `tf.nn.dropout`.
 
-use super::layer::{LayerScope, invalid};
-use crate::{Init, Result, Scope, Tensor, VarSpec};
+use super::layer::{LayerScope, invalid, scalar};
+use crate::{Init, Result, Scope, Tensor, Value, VarSpec};
 
 /// An activation applied to a layer's output (TF's `activation=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -192,6 +193,40 @@ pub fn flatten(cx: &mut Scope, inputs: &Tensor, name: Option<&str>) -> Result<Te
 pub fn embedding_lookup(cx: &mut Scope, params: &Tensor, ids: &Tensor, name: Option<&str>) -> Result<Tensor> {
     let scope = cx.push_name_scope(name.unwrap_or("embedding_lookup"))?;
     let result = cx.named(&scope).gather(params, ids, 0).and_then(|g| cx.identity(&g));
+    cx.pop_scope()?;
+    result
+}
+
+/// `tf.nn.dropout(x, rate)` in a name scope `dropout`: `x / (1 - rate)` where
+/// a uniform draw is at least `rate`, else 0 (`dropout/SelectV2:0`). The
+/// draw is seeded by the graph seed and its op's name, and is the same in
+/// every session run (see [`Scope::random_uniform`]).
+///
+/// ```
+/// use varscope::layers::dropout;
+/// use varscope::{Graph, ndarray::ArrayD};
+/// let graph = Graph::new();
+/// let mut cx = graph.scope();
+/// let x = cx.constant(ArrayD::<f32>::ones(vec![100]))?;
+/// let y = dropout(&mut cx, &x, 0.5)?;
+/// assert_eq!(y.name(), "dropout/SelectV2:0");
+/// assert!(y.value().to_f64_vec().iter().all(|&v| v == 0.0 || v == 2.0));
+/// # Ok::<(), varscope::Error>(())
+/// ```
+pub fn dropout(cx: &mut Scope, x: &Tensor, rate: f64) -> Result<Tensor> {
+    if !(0.0..1.0).contains(&rate) {
+        return Err(invalid(format!("dropout of `{}`: rate {rate} must be in [0, 1)", x.name())));
+    }
+    cx.push_name_scope("dropout")?;
+    let result: Result<Tensor> = (|| {
+        let dtype = x.dtype();
+        let scale = scalar(cx, 1.0 / (1.0 - rate), dtype)?;
+        let scaled = cx.named("Mul").mul(x, &scale)?;
+        let draw = cx.random_uniform(x.shape(), dtype)?;
+        let keep = cx.greater_equal(&draw, &scalar(cx, rate, dtype)?)?;
+        let zeros = cx.named("zeros_like").constant(Value::try_filled(dtype, x.shape(), 0.0)?)?;
+        cx.select(&keep, &scaled, &zeros)
+    })();
     cx.pop_scope()?;
     result
 }

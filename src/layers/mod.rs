@@ -2,9 +2,9 @@
 //! ([`dense`], [`conv2d`], [`max_pooling2d`], [`flatten`],
 //! [`batch_normalization`]) and `tf.compat.v1.nn.rnn_cell` ([`BasicRnnCell`],
 //! [`BasicLstmCell`], [`LstmCell`], [`GruCell`], [`MultiRnnCell`],
-//! [`ResidualWrapper`]) with [`static_rnn`], [`dynamic_rnn`],
+//! [`ResidualWrapper`], [`DropoutWrapper`]) with [`static_rnn`], [`dynamic_rnn`],
 //! [`bidirectional_dynamic_rnn`], [`static_bidirectional_rnn`] and
-//! [`embedding_lookup`].
+//! [`embedding_lookup`] and [`dropout`].
 //!
 //! Every variable, name scope and output op is named as TF 2.21 names it
 //! (pinned by `tests/conformance/layers_rnn.json`): an unnamed layer takes
@@ -32,10 +32,10 @@ mod norm;
 mod rnn;
 
 pub use cell::{
-    BasicLstmCell, BasicRnnCell, GruCell, LstmCell, LstmOptions, MultiRnnCell, ResidualWrapper, RnnCell, State,
-    StateSize,
+    BasicLstmCell, BasicRnnCell, DropoutWrapper, GruCell, LstmCell, LstmOptions, MultiRnnCell, ResidualWrapper,
+    RnnCell, State, StateSize,
 };
 pub use conv::{Conv2d, MaxPooling2d, conv2d, max_pooling2d};
-pub use core::{Activation, Dense, dense, embedding_lookup, flatten};
+pub use core::{Activation, Dense, dense, dropout, embedding_lookup, flatten};
 pub use norm::{BatchNorm, batch_normalization};
 pub use rnn::{RnnOutput, bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn, static_rnn};

@@ -228,6 +228,9 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
         | Op::Cast { .. }
         | Op::Unpack { .. }
         | Op::Pack { .. }
-        | Op::FusedBatchNorm { .. } => super::extra::attrs(op, dtypes, outputs),
+        | Op::FusedBatchNorm { .. }
+        | Op::RandomUniform { .. }
+        | Op::GreaterEqual
+        | Op::Select => super::extra::attrs(op, dtypes, outputs),
     }
 }

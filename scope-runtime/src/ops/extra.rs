@@ -1,6 +1,7 @@
 //! The ops the layers and RNN cells need: `Maximum`, `Minimum` (and
 //! `clip_by_value` made of them), `Rsqrt`, `Cast`, `Unpack` (`tf.unstack`),
-//! `Pack` (`tf.stack`) and `FusedBatchNormV3`.
+//! `Pack` (`tf.stack`), `FusedBatchNormV3`, and for dropout `RandomUniform`,
+//! `GreaterEqual` and `SelectV2`.
 //!
 //! Each has its TF op type and default name, its value in [`forward`] and
 //! its gradient in [`backward`]:
@@ -13,7 +14,9 @@
 //! - `fused_batch_norm`: `y = γ (x - μ) / sqrt(σ² + ε) + β` over every axis
 //!   but the last; training uses the batch's mean and biased variance and
 //!   also outputs the variance corrected by `n / (n - 1)` (what TF's moving
-//!   average uses); the gradient is TF's `FusedBatchNormGrad`.
+//!   average uses); the gradient is TF's `FusedBatchNormGrad`;
+//! - `select(c, a, b)`: the gradient goes to `a` where `c`, else to `b`;
+//!   `random_uniform` and `greater_equal` pass none.
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
@@ -160,6 +163,65 @@ impl Scope {
         super::first_output(OP, &mut outputs)
     }
 
+    /// Values uniform in `[0, 1)` of `shape` and `dtype` (op `RandomUniform`,
+    /// default name `random_uniform`), drawn from the stream that the graph
+    /// seed and this op's full name select: the same in every run (a
+    /// stateless random op; TF's stateful `RandomUniform` draws anew per run).
+    ///
+    /// ```
+    /// use varscope::{DType, Graph};
+    /// let graph = Graph::with_seed(3);
+    /// let cx = graph.scope();
+    /// let r = cx.random_uniform(&[1000], DType::F32)?;
+    /// let v = r.value().to_f64_vec();
+    /// assert!(v.iter().all(|&x| (0.0..1.0).contains(&x)));
+    /// assert_eq!(v, Graph::with_seed(3).scope().random_uniform(&[1000], DType::F32)?.value().to_f64_vec());
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn random_uniform(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        const OP: &str = "RandomUniform";
+        let op = Op::RandomUniform { shape: shape.to_vec(), dtype, seed: self.graph().seed() };
+        self.record_op(Naming::Scoped { default: "random_uniform" }, OP, op, &[], |node| {
+            if !dtype.is_float() {
+                return Err(super::unsupported(OP, node, dtype, "float32 or float64"));
+            }
+            if checked_len(shape).is_none() {
+                return Err(too_large(&format!("op `{node}` ({OP})"), shape));
+            }
+            Ok(())
+        })
+    }
+
+    /// `1` where `a >= b`, else `0`, with broadcasting (op `GreaterEqual`,
+    /// default name `GreaterEqual`). TF's output is `bool`, which varscope
+    /// has not: here it has the inputs' dtype, what [`Scope::select`] takes.
+    pub fn greater_equal(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        const OP: &str = "GreaterEqual";
+        self.record_op(Naming::Helper { default: OP }, OP, Op::GreaterEqual, &[a, b], |node| same_dtype(OP, node, a, b))
+    }
+
+    /// `a` where `cond` is nonzero, else `b`, all three broadcast together
+    /// (TF's `tf.where` / op `SelectV2`, default name `SelectV2`; `cond` a 0/1
+    /// tensor of the values' dtype, as [`Scope::greater_equal`] makes).
+    ///
+    /// ```
+    /// use varscope::{Graph, Value};
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let x = cx.constant(Value::from(vec![1.0f32, -2.0, 3.0]))?;
+    /// let zero = cx.constant(0.0f32)?;
+    /// let keep = cx.greater_equal(&x, &zero)?;
+    /// assert_eq!(cx.select(&keep, &x, &zero)?.value().to_f64_vec(), [1.0, 0.0, 3.0]);
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn select(&self, cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        const OP: &str = "SelectV2";
+        self.record_op(Naming::Helper { default: OP }, OP, Op::Select, &[cond, a, b], |node| {
+            same_dtype(OP, node, a, b)?;
+            same_dtype(OP, node, cond, a)
+        })
+    }
+
     /// Batch normalisation over every axis but the last (TF's
     /// `FusedBatchNormV3`, NHWC, default name `FusedBatchNormV3`). Inputs:
     /// `x`, `scale` and `offset` of the channel count, and the `mean` and
@@ -200,6 +262,10 @@ impl Scope {
 
 /// The value of one of this file's ops.
 pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+    if let Op::RandomUniform { shape, dtype, seed } = op {
+        let mut rng = crate::init::stream(*seed, node);
+        return Ok(vec![crate::init::Init::random_uniform(0.0, 1.0).build(node, shape, *dtype, &mut rng)?]);
+    }
     let x = arg(op_type, node, v, 0)?;
     match op {
         Op::Maximum | Op::Minimum => {
@@ -267,8 +333,35 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             }
             float_dispatch!(x.dtype(), op_type, node, batch_norm_value(v, *epsilon, *training))
         }
+        Op::GreaterEqual | Op::Select => {
+            let mut shape = x.shape().to_vec();
+            for t in &v[1..] {
+                same_value_dtype(op_type, node, x, t)?;
+                shape = broadcast_shapes(&shape, t.shape()).ok_or_else(|| {
+                    shapes_error(op_type, node, x.shape(), t.shape(), "dimensions must be equal or 1 to broadcast")
+                })?;
+            }
+            if checked_len(&shape).is_none() {
+                return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
+            }
+            if *op == Op::Select {
+                Ok(vec![any_dispatch!(x.dtype(), select_value(v, &shape))?])
+            } else {
+                Ok(vec![any_dispatch!(x.dtype(), greater_equal_value(x, &v[1], &shape))?])
+            }
+        }
         _ => Err(internal(format!("{op:?} is not one of the extra ops"))),
     }
+}
+
+fn greater_equal_value<T: Elem>(a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
+    let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
+    Ok(T::wrap(zip2(a, b, shape, |x, y| if x >= y { T::one() } else { T::zero() })?))
+}
+
+fn select_value<T: Elem>(v: &[Value], shape: &[usize]) -> Result<Value> {
+    let (c, a, b) = (typed::<T>(&v[0])?.view(), typed::<T>(&v[1])?.view(), typed::<T>(&v[2])?.view());
+    Ok(T::wrap(zip3(c, a, b, shape, |c, a, b| if c != T::zero() { a } else { b })?))
 }
 
 fn extreme<T: Elem>(a: &Value, b: &Value, shape: &[usize], max: bool) -> Result<Value> {
@@ -383,6 +476,15 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &[ArrayD<T>
         }
         Op::Pack { axis } => Ok(g0.axis_iter(Axis(*axis)).map(|s| Some(s.as_standard_layout().into_owned())).collect()),
         Op::FusedBatchNorm { epsilon, training } => batch_norm_backward::<T>(x, g0, *epsilon, *training),
+        // Random draws and comparisons pass no gradient (TF registers none).
+        Op::RandomUniform { .. } | Op::GreaterEqual => Ok(Vec::new()),
+        Op::Select => {
+            let (c, a, b) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?, typed::<T>(&x[2])?);
+            let zero = T::zero();
+            let ga = zip3(g0.view(), c.view(), c.view(), &shape, |g, c, _| if c != zero { g } else { zero })?;
+            let gb = zip3(g0.view(), c.view(), c.view(), &shape, |g, c, _| if c != zero { zero } else { g })?;
+            Ok(vec![None, Some(super::unbroadcast(ga, a.shape())), Some(super::unbroadcast(gb, b.shape()))])
+        }
         _ => Err(internal(format!("{op:?} is not one of the extra ops"))),
     }
 }
@@ -437,7 +539,14 @@ pub(crate) fn attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'stat
     use super::AttrValue;
     let t = |i: usize| AttrValue::Type(dtypes.get(i).copied().unwrap_or_default());
     match op {
-        Op::Maximum | Op::Minimum | Op::Rsqrt => vec![("T", t(0))],
+        Op::Maximum | Op::Minimum | Op::Rsqrt | Op::GreaterEqual => vec![("T", t(0))],
+        Op::Select => vec![("T", t(1))],
+        Op::RandomUniform { dtype, .. } => vec![
+            ("T", AttrValue::Type(DType::I32)),
+            ("dtype", AttrValue::Type(*dtype)),
+            ("seed", AttrValue::Int(0)),
+            ("seed2", AttrValue::Int(0)),
+        ],
         Op::Cast { to } => {
             vec![("DstT", AttrValue::Type(*to)), ("SrcT", t(0)), ("Truncate", AttrValue::Bool(false))]
         }

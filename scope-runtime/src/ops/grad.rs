@@ -76,7 +76,10 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
         | Op::Cast { .. }
         | Op::Unpack { .. }
         | Op::Pack { .. }
-        | Op::FusedBatchNorm { .. } => extra::backward(&rec.op, x, y, &g)?,
+        | Op::FusedBatchNorm { .. }
+        | Op::RandomUniform { .. }
+        | Op::GreaterEqual
+        | Op::Select => extra::backward(&rec.op, x, y, &g)?,
     };
     Ok(x.iter()
         .enumerate()

@@ -254,7 +254,10 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
         | Op::Cast { .. }
         | Op::Unpack { .. }
         | Op::Pack { .. }
-        | Op::FusedBatchNorm { .. } => extra::forward(op, op_type, node, v),
+        | Op::FusedBatchNorm { .. }
+        | Op::RandomUniform { .. }
+        | Op::GreaterEqual
+        | Op::Select => extra::forward(op, op_type, node, v),
     }
 }
 
