@@ -83,6 +83,27 @@ fn image_filter_step(c: &mut Criterion) {
     group.bench_function("session_train_step", |b| {
         b.iter(|| black_box(sess.run(&[&loss, &train], &[(&x, feed.clone())]).expect("run")))
     });
+    // The same forward built eagerly (recorded, then cleared), for the session's overhead.
+    let eager = Graph::with_seed(7);
+    let mut ex = eager.scope();
+    let input =
+        ex.get_variable("input", VarSpec::new().shape([8, 32, 32, 32]).init(Init::constant(0.5))).expect("input");
+    input.assign(feed.clone()).expect("assign");
+    group.bench_function("eager_forward", |b| {
+        b.iter(|| {
+            let mut s = ex.variable_scope(varscope::VarScope::new("f").reuse(varscope::Reuse::Auto)).expect("scope");
+            let y = {
+                let mut c1 = s.variable_scope("conv1").expect("scope");
+                conv_relu(&mut c1, &input).expect("conv1")
+            };
+            let mut c2 = s.variable_scope("conv2").expect("scope");
+            let out = conv_relu(&mut c2, &y).expect("conv2");
+            drop(c2);
+            drop(s);
+            eager.clear_ops();
+            black_box(out)
+        })
+    });
     group.finish();
 }
 

@@ -10,4 +10,6 @@
 
 pub use scope_runtime::*;
 
+pub mod layers;
+
 pub use scope_macros::{checked, model, opaque, scope, var};

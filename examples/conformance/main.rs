@@ -13,6 +13,7 @@
 
 mod case;
 mod gluon;
+mod layers;
 mod tf;
 
 use std::path::PathBuf;
@@ -44,6 +45,30 @@ fn main() -> ExitCode {
     let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
     let mut emitted = Vec::new();
     for file in &files {
+        if file.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("layers_")) {
+            let result = std::fs::read_to_string(file).map_err(|e| e.to_string()).and_then(|t| layers::run_file(&t));
+            match result {
+                Ok(report) => {
+                    passed += report.passed.len();
+                    failed += report.failed.len();
+                    broken += report.broken.len();
+                    for (name, diffs) in &report.failed {
+                        if !emit {
+                            println!("FAIL {name} ({})\n  {}", file.display(), diffs.join("\n  "));
+                        }
+                    }
+                    for (name, e) in &report.broken {
+                        eprintln!("error: case {name} ({}): {e}", file.display());
+                    }
+                    emitted.extend(report.emitted);
+                }
+                Err(e) => {
+                    eprintln!("error: {}: {e}", file.display());
+                    broken += 1;
+                }
+            }
+            continue;
+        }
         let cases = match case::load(file) {
             Ok(cases) => cases,
             Err(e) => {

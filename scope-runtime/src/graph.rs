@@ -253,6 +253,9 @@ impl GraphState {
     }
 }
 
+/// The name of TF's `GraphKeys.UPDATE_OPS` collection.
+const UPDATE_OPS: &str = "update_ops";
+
 /// How many locks the `get_variable` store is split over.
 const STORE_SHARDS: usize = 16;
 
@@ -397,6 +400,34 @@ impl Graph {
     /// (TF's `REGULARIZATION_LOSSES` collection); see [`Regularizer`](crate::Regularizer).
     pub fn regularization_losses(&self) -> Vec<Tensor> {
         self.state().regularization_losses.clone()
+    }
+
+    /// TF's `tf.compat.v1.GraphKeys.UPDATE_OPS` collection, in the order ops
+    /// were added (batch normalization's `AssignMovingAvg` updates): run them
+    /// with a training step.
+    ///
+    /// ```
+    /// use varscope::Graph;
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let v = cx.get_variable("v", [1])?;
+    /// let one = cx.constant(varscope::Value::from(vec![1.0f32]))?;
+    /// let update = cx.assign_sub(v.tensor(), &one)?;
+    /// graph.add_update_op(&update);
+    /// assert_eq!(graph.update_ops()[0].name(), "AssignSub:0");
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn update_ops(&self) -> Vec<Tensor> {
+        self.get_collection(UPDATE_OPS)
+    }
+
+    /// Adds `op` to [`Graph::update_ops`] unless it is there already.
+    pub fn add_update_op(&self, op: &Tensor) {
+        let mut state = self.state();
+        let ops = state.collections.entry(UPDATE_OPS.to_string()).or_default();
+        if !ops.iter().any(|t| t.same(op)) {
+            ops.push(op.clone());
+        }
     }
 
     /// The variable `get_variable` created under this full name (`foo/v`).

@@ -107,6 +107,37 @@ pub(crate) enum Op {
     SparseSoftmaxXent,
     L2Loss,
     AddN,
+    // The layers' ops (`ops/extra.rs`).
+    Maximum,
+    Minimum,
+    Rsqrt,
+    Cast {
+        to: crate::dtype::DType,
+    },
+    Unpack {
+        axis: usize,
+        num: usize,
+    },
+    Pack {
+        axis: usize,
+    },
+    /// TF's `FusedBatchNormV3` (channels last): inputs x, scale, offset,
+    /// mean, variance; outputs y, batch mean, corrected batch variance.
+    FusedBatchNorm {
+        epsilon: f64,
+        training: bool,
+    },
+    /// Uniform in `[0, 1)`, drawn from the stream of the graph `seed` and
+    /// the op's name (the same in every run).
+    RandomUniform {
+        shape: Vec<usize>,
+        dtype: crate::dtype::DType,
+        seed: u64,
+    },
+    /// `a >= b` as 1 or 0 in the inputs' dtype.
+    GreaterEqual,
+    /// TF's `SelectV2`: input 1 where input 0 is nonzero, else input 2.
+    Select,
 }
 
 /// How an assignment op combines the variable's value with its input.

@@ -6,6 +6,7 @@ mod conformance;
 mod fuzz;
 mod gluon;
 mod grad;
+mod layers;
 mod macros;
 mod ops;
 mod reliability;

@@ -23,14 +23,14 @@ pub enum AttrValue {
     Ints(Vec<i64>),
     /// A string, such as `padding` (`SAME`).
     Str(&'static str),
+    /// A float, such as `epsilon` or `LRN`'s `alpha`.
+    Float(f32),
     /// A dtype, such as `T`.
     Type(DType),
     /// A tensor: the value of a `Const`.
     Tensor(Value),
     /// A shape, such as a `Placeholder`'s.
     Shape(Vec<usize>),
-    /// A float, such as `LRN`'s `alpha`.
-    Float(f64),
 }
 
 /// A recorded node with everything a GraphDef says about it.
@@ -171,9 +171,9 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
         Op::Gradients | Op::Group => Vec::new(),
         Op::Lrn { depth_radius, bias, alpha, beta } => vec![
             ("T", t(0)),
-            ("alpha", AttrValue::Float(*alpha)),
-            ("beta", AttrValue::Float(*beta)),
-            ("bias", AttrValue::Float(*bias)),
+            ("alpha", AttrValue::Float(*alpha as f32)),
+            ("beta", AttrValue::Float(*beta as f32)),
+            ("bias", AttrValue::Float(*bias as f32)),
             ("depth_radius", AttrValue::Int(*depth_radius as i64)),
         ],
         Op::SparseSoftmaxXent => vec![("T", t(0)), ("Tlabels", t(1))],
@@ -232,5 +232,15 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
         Op::Gather { .. } => {
             vec![("Taxis", i32_t()), ("Tindices", t(1)), ("Tparams", t(0)), ("batch_dims", AttrValue::Int(0))]
         }
+        Op::Maximum
+        | Op::Minimum
+        | Op::Rsqrt
+        | Op::Cast { .. }
+        | Op::Unpack { .. }
+        | Op::Pack { .. }
+        | Op::FusedBatchNorm { .. }
+        | Op::RandomUniform { .. }
+        | Op::GreaterEqual
+        | Op::Select => super::extra::attrs(op, dtypes, outputs),
     }
 }

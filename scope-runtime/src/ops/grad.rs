@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Float, Op, linalg, math, nn, reduce, shape, typed};
+use super::{Float, Op, extra, linalg, math, nn, reduce, shape, typed};
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::record::Recorded;
@@ -72,6 +72,16 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
         | Op::Split { .. }
         | Op::Slice { .. }
         | Op::Gather { .. } => shape::backward(&rec.op, x, &g)?,
+        Op::Maximum
+        | Op::Minimum
+        | Op::Rsqrt
+        | Op::Cast { .. }
+        | Op::Unpack { .. }
+        | Op::Pack { .. }
+        | Op::FusedBatchNorm { .. }
+        | Op::RandomUniform { .. }
+        | Op::GreaterEqual
+        | Op::Select => extra::backward(&rec.op, x, y, &g)?,
     };
     Ok(x.iter()
         .enumerate()

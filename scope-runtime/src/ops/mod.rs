@@ -62,6 +62,7 @@ macro_rules! any_dispatch {
 
 mod basic;
 mod export;
+mod extra;
 pub(crate) mod grad;
 mod linalg;
 mod math;
@@ -277,6 +278,16 @@ pub(crate) fn forward_into(
         Op::Lrn { .. } | Op::L2Loss => one(nn::forward(op, op_type, node, v)),
         Op::SparseSoftmaxXent => nn::sparse_xent_forward(op_type, node, v).map(|vs| out.extend(vs)),
         Op::AddN => one(math::add_n_forward(op_type, node, v)),
+        Op::Maximum
+        | Op::Minimum
+        | Op::Rsqrt
+        | Op::Cast { .. }
+        | Op::Unpack { .. }
+        | Op::Pack { .. }
+        | Op::FusedBatchNorm { .. }
+        | Op::RandomUniform { .. }
+        | Op::GreaterEqual
+        | Op::Select => extra::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
     }
 }
 

@@ -151,12 +151,12 @@ fn attr_proto(value: &AttrValue) -> AttrProto {
     let v = match value {
         AttrValue::Bool(b) => V::B(*b),
         AttrValue::Int(i) => V::I(*i),
+        AttrValue::Float(f) => V::F(*f),
         AttrValue::Ints(i) => V::List(ListValue { i: i.clone(), ..Default::default() }),
         AttrValue::Str(s) => V::S(s.as_bytes().to_vec()),
         AttrValue::Type(t) => V::Type(data_type(*t) as i32),
         AttrValue::Tensor(t) => V::Tensor(tensor_proto(t)),
         AttrValue::Shape(s) => V::Shape(TensorShapeProto::known(s)),
-        AttrValue::Float(f) => V::F(*f as f32),
     };
     AttrProto { value: Some(v) }
 }
