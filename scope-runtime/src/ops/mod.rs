@@ -56,6 +56,7 @@ macro_rules! any_dispatch {
             $crate::dtype::DType::F32 => $f::<f32>($($arg),*),
             $crate::dtype::DType::F64 => $f::<f64>($($arg),*),
             $crate::dtype::DType::I32 => $f::<i32>($($arg),*),
+            $crate::dtype::DType::I64 => $f::<i64>($($arg),*),
         }
     };
 }
@@ -502,6 +503,11 @@ elem!(i32, I32, i32::MIN, int_gemm, wrapping_add, wrapping_sub, wrapping_mul, |a
     0i32,
     |&s: &i32, &v| s.wrapping_add(v)
 ));
+elem!(i64, I64, i64::MIN, int_gemm, wrapping_add, wrapping_sub, wrapping_mul, |a: &ArrayD<i64>, ax| a.fold_axis(
+    ax,
+    0i64,
+    |&s: &i64, &v| s.wrapping_add(v)
+));
 
 /// Float products run on the GEMM kernel (AVX-512 where available).
 fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
@@ -509,13 +515,11 @@ fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<
 }
 
 /// Integer products, wrapping around on overflow as TensorFlow's do.
-fn int_gemm(a: ArrayView2<'_, i32>, ta: bool, b: ArrayView2<'_, i32>, tb: bool) -> Result<Array2<i32>> {
+fn int_gemm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
     let a = if ta { a.reversed_axes() } else { a };
     let b = if tb { b.reversed_axes() } else { b };
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    Ok(Array2::from_shape_fn((m, n), |(i, j)| {
-        (0..k).fold(0i32, |s, l| s.wrapping_add(a[[i, l]].wrapping_mul(b[[l, j]])))
-    }))
+    Ok(Array2::from_shape_fn((m, n), |(i, j)| (0..k).fold(T::zero(), |s, l| s.plus(a[[i, l]].times(b[[l, j]])))))
 }
 
 /// The typed array of `v`; the dtype was validated before, so a mismatch is
