@@ -23,7 +23,9 @@
 //!   `LogSoftmax`, `SigmoidCrossEntropyWithLogits`,
 //!   `SoftmaxCrossEntropyWithLogits`;
 //! - `reduce`: `Sum`, `Mean`, `Max`;
-//! - `shape`: `Reshape`, `Transpose`, `ConcatV2`, `Split`, `Slice`, `GatherV2`.
+//! - `shape`: `Reshape`, `Transpose`, `ConcatV2`, `Split`, `Slice`, `GatherV2`;
+//! - `train_ops`: `Cast`, `Minimum`, `Maximum`, `Floor`, `ScatterUpdate`, `ScatterAdd`,
+//!   `ScatterSub`, `Unique`, `UnsortedSegmentSum`.
 
 use std::fmt::Debug;
 use std::ops::{Add, Mul, Sub};
@@ -69,6 +71,7 @@ mod math;
 mod nn;
 mod reduce;
 mod shape;
+mod train_ops;
 
 pub use crate::kernels::Padding;
 pub use basic::{ControlDependencies, broadcast_shapes};
@@ -248,6 +251,13 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             one(shape::forward(op, op_type, node, v))
         }
         Op::Split { .. } => shape::split_forward(op, op_type, node, v),
+        Op::Cast { .. }
+        | Op::Minimum
+        | Op::Maximum
+        | Op::Floor
+        | Op::Scatter(_)
+        | Op::Unique
+        | Op::UnsortedSegmentSum => train_ops::forward(op, op_type, node, v),
     }
 }
 
