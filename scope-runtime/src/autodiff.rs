@@ -127,7 +127,7 @@ impl Graph {
     /// The gradients of the scalar `loss` with respect to each tensor of
     /// `wrt` (usually variables), by reverse-mode autodiff over the recorded
     /// ops (TF's `tf.gradients(loss, wrt)`), as values. A tensor `loss` does not depend
-    /// on gets zeros (TF would give `None`). [`Scope::gradients`] records
+    /// on gets zeros (TF would give `None`). [`Scope::gradients`](crate::Scope::gradients) records
     /// them as a node instead, so a [`Session`](crate::Session) computes
     /// them again in every run.
     ///

@@ -11,4 +11,5 @@ mod reliability;
 mod scopes;
 mod siamese;
 mod summary;
+mod train;
 mod ui;
