@@ -300,3 +300,32 @@ fn errors_are_typed_and_name_the_variable() {
     assert_eq!(cx.current_name_scope(), "");
     let _ = VarScope::new("x");
 }
+
+#[test]
+fn two_lookups_of_one_table_are_one_sparse_gradient_and_untouched_rows_stay() {
+    for adagrad in [false, true] {
+        let graph = Graph::new();
+        let mut cx = graph.scope();
+        let table = cx.get_variable("table", VarSpec::new().shape([3, 2]).init(Init::constant(1.0))).unwrap();
+        let first = cx.gather(&table, &cx.constant(Value::from(vec![0i32])).unwrap(), 0).unwrap();
+        let second = cx.gather(&table, &cx.constant(Value::from(vec![0i32, 2])).unwrap(), 0).unwrap();
+        let loss = cx
+            .add(&cx.reduce_sum(&first, Axes::All, false).unwrap(), &cx.reduce_sum(&second, Axes::All, false).unwrap())
+            .unwrap();
+        let train = if adagrad {
+            // Row 1 keeps a zero accumulator: a dense update would make it NaN (0 / sqrt(0)).
+            let mut opt = AdagradOptimizer::new(0.5).initial_accumulator_value(0.0);
+            let grads = opt.compute_gradients(&cx, &loss, None).unwrap();
+            assert!(
+                matches!(&grads[0].0, Some(Gradient::Sparse { indices, .. }) if indices.value().to_f64_vec() == vec![0.0, 0.0, 2.0])
+            );
+            opt.apply_gradients(&mut cx, &grads, None, None).unwrap()
+        } else {
+            GradientDescentOptimizer::new(0.5).minimize(&mut cx, &loss, Minimize::new()).unwrap()
+        };
+        Session::new(&graph).run(&[&train], &[]).unwrap();
+        // Row 0 has gradient 2 (two lookups), row 2 gradient 1, row 1 none.
+        let want = if adagrad { vec![0.5, 0.5, 1.0, 1.0, 0.5, 0.5] } else { vec![0.0, 0.0, 1.0, 1.0, 0.5, 0.5] };
+        assert_eq!(table.value().to_f64_vec(), want, "adagrad: {adagrad}");
+    }
+}

@@ -233,7 +233,9 @@ pub(crate) fn compute_gradients(
                         _ => return Plan::Dense,
                     }
                 }
-                gathers.dedup_by(|a, b| a.0.same(&b.0));
+                // In build order, so the rows concatenate as the lookups were made.
+                gathers.sort_by_key(|(out, _)| out.node());
+                gathers.dedup_by(|a, b| a.0.node() == b.0.node());
                 if gathers.is_empty() { Plan::Dense } else { Plan::Sparse(gathers) }
             })
             .collect()
