@@ -140,6 +140,9 @@ fn from_nested(j: &Json, dtype: DType) -> Result<Value, String> {
         DType::I32 => {
             Value::from(ArrayD::from_shape_vec(IxDyn(&shape), flat.iter().map(|&x| x as i32).collect()).map_err(err)?)
         }
+        DType::I64 => {
+            Value::from(ArrayD::from_shape_vec(IxDyn(&shape), flat.iter().map(|&x| x as i64).collect()).map_err(err)?)
+        }
     })
 }
 

@@ -1,6 +1,8 @@
 //! Conformance runner: replays the oracle cases of `shared/conformance/` on
 //! varscope and compares the printed lines. Files named `gluon_*.json` use the
-//! Gluon step language (`gluon.rs`), all others TensorFlow's (`tf.rs`).
+//! Gluon step language (`gluon.rs`), `optimizers*.json` the optimizer cases of
+//! OPTIM-FORMAT.md (`optim.rs`, whose `expect` is an object, not lines), all
+//! others TensorFlow's (`tf.rs`).
 //!
 //! ```text
 //! cargo run --release --example conformance -- [--emit] FILE...
@@ -14,6 +16,7 @@
 mod case;
 mod gluon;
 mod layers;
+mod optim;
 mod tf;
 
 use std::path::PathBuf;
@@ -23,6 +26,45 @@ use std::process::ExitCode;
 fn run(file: &std::path::Path, steps: &[serde_json::Value]) -> Result<Vec<String>, String> {
     let gluon = file.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("gluon_"));
     if gluon { gluon::run_case(steps) } else { tf::run_case(steps) }
+}
+
+/// Runs an optimizers file; returns (passed, failed, broken).
+fn run_optim(file: &std::path::Path, emit: bool, emitted: &mut Vec<serde_json::Value>) -> (usize, usize, usize) {
+    let results = std::fs::read_to_string(file).map_err(|e| e.to_string()).and_then(|t| optim::run_file(&t));
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return (0, 0, 1);
+        }
+    };
+    let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    for (name, result) in results {
+        match result {
+            Ok((output, ..)) if emit => emitted.push(serde_json::json!({ "name": name, "output": output })),
+            Ok((_, diffs, worst)) if diffs.is_empty() => {
+                passed += 1;
+                if worst > 0.0 {
+                    println!("ok {name}: floats within {worst:.2} ULPs (of {} allowed)", optim::ULPS);
+                }
+            }
+            Ok((_, diffs, _)) => {
+                failed += 1;
+                println!("FAIL {name} ({})", file.display());
+                for d in diffs.iter().take(20) {
+                    println!("  {d}");
+                }
+                if diffs.len() > 20 {
+                    println!("  ... {} more", diffs.len() - 20);
+                }
+            }
+            Err(e) => {
+                broken += 1;
+                eprintln!("error: case {name} ({}): {e}", file.display());
+            }
+        }
+    }
+    (passed, failed, broken)
 }
 
 fn main() -> ExitCode {
@@ -67,6 +109,13 @@ fn main() -> ExitCode {
                     broken += 1;
                 }
             }
+            continue;
+        }
+        if file.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("optimizers")) {
+            let counts = run_optim(file, emit, &mut emitted);
+            passed += counts.0;
+            failed += counts.1;
+            broken += counts.2;
             continue;
         }
         let cases = match case::load(file) {

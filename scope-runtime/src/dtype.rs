@@ -12,15 +12,18 @@ pub enum DType {
     F64,
     /// 32-bit signed integer.
     I32,
+    /// 64-bit signed integer (TF's `global_step`).
+    I64,
 }
 
 impl DType {
-    /// TensorFlow's name of the dtype: `float32`, `float64`, `int32`.
+    /// TensorFlow's name of the dtype: `float32`, `float64`, `int32`, `int64`.
     pub fn name(self) -> &'static str {
         match self {
             DType::F32 => "float32",
             DType::F64 => "float64",
             DType::I32 => "int32",
+            DType::I64 => "int64",
         }
     }
 
@@ -36,6 +39,7 @@ impl DType {
             "float32" => Some(DType::F32),
             "float64" => Some(DType::F64),
             "int32" => Some(DType::I32),
+            "int64" => Some(DType::I64),
             _ => None,
         }
     }

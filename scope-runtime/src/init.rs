@@ -167,8 +167,8 @@ impl Init {
         let n: usize = shape.iter().product();
         self.check_finite(name)?;
         match *self {
-            Init::Constant(Scalar::Float(x)) if dtype == DType::I32 && n > 0 => Err(Error::invalid(format!(
-                "cannot initialise int32 variable `{name}` from the float constant {x}: \
+            Init::Constant(Scalar::Float(x)) if !dtype.is_float() && n > 0 => Err(Error::invalid(format!(
+                "cannot initialise {dtype} variable `{name}` from the float constant {x}: \
                  use an integer constant (`Init::constant({})`) or a float dtype",
                 x.trunc() as i64
             ))),
@@ -184,8 +184,8 @@ impl Init {
             Init::Zeros => Ok(Value::filled(dtype, shape, 0.0)),
             Init::Ones => Ok(Value::filled(dtype, shape, 1.0)),
             Init::RandomNormal { mean, stddev } => {
-                if dtype == DType::I32 {
-                    return Err(not_for_int(name, "random_normal"));
+                if !dtype.is_float() {
+                    return Err(not_for_int(name, dtype, "random_normal"));
                 }
                 Ok(sample(dtype, shape, || {
                     let z: f64 = rng.sample(StandardNormal);
@@ -193,8 +193,8 @@ impl Init {
                 }))
             }
             Init::TruncatedNormal { mean, stddev } => {
-                if dtype == DType::I32 {
-                    return Err(not_for_int(name, "truncated_normal"));
+                if !dtype.is_float() {
+                    return Err(not_for_int(name, dtype, "truncated_normal"));
                 }
                 Ok(sample(dtype, shape, || {
                     // Two standard deviations hold 95% of the mass: redraws are rare.
@@ -208,6 +208,12 @@ impl Init {
                 }))
             }
             Init::RandomUniform { min, max } => {
+                if dtype == DType::I64 {
+                    return Err(Error::invalid(format!(
+                        "cannot initialise int64 variable `{name}` with random_uniform: int64 variables take \
+                         zeros, ones or an integer constant; use int32 for random integers"
+                    )));
+                }
                 if dtype == DType::I32 {
                     return uniform_int(name, shape, min, max, rng);
                 }
@@ -215,8 +221,8 @@ impl Init {
                 Ok(sample(dtype, shape, || rng.random::<f64>() * (max - min) + min))
             }
             Init::GlorotUniform => {
-                if dtype == DType::I32 {
-                    return Err(not_for_int(name, "glorot_uniform"));
+                if !dtype.is_float() {
+                    return Err(not_for_int(name, dtype, "glorot_uniform"));
                 }
                 let (fan_in, fan_out) = fans(shape);
                 let scale = 1.0 / f64::max(1.0, (fan_in + fan_out) / 2.0);
@@ -259,9 +265,9 @@ pub(crate) fn helper_names(init: &Init, n: usize) -> (Option<&'static str>, &'st
     }
 }
 
-fn not_for_int(name: &str, init: &str) -> Error {
+fn not_for_int(name: &str, dtype: DType, init: &str) -> Error {
     Error::invalid(format!(
-        "cannot initialise int32 variable `{name}` with {init}: it only makes floats; \
+        "cannot initialise {dtype} variable `{name}` with {init}: it only makes floats; \
          use zeros, ones, an integer constant or an integer random_uniform"
     ))
 }
@@ -298,6 +304,7 @@ fn sample(dtype: DType, shape: &[usize], mut draw: impl FnMut() -> f64) -> Value
         DType::F32 => Value::F32(ArcArray::from_shape_simple_fn(dim, || draw() as f32)),
         DType::F64 => Value::F64(ArcArray::from_shape_simple_fn(dim, draw)),
         DType::I32 => Value::I32(ArcArray::from_shape_simple_fn(dim, || draw() as i32)),
+        DType::I64 => Value::I64(ArcArray::from_shape_simple_fn(dim, || draw() as i64)),
     }
 }
 

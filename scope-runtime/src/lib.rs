@@ -52,6 +52,7 @@ mod session;
 mod store;
 pub mod summary;
 mod tensor;
+pub mod train;
 mod variable;
 #[doc(hidden)]
 pub use private::__private;

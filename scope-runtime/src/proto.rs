@@ -41,6 +41,7 @@ impl From<crate::DType> for DataType {
             crate::DType::F32 => DataType::DtFloat,
             crate::DType::F64 => DataType::DtDouble,
             crate::DType::I32 => DataType::DtInt32,
+            crate::DType::I64 => DataType::DtInt64,
         }
     }
 }

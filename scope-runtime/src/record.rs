@@ -3,6 +3,7 @@
 //! make it; autodiff reads it. It imports only values, so every layer above
 //! can use it.
 
+use crate::dtype::DType;
 use crate::kernels::Padding;
 use crate::tensor::Value;
 
@@ -17,6 +18,8 @@ pub(crate) struct Window {
 /// What an op is, with every attribute its forward computation and its
 /// gradient need: with its input values, an `Op` determines its outputs
 /// (`ops::forward`), so a recorded graph can be run again (`Session::run`).
+// `NoOp` is TF's op name.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
     /// A constant: its value is the recorded output.
@@ -108,12 +111,7 @@ pub(crate) enum Op {
     L2Loss,
     AddN,
     // The layers' ops (`ops/extra.rs`).
-    Maximum,
-    Minimum,
     Rsqrt,
-    Cast {
-        to: crate::dtype::DType,
-    },
     Unpack {
         axis: usize,
         num: usize,
@@ -138,6 +136,22 @@ pub(crate) enum Op {
     GreaterEqual,
     /// TF's `SelectV2`: input 1 where input 0 is nonzero, else input 2.
     Select,
+    // The ops of `ops/train_ops.rs` (optimizers, clipping, schedules).
+    /// Converts to `to` (TF's `Cast`).
+    Cast {
+        to: DType,
+    },
+    Minimum,
+    Maximum,
+    Floor,
+    /// Row updates of the variable that is input 0 at the int32 indices of
+    /// input 1 by the rows of input 2 (`ScatterUpdate`/`ScatterAdd`/`ScatterSub`).
+    Scatter(AssignKind),
+    /// Two outputs: the distinct values and each input's position among them.
+    Unique,
+    /// Rows of input 0 summed by the segment ids of input 1; input 2's
+    /// first dimension is the number of segments.
+    UnsortedSegmentSum,
 }
 
 /// How an assignment op combines the variable's value with its input.

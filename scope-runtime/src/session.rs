@@ -63,6 +63,9 @@ struct Plan {
     fetches: Vec<Input>,
 }
 
+/// A plan's cache key: the graph keys of the fetches and of the feeds.
+type PlanKey = (Vec<(usize, usize)>, Vec<(usize, usize)>);
+
 /// Runs a graph's recorded ops again with new feeds (TF's `tf.compat.v1.Session`).
 ///
 /// A session is cheap: it keeps the plans of the fetch and feed sets it has
@@ -87,9 +90,6 @@ pub struct Session {
     graph: Graph,
     plans: Mutex<HashMap<PlanKey, Arc<Plan>>>,
 }
-
-/// A plan's fetches and feeds, as (node, output) keys.
-type PlanKey = (Vec<(usize, usize)>, Vec<(usize, usize)>);
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -206,7 +206,7 @@ fn build_plan(state: &GraphState, fetches: &[&Tensor], feed_keys: &[(usize, usiz
                     Op::Placeholder { with_default: false } => Kind::Unfed,
                     Op::Gradients => Kind::Gradients { over: Vec::new(), wrt: Vec::new() },
                     op => {
-                        let assigns = matches!(op, Op::Assign(_)).then(|| node.inputs[0].clone());
+                        let assigns = matches!(op, Op::Assign(_) | Op::Scatter(_)).then(|| node.inputs[0].clone());
                         Kind::Op { op: op.clone(), assigns }
                     }
                 };

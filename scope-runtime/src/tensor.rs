@@ -43,6 +43,8 @@ pub enum Value {
     F64(ArcArray<f64, IxDyn>),
     /// 32-bit integers.
     I32(ArcArray<i32, IxDyn>),
+    /// 64-bit integers.
+    I64(ArcArray<i64, IxDyn>),
 }
 
 impl Value {
@@ -52,6 +54,7 @@ impl Value {
             Value::F32(_) => DType::F32,
             Value::F64(_) => DType::F64,
             Value::I32(_) => DType::I32,
+            Value::I64(_) => DType::I64,
         }
     }
 
@@ -61,6 +64,7 @@ impl Value {
             Value::F32(a) => a.shape(),
             Value::F64(a) => a.shape(),
             Value::I32(a) => a.shape(),
+            Value::I64(a) => a.shape(),
         }
     }
 
@@ -85,6 +89,7 @@ impl Value {
             Value::F32(a) => a.iter().map(|&x| f64::from(x)).collect(),
             Value::F64(a) => a.iter().copied().collect(),
             Value::I32(a) => a.iter().map(|&x| f64::from(x)).collect(),
+            Value::I64(a) => a.iter().map(|&x| x as f64).collect(),
         }
     }
 
@@ -108,6 +113,14 @@ impl Value {
     pub fn as_i32(&self) -> Option<&ArcArray<i32, IxDyn>> {
         match self {
             Value::I32(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The `i64` array, if this is an `i64` value.
+    pub fn as_i64(&self) -> Option<&ArcArray<i64, IxDyn>> {
+        match self {
+            Value::I64(a) => Some(a),
             _ => None,
         }
     }
@@ -153,6 +166,14 @@ impl Value {
                 i32::MAX
             )));
         }
+        // 2^63 is the first float past i64's range (i64::MAX rounds up to it).
+        if dtype == DType::I64 && !(x.fract() == 0.0 && x >= -(2f64.powi(63)) && x < 2f64.powi(63)) {
+            return Err(Error::invalid(format!(
+                "{x} is not an int64: int64 values are integers in [{}, {}]",
+                i64::MIN,
+                i64::MAX
+            )));
+        }
         Ok(Value::filled_unchecked(dtype, shape, x))
     }
 
@@ -162,6 +183,7 @@ impl Value {
             DType::F32 => Value::F32(ArcArray::from_elem(dim, x as f32)),
             DType::F64 => Value::F64(ArcArray::from_elem(dim, x)),
             DType::I32 => Value::I32(ArcArray::from_elem(dim, x as i32)),
+            DType::I64 => Value::I64(ArcArray::from_elem(dim, x as i64)),
         }
     }
 }
@@ -178,6 +200,7 @@ impl fmt::Display for Value {
             Value::F32(a) => write!(f, "{a}"),
             Value::F64(a) => write!(f, "{a}"),
             Value::I32(a) => write!(f, "{a}"),
+            Value::I64(a) => write!(f, "{a}"),
         }
     }
 }
@@ -188,6 +211,7 @@ impl fmt::Debug for Value {
             Value::F32(a) => write!(f, "F32({a})"),
             Value::F64(a) => write!(f, "F64({a})"),
             Value::I32(a) => write!(f, "I32({a})"),
+            Value::I64(a) => write!(f, "I64({a})"),
         }
     }
 }
@@ -220,6 +244,7 @@ macro_rules! value_from {
 value_from!(f32, F32);
 value_from!(f64, F64);
 value_from!(i32, I32);
+value_from!(i64, I64);
 
 /// What produced a tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,8 @@
 
 #[path = "../../examples/conformance/case.rs"]
 pub(crate) mod case;
+#[path = "../../examples/conformance/optim.rs"]
+mod optim;
 #[path = "../../examples/conformance/tf.rs"]
 mod tf;
 
@@ -81,6 +83,56 @@ fn copies_match_shared_reference_when_present() {
             assert!(ours == theirs, "tests/conformance/{name} differs from ../shared/conformance/{name}: copy it over");
         }
     }
+}
+
+/// `optimizers.json` (real TF 2.21, OPTIM-FORMAT.md of the oracle): every
+/// case passes, with the tolerance `optim.rs` documents.
+#[test]
+fn optimizer_cases_all_pass() {
+    let text = std::fs::read_to_string(data("optimizers.json")).unwrap();
+    let results = optim::run_file(&text).unwrap();
+    assert_eq!(results.len(), 15);
+    let mut failures = String::new();
+    for (name, outcome) in &results {
+        match outcome {
+            Ok((_, diffs, _)) if diffs.is_empty() => {}
+            Ok((_, diffs, _)) => failures.push_str(&format!("FAIL {name}\n  {}\n", diffs.join("\n  "))),
+            Err(e) => failures.push_str(&format!("BROKEN {name}: {e}\n")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
+
+#[test]
+fn optimizers_json_is_the_oracle_file_byte_for_byte() {
+    let theirs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/oracle-next/public/optimizers.json");
+    let Ok(theirs) = std::fs::read(theirs) else { return };
+    assert!(
+        std::fs::read(data("optimizers.json")).unwrap() == theirs,
+        "copy ../shared/oracle-next/public/optimizers.json over"
+    );
+}
+
+#[test]
+fn optimizer_runner_reports_a_value_a_few_ulps_off_and_a_wrong_name() {
+    let text = std::fs::read_to_string(data("optimizers.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let case = json["cases"].as_array_mut().unwrap().iter_mut().find(|c| c["name"] == "opt_adam").unwrap().clone();
+    let (got, scales) = optim::run_case(&case).unwrap();
+    assert!(optim::diff(&case["expect"], &got, &scales).is_empty());
+    // A value 8 float32 ULPs off (more than the 4 allowed) fails.
+    let mut wrong = case["expect"].clone();
+    let x = wrong["trajectory"][2]["values"]["b/Adam:0"][0][0].as_f64().unwrap() as f32;
+    let off = f32::from_bits(x.to_bits() + 8);
+    wrong["trajectory"][2]["values"]["b/Adam:0"][0][0] = serde_json::json!(f64::from(off));
+    let d = optim::diff(&wrong, &got, &scales);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].contains("b/Adam:0"), "{d:?}");
+    // A slot name and a train op type are compared exactly.
+    let mut wrong = case["expect"].clone();
+    wrong["slots"]["opt"]["slots"]["b:0"]["m"] = serde_json::json!("b/Adam_9:0");
+    wrong["steps"][6]["train_op"]["type"] = serde_json::json!("NoOp");
+    assert_eq!(optim::diff(&wrong, &got, &scales).len(), 2);
 }
 
 #[test]

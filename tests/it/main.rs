@@ -15,4 +15,5 @@ mod sequence;
 mod session;
 mod siamese;
 mod summary;
+mod train;
 mod ui;

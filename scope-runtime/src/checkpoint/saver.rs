@@ -286,6 +286,7 @@ fn cut(full: &Value, slice: &TensorSlice) -> Value {
         Value::F32(a) => Value::F32(a.slice_each_axis(f).to_owned().into_shared()),
         Value::F64(a) => Value::F64(a.slice_each_axis(f).to_owned().into_shared()),
         Value::I32(a) => Value::I32(a.slice_each_axis(f).to_owned().into_shared()),
+        Value::I64(a) => Value::I64(a.slice_each_axis(f).to_owned().into_shared()),
     }
 }
 

@@ -51,7 +51,8 @@ impl StoredDType {
             StoredDType::F32 => Some(crate::DType::F32),
             StoredDType::F64 => Some(crate::DType::F64),
             StoredDType::I32 => Some(crate::DType::I32),
-            StoredDType::I64 | StoredDType::Bool => None,
+            StoredDType::I64 => Some(crate::DType::I64),
+            StoredDType::Bool => None,
         }
     }
 
@@ -61,6 +62,7 @@ impl StoredDType {
             crate::DType::F32 => StoredDType::F32,
             crate::DType::F64 => StoredDType::F64,
             crate::DType::I32 => StoredDType::I32,
+            crate::DType::I64 => StoredDType::I64,
         }
     }
 
@@ -102,7 +104,7 @@ impl std::fmt::Display for StoredDType {
 
 /// A tensor read from or written to a checkpoint.
 ///
-/// The runtime's values convert for free (`From<Value>`, an `Arc` clone); int64 and bool tensors
+/// The runtime's values convert for free (`From<Value>`, an `Arc` clone); bool tensors
 /// are kept as they are and refused, naming their key, by [`StoredTensor::into_value`].
 ///
 /// ```
@@ -112,7 +114,7 @@ impl std::fmt::Display for StoredDType {
 /// let t = StoredTensor::from(Value::from(2.5f32));
 /// assert_eq!(t.dtype(), StoredDType::F32);
 /// let step = StoredTensor::i64(&[], vec![7])?;
-/// assert!(step.clone().into_value("global_step").is_err()); // the runtime has no int64
+/// assert_eq!(step.into_value("global_step")?.to_f64_vec(), vec![7.0]); // int64, as TF's global_step
 /// # Ok::<(), varscope::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +138,7 @@ impl From<Value> for StoredTensor {
             Value::F32(a) => StoredTensor::F32(a),
             Value::F64(a) => StoredTensor::F64(a),
             Value::I32(a) => StoredTensor::I32(a),
+            Value::I64(a) => StoredTensor::I64(a),
         }
     }
 }
@@ -191,12 +194,13 @@ impl StoredTensor {
         self.shape().iter().product::<usize>() * self.dtype().size()
     }
 
-    /// The runtime value, or a typed error naming `key` for int64 and bool tensors.
+    /// The runtime value, or a typed error naming `key` for bool tensors.
     pub fn into_value(self, key: &str) -> Result<Value, crate::Error> {
         match self {
             StoredTensor::F32(a) => Ok(Value::F32(a)),
             StoredTensor::F64(a) => Ok(Value::F64(a)),
             StoredTensor::I32(a) => Ok(Value::I32(a)),
+            StoredTensor::I64(a) => Ok(Value::I64(a)),
             other => Err(CheckpointError::Unsupported {
                 key: key.to_string(),
                 dtype: other.dtype().name().to_string(),

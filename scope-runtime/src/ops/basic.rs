@@ -204,7 +204,11 @@ pub(crate) fn assigned(kind: AssignKind, op_type: &'static str, node: &str, v: &
             reason: format!("the value must have the variable's shape {}", fmt_shape(var.shape())),
         });
     }
-    let zip = |f: fn(f64, f64) -> f64, g: fn(f32, f32) -> f32, h: fn(i32, i32) -> i32| -> Result<Value> {
+    let zip = |f: fn(f64, f64) -> f64,
+               g: fn(f32, f32) -> f32,
+               h: fn(i32, i32) -> i32,
+               l: fn(i64, i64) -> i64|
+     -> Result<Value> {
         Ok(match (var, x) {
             (Value::F32(a), Value::F32(b)) => {
                 Value::F32(ndarray::Zip::from(a).and(b).map_collect(|&a, &b| g(a, b)).into_shared())
@@ -215,13 +219,16 @@ pub(crate) fn assigned(kind: AssignKind, op_type: &'static str, node: &str, v: &
             (Value::I32(a), Value::I32(b)) => {
                 Value::I32(ndarray::Zip::from(a).and(b).map_collect(|&a, &b| h(a, b)).into_shared())
             }
+            (Value::I64(a), Value::I64(b)) => {
+                Value::I64(ndarray::Zip::from(a).and(b).map_collect(|&a, &b| l(a, b)).into_shared())
+            }
             _ => return Err(Error::internal(format!("op `{node}` ({op_type}): dtypes differ"))),
         })
     };
     match kind {
         AssignKind::Set => Ok(x.clone()),
-        AssignKind::Add => zip(|a, b| a + b, |a, b| a + b, i32::wrapping_add),
-        AssignKind::Sub => zip(|a, b| a - b, |a, b| a - b, i32::wrapping_sub),
+        AssignKind::Add => zip(|a, b| a + b, |a, b| a + b, i32::wrapping_add, i64::wrapping_add),
+        AssignKind::Sub => zip(|a, b| a - b, |a, b| a - b, i32::wrapping_sub, i64::wrapping_sub),
     }
 }
 

@@ -232,15 +232,17 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
         Op::Gather { .. } => {
             vec![("Taxis", i32_t()), ("Tindices", t(1)), ("Tparams", t(0)), ("batch_dims", AttrValue::Int(0))]
         }
-        Op::Maximum
-        | Op::Minimum
-        | Op::Rsqrt
-        | Op::Cast { .. }
+        Op::Rsqrt
         | Op::Unpack { .. }
         | Op::Pack { .. }
         | Op::FusedBatchNorm { .. }
         | Op::RandomUniform { .. }
         | Op::GreaterEqual
         | Op::Select => super::extra::attrs(op, dtypes, outputs),
+        Op::Cast { to } => vec![("DstT", AttrValue::Type(*to)), ("SrcT", t(0)), ("Truncate", AttrValue::Bool(false))],
+        Op::Minimum | Op::Maximum | Op::Floor => vec![("T", t(0))],
+        Op::Scatter(_) => vec![("T", t(0)), ("Tindices", t(1)), ("use_locking", AttrValue::Bool(false))],
+        Op::Unique => vec![("T", t(0)), ("out_idx", i32_t())],
+        Op::UnsortedSegmentSum => vec![("T", t(0)), ("Tindices", t(1)), ("Tnumsegments", i32_t())],
     }
 }

@@ -33,30 +33,6 @@ fn internal(e: impl std::fmt::Display) -> Error {
 }
 
 impl Scope {
-    /// The elementwise larger of `a` and `b`, with broadcasting (op and
-    /// default name `Maximum`).
-    ///
-    /// ```
-    /// use varscope::{Graph, Value};
-    /// let graph = Graph::new();
-    /// let cx = graph.scope();
-    /// let a = cx.constant(Value::from(vec![1.0f32, 5.0]))?;
-    /// let b = cx.constant(2.0f32)?;
-    /// assert_eq!(cx.maximum(&a, &b)?.value().to_f64_vec(), [2.0, 5.0]);
-    /// # Ok::<(), varscope::Error>(())
-    /// ```
-    pub fn maximum(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        const OP: &str = "Maximum";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Maximum, &[a, b], |node| same_dtype(OP, node, a, b))
-    }
-
-    /// The elementwise smaller of `a` and `b`, with broadcasting (op and
-    /// default name `Minimum`).
-    pub fn minimum(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        const OP: &str = "Minimum";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Minimum, &[a, b], |node| same_dtype(OP, node, a, b))
-    }
-
     /// `tf.clip_by_value`: `maximum(minimum(t, max), min)` in a name scope
     /// `clip_by_value` (or the [`Scope::named`] name), whose `Maximum` node
     /// carries the scope's name (`clip_by_value:0`).
@@ -83,22 +59,6 @@ impl Scope {
     pub fn rsqrt(&self, x: &Tensor) -> Result<Tensor> {
         const OP: &str = "Rsqrt";
         self.record_op(Naming::Helper { default: OP }, OP, Op::Rsqrt, &[x], |node| super::float_only(OP, node, x))
-    }
-
-    /// `x` converted to `dtype` (op and default name `Cast`; floats to
-    /// int32 truncate toward zero, saturating, as TF's `tf.cast`).
-    ///
-    /// ```
-    /// use varscope::{DType, Graph, Value};
-    /// let graph = Graph::new();
-    /// let cx = graph.scope();
-    /// let x = cx.constant(Value::from(vec![1.7f32, -2.5]))?;
-    /// assert_eq!(cx.cast(&x, DType::I32)?.value().to_f64_vec(), [1.0, -2.0]);
-    /// # Ok::<(), varscope::Error>(())
-    /// ```
-    pub fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
-        const OP: &str = "Cast";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Cast { to: dtype }, &[x], |_| Ok(()))
     }
 
     /// Splits `x` along `axis` into its `x.shape[axis]` slices, each without
@@ -268,20 +228,7 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
     }
     let x = arg(op_type, node, v, 0)?;
     match op {
-        Op::Maximum | Op::Minimum => {
-            let y = arg(op_type, node, v, 1)?;
-            same_value_dtype(op_type, node, x, y)?;
-            let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| {
-                shapes_error(op_type, node, x.shape(), y.shape(), "dimensions must be equal or 1 to broadcast")
-            })?;
-            if checked_len(&shape).is_none() {
-                return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
-            }
-            let max = *op == Op::Maximum;
-            Ok(vec![any_dispatch!(x.dtype(), extreme(x, y, &shape, max))?])
-        }
         Op::Rsqrt => Ok(vec![float_dispatch!(x.dtype(), op_type, node, rsqrt_value(x))?]),
-        Op::Cast { to } => Ok(vec![cast_value(x, *to)]),
         Op::Unpack { axis, num } => {
             let Some(&dim) = x.shape().get(*axis) else {
                 return Err(op_error(
@@ -364,31 +311,8 @@ fn select_value<T: Elem>(v: &[Value], shape: &[usize]) -> Result<Value> {
     Ok(T::wrap(zip3(c, a, b, shape, |c, a, b| if c != T::zero() { a } else { b })?))
 }
 
-fn extreme<T: Elem>(a: &Value, b: &Value, shape: &[usize], max: bool) -> Result<Value> {
-    let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
-    let out = zip2(a, b, shape, |x, y| if (x >= y) == max || x == y { x } else { y })?;
-    Ok(T::wrap(out))
-}
-
 fn rsqrt_value<T: Float>(x: &Value) -> Result<Value> {
     Ok(T::wrap(typed::<T>(x)?.mapv(|v| T::one() / v.sqrt())))
-}
-
-fn cast_value(x: &Value, to: DType) -> Value {
-    let to_i32 = |v: f64| {
-        if v.is_nan() { 0 } else { v.trunc().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32 }
-    };
-    match (x, to) {
-        (Value::F32(a), DType::F32) | (Value::F32(a), _) if to == DType::F32 => Value::F32(a.clone()),
-        (Value::F64(a), DType::F64) => Value::F64(a.clone()),
-        (Value::I32(a), DType::I32) => Value::I32(a.clone()),
-        (Value::F32(a), DType::F64) => Value::F64(a.mapv(f64::from).into_shared()),
-        (Value::F32(a), _) => Value::I32(a.mapv(|v| to_i32(f64::from(v))).into_shared()),
-        (Value::F64(a), DType::F32) => Value::F32(a.mapv(|v| v as f32).into_shared()),
-        (Value::F64(a), _) => Value::I32(a.mapv(to_i32).into_shared()),
-        (Value::I32(a), DType::F32) => Value::F32(a.mapv(|v| v as f32).into_shared()),
-        (Value::I32(a), _) => Value::F64(a.mapv(f64::from).into_shared()),
-    }
 }
 
 fn unpack_value<T: Elem>(x: &Value, axis: usize) -> Result<Vec<Value>> {
@@ -454,22 +378,10 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &[ArrayD<T>
     let g0 = g.first().ok_or_else(|| internal("no output gradient"))?;
     let shape = g0.shape().to_vec();
     match op {
-        Op::Maximum | Op::Minimum => {
-            let (a, b) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?);
-            let max = *op == Op::Maximum;
-            let picks_a = move |p: T, q: T| if max { p >= q } else { p <= q };
-            let zero = T::zero();
-            let ga = zip3(g0.view(), a.view(), b.view(), &shape, |g, p, q| if picks_a(p, q) { g } else { zero })?;
-            let gb = zip3(g0.view(), a.view(), b.view(), &shape, |g, p, q| if picks_a(p, q) { zero } else { g })?;
-            Ok(vec![Some(super::unbroadcast(ga, a.shape())), Some(super::unbroadcast(gb, b.shape()))])
-        }
         Op::Rsqrt => {
             let ya = typed::<T>(y)?;
             Ok(vec![Some(zip2(g0.view(), ya.view(), &shape, |g, y| g * T::c(-0.5) * y * y * y)?)])
         }
-        // Only a float input of a float cast gets a gradient (`typed_backward`
-        // drops one of another dtype than the output's).
-        Op::Cast { .. } => Ok(vec![Some(g0.clone())]),
         Op::Unpack { axis, .. } => {
             let views: Vec<ArrayViewD<'_, T>> = g.iter().map(|a| a.view()).collect();
             Ok(vec![Some(ndarray::stack(Axis(*axis), &views).map_err(internal)?)])
@@ -539,7 +451,7 @@ pub(crate) fn attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'stat
     use super::AttrValue;
     let t = |i: usize| AttrValue::Type(dtypes.get(i).copied().unwrap_or_default());
     match op {
-        Op::Maximum | Op::Minimum | Op::Rsqrt | Op::GreaterEqual => vec![("T", t(0))],
+        Op::Rsqrt | Op::GreaterEqual => vec![("T", t(0))],
         Op::Select => vec![("T", t(1))],
         Op::RandomUniform { dtype, .. } => vec![
             ("T", AttrValue::Type(DType::I32)),
@@ -547,9 +459,6 @@ pub(crate) fn attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'stat
             ("seed", AttrValue::Int(0)),
             ("seed2", AttrValue::Int(0)),
         ],
-        Op::Cast { to } => {
-            vec![("DstT", AttrValue::Type(*to)), ("SrcT", t(0)), ("Truncate", AttrValue::Bool(false))]
-        }
         Op::Unpack { axis, num } => {
             vec![("T", t(0)), ("axis", AttrValue::Int(*axis as i64)), ("num", AttrValue::Int(*num as i64))]
         }

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Float, Op, extra, linalg, math, nn, reduce, shape, typed};
+use super::{Float, Op, extra, linalg, math, nn, reduce, shape, train_ops, typed};
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::record::Recorded;
@@ -13,6 +13,10 @@ use crate::tensor::Value;
 /// no gradient. `need[i]` says whether input `i` needs one; the costly ops
 /// (convolution, matrix products) skip the others.
 pub(crate) fn backward(rec: &Recorded, grads: &[Option<Value>], need: &[bool]) -> Result<Vec<Option<Value>>> {
+    if let (Op::Cast { .. }, Some(x)) = (&rec.op, rec.inputs.first()) {
+        // Input and output dtypes differ: the gradient changes dtype.
+        return Ok(train_ops::cast_backward(x, grads.first().and_then(Option::as_ref)));
+    }
     match rec.outputs.first().map(Value::dtype) {
         Some(DType::F32) => typed_backward::<f32>(rec, grads, need),
         Some(DType::F64) => typed_backward::<f64>(rec, grads, need),
@@ -72,16 +76,18 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
         | Op::Split { .. }
         | Op::Slice { .. }
         | Op::Gather { .. } => shape::backward(&rec.op, x, &g)?,
-        Op::Maximum
-        | Op::Minimum
-        | Op::Rsqrt
-        | Op::Cast { .. }
+        Op::Rsqrt
         | Op::Unpack { .. }
         | Op::Pack { .. }
         | Op::FusedBatchNorm { .. }
         | Op::RandomUniform { .. }
         | Op::GreaterEqual
         | Op::Select => extra::backward(&rec.op, x, y, &g)?,
+        // Row updates and `Unique` have no gradient in TF either.
+        // `Floor` is piecewise constant: a zero gradient, as TF's.
+        Op::Cast { .. } | Op::Scatter(_) | Op::Unique => Vec::new(),
+        Op::Floor => vec![Some(ArrayD::<T>::zeros(IxDyn(x[0].shape())))],
+        Op::Minimum | Op::Maximum | Op::UnsortedSegmentSum => train_ops::backward(&rec.op, x, g0)?,
     };
     Ok(x.iter()
         .enumerate()

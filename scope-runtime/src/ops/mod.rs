@@ -23,7 +23,9 @@
 //!   `LogSoftmax`, `SigmoidCrossEntropyWithLogits`,
 //!   `SoftmaxCrossEntropyWithLogits`;
 //! - `reduce`: `Sum`, `Mean`, `Max`;
-//! - `shape`: `Reshape`, `Transpose`, `ConcatV2`, `Split`, `Slice`, `GatherV2`.
+//! - `shape`: `Reshape`, `Transpose`, `ConcatV2`, `Split`, `Slice`, `GatherV2`;
+//! - `train_ops`: `Cast`, `Minimum`, `Maximum`, `Floor`, `ScatterUpdate`, `ScatterAdd`,
+//!   `ScatterSub`, `Unique`, `UnsortedSegmentSum`.
 
 use std::fmt::Debug;
 use std::ops::{Add, Mul, Sub};
@@ -56,6 +58,7 @@ macro_rules! any_dispatch {
             $crate::dtype::DType::F32 => $f::<f32>($($arg),*),
             $crate::dtype::DType::F64 => $f::<f64>($($arg),*),
             $crate::dtype::DType::I32 => $f::<i32>($($arg),*),
+            $crate::dtype::DType::I64 => $f::<i64>($($arg),*),
         }
     };
 }
@@ -69,6 +72,7 @@ mod math;
 mod nn;
 mod reduce;
 mod shape;
+mod train_ops;
 
 pub use crate::kernels::Padding;
 pub use basic::{ControlDependencies, broadcast_shapes};
@@ -278,16 +282,20 @@ pub(crate) fn forward_into(
         Op::Lrn { .. } | Op::L2Loss => one(nn::forward(op, op_type, node, v)),
         Op::SparseSoftmaxXent => nn::sparse_xent_forward(op_type, node, v).map(|vs| out.extend(vs)),
         Op::AddN => one(math::add_n_forward(op_type, node, v)),
-        Op::Maximum
-        | Op::Minimum
-        | Op::Rsqrt
-        | Op::Cast { .. }
+        Op::Rsqrt
         | Op::Unpack { .. }
         | Op::Pack { .. }
         | Op::FusedBatchNorm { .. }
         | Op::RandomUniform { .. }
         | Op::GreaterEqual
         | Op::Select => extra::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
+        Op::Cast { .. }
+        | Op::Minimum
+        | Op::Maximum
+        | Op::Floor
+        | Op::Scatter(_)
+        | Op::Unique
+        | Op::UnsortedSegmentSum => train_ops::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
     }
 }
 
@@ -543,6 +551,11 @@ elem!(i32, I32, i32::MIN, int_gemm, wrapping_add, wrapping_sub, wrapping_mul, |a
     0i32,
     |&s: &i32, &v| s.wrapping_add(v)
 ));
+elem!(i64, I64, i64::MIN, int_gemm, wrapping_add, wrapping_sub, wrapping_mul, |a: &ArrayD<i64>, ax| a.fold_axis(
+    ax,
+    0i64,
+    |&s: &i64, &v| s.wrapping_add(v)
+));
 
 /// Float products run on the GEMM kernel (AVX-512 where available).
 fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
@@ -550,13 +563,11 @@ fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<
 }
 
 /// Integer products, wrapping around on overflow as TensorFlow's do.
-fn int_gemm(a: ArrayView2<'_, i32>, ta: bool, b: ArrayView2<'_, i32>, tb: bool) -> Result<Array2<i32>> {
+fn int_gemm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
     let a = if ta { a.reversed_axes() } else { a };
     let b = if tb { b.reversed_axes() } else { b };
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    Ok(Array2::from_shape_fn((m, n), |(i, j)| {
-        (0..k).fold(0i32, |s, l| s.wrapping_add(a[[i, l]].wrapping_mul(b[[l, j]])))
-    }))
+    Ok(Array2::from_shape_fn((m, n), |(i, j)| (0..k).fold(T::zero(), |s, l| s.plus(a[[i, l]].times(b[[l, j]])))))
 }
 
 /// The typed array of `v`; the dtype was validated before, so a mismatch is

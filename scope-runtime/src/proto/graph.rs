@@ -123,4 +123,7 @@ pub(crate) struct TensorProto {
     /// `int32` elements.
     #[prost(int32, repeated, tag = "7")]
     pub int_val: Vec<i32>,
+    /// `int64` elements.
+    #[prost(int64, repeated, tag = "10")]
+    pub int64_val: Vec<i64>,
 }

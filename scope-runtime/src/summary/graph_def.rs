@@ -174,9 +174,11 @@ pub(crate) fn tensor_proto(value: &Value) -> TensorProto {
         Value::F32(a) if scalar => t.float_val = a.iter().copied().collect(),
         Value::F64(a) if scalar => t.double_val = a.iter().copied().collect(),
         Value::I32(a) if scalar => t.int_val = a.iter().copied().collect(),
+        Value::I64(a) if scalar => t.int64_val = a.iter().copied().collect(),
         Value::F32(a) => t.tensor_content = a.iter().flat_map(|x| x.to_le_bytes()).collect(),
         Value::F64(a) => t.tensor_content = a.iter().flat_map(|x| x.to_le_bytes()).collect(),
         Value::I32(a) => t.tensor_content = a.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Value::I64(a) => t.tensor_content = a.iter().flat_map(|x| x.to_le_bytes()).collect(),
     }
     t
 }
