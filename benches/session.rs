@@ -72,7 +72,7 @@ fn image_filter_step(c: &mut Criterion) {
         conv_relu(&mut s, &relu1).expect("conv2")
     };
     let loss = cx.reduce_mean(&y, Axes::All, false).expect("loss");
-    let train = sgd(&mut cx, &graph, &loss, 0.01).expect("train op");
+    let train = sgd(&mut cx, &loss, 0.01).expect("train op");
     let sess = Session::new(&graph);
     let feed = Value::from(image);
     let mut group = c.benchmark_group("my_image_filter_b8");
@@ -123,15 +123,9 @@ fn tower(cx: &mut Scope, x: &Tensor) -> Result<Tensor> {
     dense(&mut s, &h, 16)
 }
 
-/// Plain gradient descent on every trainable variable, as one group of assignments.
-fn sgd(cx: &mut Scope, graph: &Graph, loss: &Tensor, rate: f32) -> Result<Tensor> {
-    let vars = graph.trainable_variables();
-    let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
-    let grads = cx.gradients(loss, &wrt)?;
-    let lr = cx.constant(rate)?;
-    let updates: Vec<Tensor> =
-        vars.iter().zip(&grads).map(|(v, g)| cx.assign_sub(v, &cx.mul(&lr, g)?)).collect::<Result<_>>()?;
-    cx.group(&updates.iter().collect::<Vec<_>>())
+/// TF's `GradientDescentOptimizer(rate).minimize(loss)`.
+fn sgd(cx: &mut Scope, loss: &Tensor, rate: f64) -> Result<Tensor> {
+    varscope::train::GradientDescentOptimizer::new(rate).minimize(cx, loss, varscope::train::Minimize::new())
 }
 
 /// The Siamese MLP of `examples/siamese` (64 pairs), as `scripts/train/tf_train_step.py` builds it.
@@ -161,7 +155,7 @@ fn siamese_step(c: &mut Criterion) {
         cx.reduce_mean(&total, Axes::All, false)
     };
     let loss = build(&mut cx).expect("loss");
-    let train = sgd(&mut cx, &graph, &loss, 0.1).expect("train op");
+    let train = sgd(&mut cx, &loss, 0.1).expect("train op");
     let sess = Session::new(&graph);
     let feeds = [(&left, Value::from(pixels(1))), (&right, Value::from(pixels(3))), (&same, Value::from(same_v))];
     let mut group = c.benchmark_group("siamese_mlp_64_pairs");

@@ -31,14 +31,15 @@ use varscope::checkpoint::Saver;
 use varscope::ndarray::{Array4, ArrayD, Axis, IxDyn};
 use varscope::ops::Axes;
 use varscope::summary::SummaryWriter;
-use varscope::{Graph, ManifestExt, Scope, Session, Tensor, Value};
+use varscope::train::{GradientDescentOptimizer, Minimize};
+use varscope::{Graph, ManifestExt, Session, Tensor, Value};
 
 use model::{IMAGE_SIZE, NUM_CLASSES};
 
 type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 const BATCH: usize = 32;
-const LEARNING_RATE: f32 = 0.05;
+const LEARNING_RATE: f64 = 0.05;
 
 /// The digits as cifar10.py's input: each 8 x 8 pixel a 3 x 3 block, grey in all three
 /// channels, standardised per image (`tf.image.per_image_standardization`).
@@ -66,8 +67,8 @@ fn digits_as_images(root: &Path) -> BoxResult<(Array4<f32>, Vec<i32>)> {
     Ok((Array4::from_shape_vec((n, IMAGE_SIZE, IMAGE_SIZE, 3), images)?, labels))
 }
 
-/// The training graph: placeholders for a batch, the logits, cifar10.py's total loss and one
-/// gradient-descent step on every variable, grouped as the train op.
+/// The training graph: placeholders for a batch, the logits, cifar10.py's total loss and TF's
+/// gradient-descent train op.
 struct Trainer {
     session: Session,
     images: Tensor,
@@ -84,7 +85,7 @@ impl Trainer {
         let labels = cx.placeholder("labels", labels)?;
         let logits = model::inference(&mut cx, &images)?;
         let loss = model::loss(&mut cx, &logits, &labels)?;
-        let train = sgd(&mut cx, graph, &loss, LEARNING_RATE)?;
+        let train = GradientDescentOptimizer::new(LEARNING_RATE).minimize(&mut cx, &loss, Minimize::new())?;
         Ok(Trainer { session: Session::new(graph), images, labels, logits, loss, train })
     }
 
@@ -100,20 +101,6 @@ impl Trainer {
             .map(|row| (0..NUM_CLASSES).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0))
             .collect())
     }
-}
-
-/// `w -= rate * dloss/dw` for every trainable variable, as one group.
-fn sgd(cx: &mut Scope, graph: &Graph, loss: &Tensor, rate: f32) -> varscope::Result<Tensor> {
-    let vars = graph.trainable_variables();
-    let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
-    let grads = cx.gradients(loss, &wrt)?;
-    let rate = cx.named("learning_rate").constant(rate)?;
-    let updates = vars
-        .iter()
-        .zip(&grads)
-        .map(|(v, g)| cx.assign_sub(v, &cx.mul(&rate, g)?))
-        .collect::<varscope::Result<Vec<_>>>()?;
-    cx.named("train").group(&updates.iter().collect::<Vec<_>>())
 }
 
 fn batch_of(images: &Array4<f32>, labels: &[i32], picks: &[usize]) -> (ArrayD<f32>, ArrayD<i32>) {

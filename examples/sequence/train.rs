@@ -7,6 +7,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use varscope::ndarray::{Array3, ArrayD, Axis, IxDyn};
 use varscope::ops::Axes;
+use varscope::train::{GradientDescentOptimizer, Minimize};
 use varscope::{Graph, Session, Tensor, Value};
 
 use super::model;
@@ -35,7 +36,7 @@ pub fn load(root: &std::path::Path) -> BoxResult<(Array3<f32>, Vec<i32>)> {
 }
 
 /// The graph, built once on a first batch: placeholders, logits, the mean cross entropy and
-/// one gradient-descent step on every variable.
+/// TF's gradient-descent train op.
 pub struct Trainer {
     session: Session,
     digits: Tensor,
@@ -46,7 +47,7 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Builds the model on `digits`/`labels`; building computes the first step.
+    /// Builds the model on `digits`/`labels` (building computes the first batch's loss).
     pub fn new(graph: &Graph, digits: ArrayD<f32>, labels: ArrayD<i32>, rate: f32) -> varscope::Result<Trainer> {
         let mut cx = graph.scope();
         let digits = cx.placeholder("digits", digits)?;
@@ -54,16 +55,7 @@ impl Trainer {
         let logits = model::classify(&mut cx, &digits)?;
         let xent = cx.sparse_softmax_cross_entropy_with_logits(&labels, &logits)?;
         let loss = cx.named("loss").reduce_mean(&xent, Axes::All, false)?;
-        let vars = graph.trainable_variables();
-        let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
-        let grads = cx.gradients(&loss, &wrt)?;
-        let rate = cx.named("learning_rate").constant(rate)?;
-        let updates = vars
-            .iter()
-            .zip(&grads)
-            .map(|(v, g)| cx.assign_sub(v, &cx.mul(&rate, g)?))
-            .collect::<varscope::Result<Vec<_>>>()?;
-        let train = cx.named("train").group(&updates.iter().collect::<Vec<_>>())?;
+        let train = GradientDescentOptimizer::new(f64::from(rate)).minimize(&mut cx, &loss, Minimize::new())?;
         Ok(Trainer { session: Session::new(graph), digits, labels, logits, loss, train })
     }
 

@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use varscope::ndarray::{Array1, Array2, Axis};
 use varscope::ops::Axes;
 use varscope::prelude::*;
+use varscope::train::{GradientDescentOptimizer, Minimize};
 use varscope::{model, scope, var};
 
 /// Pixels per image (8 x 8).
@@ -161,9 +162,10 @@ pub struct Trainer {
 pub type Batch = (Array2<f32>, Array2<f32>, Array1<f32>);
 
 impl Trainer {
-    /// Builds the towers (creating their variables), the contrastive loss and the update
-    /// `w -= learning_rate * dloss/dw` of every variable, grouped as one train op. Ops compute
-    /// as they are built, so building on the first batch is the first step: its loss is returned.
+    /// Builds the towers (creating their variables), the contrastive loss and TF's
+    /// `GradientDescentOptimizer(learning_rate).minimize(loss)` train op, on the first batch;
+    /// returns the first batch's loss (building computes it, and leaves the variables as they
+    /// were).
     pub fn new(graph: &Graph, first: Batch, learning_rate: f32) -> Result<(Trainer, f64)> {
         let mut cx = graph.scope();
         let left = cx.placeholder("left", first.0.into_dyn())?;
@@ -171,13 +173,7 @@ impl Trainer {
         let same = cx.placeholder("same", first.2.into_dyn())?;
         let (a, b) = siamese(&mut cx, &left, &right, Reuse::CreateOnly)?;
         let loss = contrastive_loss(&mut cx, &a, &b, &same)?;
-        let vars = graph.trainable_variables();
-        let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
-        let grads = cx.gradients(&loss, &wrt)?;
-        let rate = cx.named("learning_rate").constant(learning_rate)?;
-        let updates =
-            vars.iter().zip(&grads).map(|(v, g)| cx.assign_sub(v, &cx.mul(&rate, g)?)).collect::<Result<Vec<_>>>()?;
-        let step = cx.named("train").group(&updates.iter().collect::<Vec<_>>())?;
+        let step = GradientDescentOptimizer::new(f64::from(learning_rate)).minimize(&mut cx, &loss, Minimize::new())?;
         let first_loss = loss.value().to_f64_vec()[0];
         Ok((Trainer { session: Session::new(graph), left, right, same, loss, step }, first_loss))
     }
