@@ -1,6 +1,6 @@
-//! A GRU reads each UCI digit (`data/digits/`, CC BY 4.0) row by row and classifies it: a
-//! recurrent cell unrolled over 8 time steps with one set of weights, built once and trained
-//! by running its graph.
+//! A GRU reads each UCI digit (`data/digits/`, CC BY 4.0) row by row and classifies it:
+//! `varscope::layers::GruCell` under `static_rnn`, one set of weights for the 8 time steps,
+//! built once and trained by running its graph.
 //!
 //! ```sh
 //! cargo run --release --example sequence -- [--steps N] [--out DIR]
