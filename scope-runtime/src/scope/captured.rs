@@ -20,10 +20,10 @@ pub(super) struct VariableScopeInner {
 
 /// A variable scope as a value (what `with tf.variable_scope(...) as vs` binds).
 ///
-/// Capture it with [`Scope::current_variable_scope`] or from
-/// [`Scope::push_variable_scope`], and enter it again anywhere (also in another
+/// Capture it with [`Scope::current_variable_scope`](crate::Scope::current_variable_scope) or from
+/// [`Scope::push_variable_scope`](crate::Scope::push_variable_scope), and enter it again anywhere (also in another
 /// thread) with [`VarScope::reenter`]. Clones share the reuse flag, which
-/// [`Scope::reuse_variables`] sets.
+/// [`Scope::reuse_variables`](crate::Scope::reuse_variables) sets.
 #[derive(Clone)]
 pub struct VariableScope {
     pub(super) inner: Arc<VariableScopeInner>,
