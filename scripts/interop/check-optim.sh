@@ -24,4 +24,7 @@ echo "== check-optim: numpy re-derives the trajectories"
 "$py" "$shared/reference_optim_math.py" "$cases"
 
 echo "== check-optim: varscope::train on the same cases"
-cargo run --release --quiet --example conformance -- "$cases" | tee /dev/stderr | grep -q "^15 passed, 0 failed$"
+# Captured, not `tee /dev/stderr`: reopening stderr truncates it when it is a log file.
+ours="$(cargo run --release --quiet --example conformance -- "$cases")"
+echo "$ours"
+echo "$ours" | grep -q "^15 passed, 0 failed$" || { echo "check-optim: varscope::train differs from TF" >&2; exit 1; }
