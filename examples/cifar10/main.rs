@@ -17,6 +17,9 @@
 //! prints the logits of the images in `IMAGES.json` (`{"shape": [n, 24, 24, 3], "values":
 //! [...]}`) as JSON: `scripts/interop/check-cifar10.sh` compares them with TF's.
 
+#[allow(dead_code)] // `Digits::split` is the Siamese example's
+#[path = "../common/digits.rs"]
+mod digits;
 mod model;
 #[path = "../common/plot.rs"]
 mod plot;
@@ -43,27 +46,23 @@ const LEARNING_RATE: f64 = 0.05;
 
 /// The digits as cifar10.py's input: each 8 x 8 pixel a 3 x 3 block, grey in all three
 /// channels, standardised per image (`tf.image.per_image_standardization`).
-fn digits_as_images(root: &Path) -> BoxResult<(Array4<f32>, Vec<i32>)> {
-    let text = std::fs::read_to_string(root.join("data/digits/digits.csv"))?;
-    let mut images = Vec::new();
-    let mut labels = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let fields: Vec<f32> = line.split(',').map(|f| f.trim().parse::<f32>()).collect::<Result<_, _>>()?;
-        if fields.len() != 65 {
-            return Err(format!("data/digits/digits.csv: a line has {} fields, expected 65", fields.len()).into());
-        }
-        let mut img = vec![0f32; IMAGE_SIZE * IMAGE_SIZE * 3];
-        for (i, px) in img.iter_mut().enumerate() {
-            let (y, x) = (i / (IMAGE_SIZE * 3), (i / 3) % IMAGE_SIZE);
-            *px = fields[(y / 3) * 8 + x / 3];
-        }
-        let n = img.len() as f32;
-        let mean = img.iter().sum::<f32>() / n;
-        let std = (img.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n).sqrt().max(1.0 / n.sqrt());
+fn digits_as_images() -> BoxResult<(Array4<f32>, Vec<i32>)> {
+    let d = digits::shipped()?;
+    let n = d.labels.len();
+    let mut images = Vec::with_capacity(n * IMAGE_SIZE * IMAGE_SIZE * 3);
+    for row in d.images.rows() {
+        let img: Vec<f32> = (0..IMAGE_SIZE * IMAGE_SIZE * 3)
+            .map(|i| {
+                let (y, x) = (i / (IMAGE_SIZE * 3), (i / 3) % IMAGE_SIZE);
+                row[(y / 3) * 8 + x / 3]
+            })
+            .collect();
+        let len = img.len() as f32;
+        let mean = img.iter().sum::<f32>() / len;
+        let std = (img.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / len).sqrt().max(1.0 / len.sqrt());
         images.extend(img.iter().map(|v| (v - mean) / std));
-        labels.push(fields[64] as i32);
     }
-    let n = labels.len();
+    let labels = d.labels.iter().map(|&l| l as i32).collect();
     Ok((Array4::from_shape_vec((n, IMAGE_SIZE, IMAGE_SIZE, 3), images)?, labels))
 }
 
@@ -111,13 +110,8 @@ fn batch_of(images: &Array4<f32>, labels: &[i32], picks: &[usize]) -> (ArrayD<f3
 }
 
 /// Trains for `steps` steps and returns the losses and the held-out accuracy.
-pub fn train(
-    graph: &Graph,
-    root: &Path,
-    steps: usize,
-    mut progress: impl FnMut(usize, f64),
-) -> BoxResult<(Vec<f64>, f64)> {
-    let (images, labels) = digits_as_images(root)?;
+pub fn train(graph: &Graph, steps: usize, mut progress: impl FnMut(usize, f64)) -> BoxResult<(Vec<f64>, f64)> {
+    let (images, labels) = digits_as_images()?;
     let n_train = 1_397.min(labels.len());
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut pick = || (0..BATCH).map(|_| rng.random_range(0..n_train)).collect::<Vec<_>>();
@@ -186,12 +180,11 @@ fn main() -> BoxResult<()> {
     if let Some(checkpoint) = restore {
         return restore_and_predict(&checkpoint, &input.ok_or("--restore needs --input IMAGES.json")?);
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let graph = Graph::with_seed(7);
     let bar = ProgressBar::new(steps as u64);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")?);
     let start = Instant::now();
-    let (losses, accuracy) = train(&graph, &root, steps, |step, loss| {
+    let (losses, accuracy) = train(&graph, steps, |step, loss| {
         let rate = (step + 1) as f64 * BATCH as f64 / start.elapsed().as_secs_f64().max(1e-9);
         bar.set_message(format!("loss {loss:.3}, {rate:.0} images/s"));
         bar.inc(1);

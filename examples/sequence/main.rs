@@ -10,6 +10,9 @@
 //! writes to `DIR` (default `target/examples/sequence`) the loss curve (`loss.png`), TensorBoard
 //! scalars (`logs/`) and a TF checkpoint, checked against the model's compile-time manifest.
 
+#[allow(dead_code)] // `Digits::split` is the Siamese example's
+#[path = "../common/digits.rs"]
+mod digits;
 mod model;
 #[path = "../common/plot.rs"]
 mod plot;

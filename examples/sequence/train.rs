@@ -1,8 +1,6 @@
 //! Loading the digits as sequences, and training the GRU classifier from its built graph.
 //! Shared by `examples/sequence/main.rs` and `tests/it/sequence.rs`.
 
-use std::path::PathBuf;
-
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use varscope::ndarray::{Array3, ArrayD, Axis, IxDyn};
@@ -20,19 +18,11 @@ pub const BATCH: usize = 64;
 /// The gradient-descent step size.
 pub const LEARNING_RATE: f32 = 0.5;
 
-/// The digits as `[n, 8 rows, 8 pixels]` in 0..1, and their labels.
-pub fn load(root: &std::path::Path) -> BoxResult<(Array3<f32>, Vec<i32>)> {
-    let text = std::fs::read_to_string(root.join("data/digits/digits.csv"))?;
-    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let fields: Vec<f32> = line.split(',').map(|f| f.trim().parse::<f32>()).collect::<Result<_, _>>()?;
-        if fields.len() != 65 {
-            return Err(format!("data/digits/digits.csv: a line has {} fields, expected 65", fields.len()).into());
-        }
-        pixels.extend(fields[..64].iter().map(|p| p / 16.0));
-        labels.push(fields[64] as i32);
-    }
-    Ok((Array3::from_shape_vec((labels.len(), model::STEPS, model::INPUTS), pixels)?, labels))
+/// The shipped digits as `[n, 8 rows, 8 pixels]` in 0..1, and their labels.
+pub fn load() -> BoxResult<(Array3<f32>, Vec<i32>)> {
+    let d = super::digits::shipped()?;
+    let labels = d.labels.iter().map(|&l| l as i32).collect();
+    Ok((d.images.into_shape_with_order((d.labels.len(), model::STEPS, model::INPUTS))?, labels))
 }
 
 /// The graph, built once on a first batch: placeholders, logits, the mean cross entropy and
@@ -89,7 +79,7 @@ pub fn batch(digits: &Array3<f32>, labels: &[i32], picks: &[usize]) -> (ArrayD<f
 /// Trains for `steps` batches on the first 1,397 digits; returns the losses and the accuracy
 /// on the other 400.
 pub fn train(graph: &Graph, steps: usize, mut progress: impl FnMut(usize, f64)) -> BoxResult<(Vec<f64>, f64)> {
-    let (digits, labels) = load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")))?;
+    let (digits, labels) = load()?;
     let n_train = 1_397.min(labels.len());
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let mut pick = || (0..BATCH).map(|_| rng.random_range(0..n_train)).collect::<Vec<_>>();

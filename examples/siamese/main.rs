@@ -10,6 +10,8 @@
 //! as `loss.png` and as TensorBoard scalars in `logs/` (`tensorboard --logdir DIR/logs`), and a
 //! TensorFlow checkpoint `model.ckpt-STEPS` that TF's `Saver.restore` reads by name.
 
+#[path = "../common/digits.rs"]
+mod digits;
 #[path = "../common/plot.rs"]
 mod plot;
 mod train;
@@ -35,8 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument `{other}` (use --steps N, --out DIR)").into()),
         }
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let digits = train::Digits::load(&root.join("data/digits/digits.csv"))?;
+    let digits = digits::shipped()?;
     let (train_set, held_out) = digits.split(1_397);
     println!("{} training digits, {} held out", train_set.labels.len(), held_out.labels.len());
 

@@ -3,6 +3,8 @@
 mod checkpoint;
 mod cifar10;
 mod conformance;
+#[path = "../../examples/common/digits.rs"]
+mod digits;
 mod fuzz;
 mod gluon;
 mod grad;

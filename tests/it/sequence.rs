@@ -2,6 +2,7 @@
 //! `static_rnn` over the 8 rows of each digit shares one set of TF-named variables, the loss falls and held-out digits
 //! are classified far above chance.
 
+use crate::digits;
 #[path = "../../examples/sequence/model.rs"]
 mod model;
 #[path = "../../examples/sequence/train.rs"]

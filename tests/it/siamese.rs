@@ -7,15 +7,13 @@ mod plot;
 #[path = "../../examples/siamese/train.rs"]
 mod train;
 
-use std::path::PathBuf;
-
+use crate::digits;
 use varscope::checkpoint::Saver;
 use varscope::ndarray::Array2;
 use varscope::{Graph, ManifestExt, Reuse};
 
 fn digits() -> train::Digits {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/digits/digits.csv");
-    train::Digits::load(&path).expect("the digits ship in data/digits")
+    digits::shipped().expect("the digits ship in data/digits")
 }
 
 #[test]
