@@ -152,6 +152,55 @@ pub(crate) enum Op {
     /// Rows of input 0 summed by the segment ids of input 1; input 2's
     /// first dimension is the number of segments.
     UnsortedSegmentSum,
+    /// The elementwise, index and shape ops of `ops/layer_ops.rs`.
+    Layer(LayerOp),
+}
+
+/// The ops of `ops/layer_ops.rs`, each with its TF op type ([`LayerOp::op_type`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LayerOp {
+    /// `|x|`.
+    Abs,
+    /// `x * x`.
+    Square,
+    /// `x` where `x > 0`, else `alpha * x`.
+    LeakyRelu { alpha: f64 },
+    /// `x` where `x > 0`, else `exp(x) - 1`.
+    Elu,
+    /// `log(1 + exp(x))`, computed as TF computes it.
+    Softplus,
+    /// `x`, passing no gradient back.
+    StopGradient,
+    /// `1` where `a == b`, else `0`, in the inputs' dtype (TF's output is bool).
+    Equal,
+    /// The index of the largest (`min`: smallest) element along `axis`, as `output`.
+    ArgMax { axis: usize, min: bool, output: DType },
+    /// Rows of `depth` values, `on` at each index and `off` elsewhere, on a new `axis`.
+    OneHot { depth: usize, on: f64, off: f64, axis: usize, dtype: DType },
+    /// Removes the given axes, each of length 1.
+    Squeeze { axes: Vec<usize> },
+    /// Inserts an axis of length 1 at `axis` (of the output).
+    ExpandDims { axis: usize },
+}
+
+impl LayerOp {
+    /// TensorFlow's op type: the one table of this family's names.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            LayerOp::Abs => "Abs",
+            LayerOp::Square => "Square",
+            LayerOp::LeakyRelu { .. } => "LeakyRelu",
+            LayerOp::Elu => "Elu",
+            LayerOp::Softplus => "Softplus",
+            LayerOp::StopGradient => "StopGradient",
+            LayerOp::Equal => "Equal",
+            LayerOp::ArgMax { min: false, .. } => "ArgMax",
+            LayerOp::ArgMax { min: true, .. } => "ArgMin",
+            LayerOp::OneHot { .. } => "OneHot",
+            LayerOp::Squeeze { .. } => "Squeeze",
+            LayerOp::ExpandDims { .. } => "ExpandDims",
+        }
+    }
 }
 
 /// How an assignment op combines the variable's value with its input.

@@ -310,6 +310,29 @@ proptest! {
         check(vec![fill(&[rows, cols], seed)], &f)?;
     }
 
+    /// The layer ops: Abs, Square, LeakyRelu, Elu, Softplus, Squeeze, ExpandDims.
+    #[test]
+    fn layer_ops(shape in small_shape(3), op in 0usize..7, seed in any::<u64>()) {
+        let x = away(fill(&shape, seed));
+        let rank = shape.len() as isize;
+        let f = move |cx: &mut Scope, t: &[Tensor]| match op {
+            0 => cx.abs(&t[0]),
+            1 => cx.square(&t[0]),
+            2 => cx.leaky_relu(&t[0], 0.2),
+            3 => cx.elu(&t[0]),
+            4 => cx.softplus(&t[0]),
+            5 => {
+                let e = cx.expand_dims(&t[0], -1)?;
+                cx.squeeze(&e, &[rank])
+            }
+            _ => {
+                let e = cx.expand_dims(&t[0], 0)?;
+                cx.squeeze(&e, &[])
+            }
+        };
+        check(vec![x], &f)?;
+    }
+
     /// The ops of cifar10.py: LRN, L2Loss, AddN and sparse softmax cross entropy.
     #[test]
     fn cifar10_ops(

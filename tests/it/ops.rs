@@ -342,6 +342,132 @@ fn f64_and_i32_where_tf_allows() -> R {
     Ok(())
 }
 
+#[test]
+fn layer_ops_values_names_and_types() -> R {
+    let g = Graph::new();
+    let mut cx = g.scope();
+    let x = c(&mut cx, &[4], &[-2.0, 0.0, 0.5, 3.0])?;
+    close(&cx.abs(&x)?, &[4], &[2.0, 0.0, 0.5, 3.0]);
+    close(&cx.square(&x)?, &[4], &[4.0, 0.0, 0.25, 9.0]);
+    close(&cx.leaky_relu(&x, 0.2)?, &[4], &[-0.4, 0.0, 0.5, 3.0]);
+    close(&cx.elu(&x)?, &[4], &[(-2f64).exp() - 1.0, 0.0, 0.5, 3.0]);
+    let sp = |v: f64| (1.0 + v.exp()).ln();
+    close(&cx.softplus(&x)?, &[4], &[sp(-2.0), sp(0.0), sp(0.5), sp(3.0)]);
+    // Far out, softplus is x itself or e^x, never inf or 0 by overflow.
+    let far = c(&mut cx, &[2], &[100.0, -100.0])?;
+    let y = cx.softplus(&far)?.value().to_f64_vec();
+    assert_eq!(y[0], 100.0);
+    assert!(y[1] > 0.0 && y[1] < 1e-40, "{}", y[1]);
+    // TF 2.21's float32 outputs on both sides of softplus's thresholds, to an ulp (TF's
+    // Eigen `exp`/`log` round differently from the correctly rounded 0.97407698).
+    let edge = c(&mut cx, &[4], &[-20.0, -15.0, 0.5, 14.0])?;
+    let ulps = |got: &Tensor, want: [f32; 4]| {
+        let got = got.value().to_f64_vec();
+        got.iter().zip(want).map(|(&g, w)| ((g as f32).to_bits() as i64 - w.to_bits() as i64).abs()).max()
+    };
+    let tf_softplus = [2.06115369216775e-09f32, 3.0590231858695915e-07, 0.9740769267082214, 14.0];
+    assert!(ulps(&cx.softplus(&edge)?, tf_softplus) <= Some(1));
+    let tf_elu = [-1.0f32, -0.9999997019767761, 0.5, 14.0];
+    assert!(ulps(&cx.elu(&edge)?, tf_elu) <= Some(1));
+    close(&cx.stop_gradient(&x)?, &[4], &[-2.0, 0.0, 0.5, 3.0]);
+    let ints = cx.constant(Value::from(vec![i32::MIN, -3, 4]))?;
+    assert_eq!(cx.abs(&ints)?.value().to_f64_vec(), [f64::from(i32::MIN), 3.0, 4.0]);
+    let m = c(&mut cx, &[2, 3], &[1.0, 5.0, 5.0, 7.0, 2.0, 7.0])?;
+    let am = cx.argmax(&m, 1, DType::I64)?;
+    assert_eq!((am.dtype(), am.shape(), am.value().to_f64_vec()), (DType::I64, &[2][..], vec![1.0, 0.0]));
+    let an = cx.argmin(&m, 0, DType::I32)?;
+    assert_eq!((an.dtype(), an.value().to_f64_vec()), (DType::I32, vec![0.0, 1.0, 0.0]));
+    let b = c(&mut cx, &[3], &[1.0, 2.0, 5.0])?;
+    close(&cx.equal(&m, &b)?, &[2, 3], &[1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+    let labels = cx.constant(Value::from(vec![1i64, -1, 3]))?;
+    let oh = cx.one_hot(&labels, 3, 5.0, -1.0, -1, DType::F32)?;
+    close(&oh, &[3, 3], &[-1.0, 5.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0]);
+    let oh0 = cx.one_hot(&labels, 2, 1.0, 0.0, 0, DType::I32)?;
+    assert_eq!((oh0.shape(), oh0.value().to_f64_vec()), (&[2, 3][..], vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0]));
+    let col = cx.expand_dims(&x, 1)?;
+    assert_eq!(col.shape(), &[4, 1]);
+    assert_eq!(cx.squeeze(&col, &[])?.shape(), &[4]);
+    let names: Vec<(String, String)> = g.nodes().into_iter().map(|n| (n.name, n.op_type)).collect();
+    for (name, ty) in [
+        ("Abs", "Abs"),
+        ("Square", "Square"),
+        ("LeakyRelu", "LeakyRelu"),
+        ("Elu", "Elu"),
+        ("Softplus", "Softplus"),
+        ("StopGradient", "StopGradient"),
+        ("ArgMax", "ArgMax"),
+        ("ArgMin", "ArgMin"),
+        ("Equal", "Equal"),
+        ("one_hot", "OneHot"),
+        ("one_hot_1", "OneHot"),
+        ("ExpandDims", "ExpandDims"),
+        ("Squeeze", "Squeeze"),
+    ] {
+        assert!(names.iter().any(|(n, t)| n == name && t == ty), "no node {name} ({ty}) in {names:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn stop_gradient_cuts_the_gradient() -> R {
+    let g = Graph::new();
+    let cx = g.scope();
+    let x = cx.constant(3.0f64)?;
+    // d/dx (x * stop(x)) sees only the first factor: stop(x) = 3, not 2x = 6.
+    let y = cx.mul(&x, &cx.stop_gradient(&x)?)?;
+    assert_eq!(g.gradients(&y, &[&x])?[0].to_f64_vec(), [3.0]);
+    // Through the stopped path alone there is no gradient at all: zeros.
+    let z = cx.stop_gradient(&cx.square(&x)?)?;
+    assert_eq!(g.gradients(&z, &[&x])?[0].to_f64_vec(), [0.0]);
+    Ok(())
+}
+
+#[test]
+fn layer_ops_refuse_bad_arguments() -> R {
+    let g = Graph::new();
+    let mut cx = g.scope();
+    let m = c(&mut cx, &[2, 0], &[])?;
+    let e = cx.argmax(&m, 1, DType::I64).err().expect("an empty axis has no argmax");
+    assert!(e.to_string().contains("empty"), "{e}");
+    let x = c(&mut cx, &[2, 3], &seq(&[2, 3]))?;
+    assert!(cx.argmax(&x, 2, DType::I64).is_err(), "axis out of range");
+    assert!(cx.argmax(&x, 0, DType::F32).is_err(), "a float output type");
+    let e = cx.squeeze(&x, &[1]).err().expect("a length-3 axis does not squeeze");
+    assert!(e.to_string().contains("its length is 3"), "{e}");
+    assert!(cx.expand_dims(&x, 3).is_err() && cx.expand_dims(&x, -4).is_err());
+    assert_eq!(cx.expand_dims(&x, -3)?.shape(), &[1, 2, 3]);
+    let floats = c(&mut cx, &[2], &[0.0, 1.0])?;
+    let e = cx.one_hot(&floats, 3, 1.0, 0.0, -1, DType::F32).err().expect("float indices");
+    assert!(matches!(e, Error::UnsupportedDType { .. }), "{e}");
+    let ids = cx.constant(Value::from(vec![0i32]))?;
+    assert!(cx.one_hot(&ids, 3, 0.5, 0.0, -1, DType::I32).is_err(), "0.5 is not an int32");
+    let e = cx.one_hot(&ids, 1 << 62, 1.0, 0.0, -1, DType::F32).err().expect("a huge depth");
+    assert!(e.to_string().contains("more than"), "{e}");
+    assert!(cx.leaky_relu(&floats, f64::NAN).is_err());
+    let i = cx.constant(Value::from(vec![1i32]))?;
+    assert!(matches!(cx.elu(&i), Err(Error::UnsupportedDType { .. })));
+    assert!(matches!(cx.equal(&i, &floats), Err(Error::IncompatibleDTypes { .. })));
+    Ok(())
+}
+
+#[test]
+fn layer_ops_run_again_in_a_session() -> R {
+    let g = Graph::new();
+    let cx = g.scope();
+    let x = cx.placeholder("x", Value::from(vec![-1.0f32, 2.0, 0.5]))?;
+    let ids = cx.placeholder("ids", Value::from(vec![0i32, 2]))?;
+    let am = cx.argmax(&cx.expand_dims(&x, 0)?, -1, DType::I64)?;
+    let oh = cx.one_hot(&ids, 3, 1.0, 0.0, -1, DType::F32)?;
+    let act = cx.leaky_relu(&cx.abs(&x)?, 0.1)?;
+    let session = varscope::Session::new(&g);
+    let out = session
+        .run(&[&am, &oh, &act], &[(&x, Value::from(vec![3.0f32, -4.0, 1.0])), (&ids, Value::from(vec![1i32, 1]))])?;
+    assert_eq!(out[0].to_f64_vec(), [0.0]);
+    assert_eq!(out[1].to_f64_vec(), [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
+    assert_eq!(out[2].to_f64_vec(), [3.0, 4.0, 1.0]);
+    Ok(())
+}
+
 mod fuzz {
     //! Random shapes (including empty dimensions) and attributes into every
     //! op: each call returns `Ok` or `Err`, never panics, and a success has

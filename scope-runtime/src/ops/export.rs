@@ -244,5 +244,6 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
         Op::Scatter(_) => vec![("T", t(0)), ("Tindices", t(1)), ("use_locking", AttrValue::Bool(false))],
         Op::Unique => vec![("T", t(0)), ("out_idx", i32_t())],
         Op::UnsortedSegmentSum => vec![("T", t(0)), ("Tindices", t(1)), ("Tnumsegments", i32_t())],
+        Op::Layer(op) => super::layer_ops::attrs(op, dtypes, outputs),
     }
 }

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Float, Op, extra, linalg, math, nn, reduce, shape, train_ops, typed};
+use super::{Float, Op, extra, layer_ops, linalg, math, nn, reduce, shape, train_ops, typed};
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::record::Recorded;
@@ -88,6 +88,7 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
         Op::Cast { .. } | Op::Scatter(_) | Op::Unique => Vec::new(),
         Op::Floor => vec![Some(ArrayD::<T>::zeros(IxDyn(x[0].shape())))],
         Op::Minimum | Op::Maximum | Op::UnsortedSegmentSum => train_ops::backward(&rec.op, x, g0)?,
+        Op::Layer(op) => layer_ops::backward(op, x, y, g0)?,
     };
     Ok(x.iter()
         .enumerate()

@@ -24,6 +24,8 @@
 //!   `SoftmaxCrossEntropyWithLogits`;
 //! - `reduce`: `Sum`, `Mean`, `Max`;
 //! - `shape`: `Reshape`, `Transpose`, `ConcatV2`, `Split`, `Slice`, `GatherV2`;
+//! - `layer_ops`: `Abs`, `Square`, `LeakyRelu`, `Elu`, `Softplus`, `StopGradient`, `Equal`,
+//!   `ArgMax`, `ArgMin`, `OneHot`, `Squeeze`, `ExpandDims`;
 //! - `train_ops`: `Cast`, `Minimum`, `Maximum`, `Floor`, `ScatterUpdate`, `ScatterAdd`,
 //!   `ScatterSub`, `Unique`, `UnsortedSegmentSum`.
 
@@ -67,6 +69,7 @@ mod basic;
 mod export;
 mod extra;
 pub(crate) mod grad;
+mod layer_ops;
 mod linalg;
 mod math;
 mod nn;
@@ -296,6 +299,7 @@ pub(crate) fn forward_into(
         | Op::Scatter(_)
         | Op::Unique
         | Op::UnsortedSegmentSum => train_ops::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
+        Op::Layer(op) => one(layer_ops::forward(op, node, v)),
     }
 }
 
