@@ -752,17 +752,16 @@ fn run_step(
             stored(r.map(|r| rnn_ref(&r, false)))
         }
         "bidirectional_dynamic_rnn" => {
-            if step.get("sequence_length").is_some() {
-                return Err("bidirectional_dynamic_rnn with sequence_length is not implemented".to_string());
-            }
             let (fw, bw) = (cell(refs, step, "cell_fw")?, cell(refs, step, "cell_bw")?);
             let x = tensor(refs, step, "inputs")?;
+            let lens = s(step, "sequence_length").map(|_| tensor(refs, step, "sequence_length")).transpose()?;
             let r = varscope::layers::bidirectional_dynamic_rnn(
                 cx,
                 &*fw,
                 &*bw,
                 &x,
                 dtype_of(step)?,
+                lens.as_ref(),
                 b(step, "time_major", false),
                 scope_arg(refs, step),
             );
@@ -774,13 +773,18 @@ fn run_step(
             }))
         }
         "static_bidirectional_rnn" => {
-            if step.get("sequence_length").is_some() {
-                return Err("static_bidirectional_rnn with sequence_length is not implemented".to_string());
-            }
             let (fw, bw) = (cell(refs, step, "cell_fw")?, cell(refs, step, "cell_bw")?);
             let xs = tensor_list(refs, s(step, "inputs").ok_or("missing `inputs`")?)?;
-            let r =
-                varscope::layers::static_bidirectional_rnn(cx, &*fw, &*bw, &xs, dtype_of(step)?, scope_arg(refs, step));
+            let lens = s(step, "sequence_length").map(|_| tensor(refs, step, "sequence_length")).transpose()?;
+            let r = varscope::layers::static_bidirectional_rnn(
+                cx,
+                &*fw,
+                &*bw,
+                &xs,
+                dtype_of(step)?,
+                lens.as_ref(),
+                scope_arg(refs, step),
+            );
             stored(r.map(|(outs, sf, sb)| {
                 Ref::Dict(vec![
                     ("outputs", Ref::List(outs.into_iter().map(Ref::Tensor).collect())),

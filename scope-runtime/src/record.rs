@@ -181,6 +181,9 @@ pub(crate) enum LayerOp {
     Squeeze { axes: Vec<usize> },
     /// Inserts an axis of length 1 at `axis` (of the output).
     ExpandDims { axis: usize },
+    /// Reverses the first `lengths[b]` steps along `seq_axis` of each slice
+    /// `b` along `batch_axis`; input 1 holds the lengths.
+    ReverseSequence { seq_axis: usize, batch_axis: usize },
 }
 
 impl LayerOp {
@@ -199,6 +202,7 @@ impl LayerOp {
             LayerOp::OneHot { .. } => "OneHot",
             LayerOp::Squeeze { .. } => "Squeeze",
             LayerOp::ExpandDims { .. } => "ExpandDims",
+            LayerOp::ReverseSequence { .. } => "ReverseSequence",
         }
     }
 }

@@ -230,3 +230,60 @@ pub fn dropout(cx: &mut Scope, x: &Tensor, rate: f64) -> Result<Tensor> {
     cx.pop_scope()?;
     result
 }
+
+/// The options of [`dropout_layer`] (`tf.compat.v1.layers.dropout`): the
+/// `rate` of inputs dropped, whether this is `training` (default `false`, as
+/// in TF: then the layer is an `Identity`) and the layer's `name`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropout {
+    rate: f64,
+    training: bool,
+    name: Option<String>,
+}
+
+impl Dropout {
+    /// Drops `rate` of the inputs in training (TF's default `rate` is 0.5).
+    pub fn new(rate: f64) -> Dropout {
+        Dropout { rate, training: false, name: None }
+    }
+
+    /// Whether the layer drops (`true`) or passes its inputs through (`false`).
+    ///
+    /// A flag fed at run time (TF's `training=` tensor, a `tf.cond`) is not
+    /// supported: build the training and the evaluation graph each with its flag.
+    pub fn training(mut self, training: bool) -> Dropout {
+        self.training = training;
+        self
+    }
+
+    /// The layer's scope name (default: the next free `dropout`, `dropout_1`, ..).
+    pub fn name(mut self, name: impl Into<String>) -> Dropout {
+        self.name = Some(name.into());
+        self
+    }
+}
+
+/// `tf.compat.v1.layers.dropout`: in the layer's name scope (`dropout`,
+/// `dropout_1`, .. or `name`), [`dropout`] of the inputs when training with a
+/// positive rate (`dropout_1/dropout/SelectV2:0`), else their `Identity`
+/// (`dropout/Identity:0`). A rate outside `[0, 1)` is refused.
+///
+/// ```
+/// use varscope::layers::{Dropout, dropout_layer};
+/// use varscope::{Graph, ndarray::ArrayD};
+/// let graph = Graph::new();
+/// let mut cx = graph.scope();
+/// let x = cx.constant(ArrayD::<f32>::ones(vec![4, 5]))?;
+/// let eval = dropout_layer(&mut cx, &x, &Dropout::new(0.5))?;
+/// let train = dropout_layer(&mut cx, &x, &Dropout::new(0.5).training(true))?;
+/// assert_eq!((eval.name(), train.name()), ("dropout/Identity:0", "dropout_1/dropout/SelectV2:0"));
+/// # Ok::<(), varscope::Error>(())
+/// ```
+pub fn dropout_layer(cx: &mut Scope, inputs: &Tensor, opts: &Dropout) -> Result<Tensor> {
+    let rate = opts.rate;
+    if !(0.0..1.0).contains(&rate) {
+        return Err(invalid(format!("dropout layer on `{}`: rate {rate} must be in [0, 1)", inputs.name())));
+    }
+    let layer = LayerScope::functional(cx, "dropout", opts.name.as_deref(), false)?;
+    layer.call(cx, None, |cx| if opts.training && rate > 0.0 { dropout(cx, inputs, rate) } else { cx.identity(inputs) })
+}

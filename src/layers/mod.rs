@@ -1,6 +1,6 @@
 //! Layers and RNN cells with TensorFlow's exact names: `tf.compat.v1.layers`
 //! ([`dense`], [`conv2d`], [`max_pooling2d`], [`flatten`],
-//! [`batch_normalization`]) and `tf.compat.v1.nn.rnn_cell` ([`BasicRnnCell`],
+//! [`batch_normalization`], [`dropout_layer`]) and `tf.compat.v1.nn.rnn_cell` ([`BasicRnnCell`],
 //! [`BasicLstmCell`], [`LstmCell`], [`GruCell`], [`MultiRnnCell`],
 //! [`ResidualWrapper`], [`DropoutWrapper`]) with [`static_rnn`], [`dynamic_rnn`],
 //! [`bidirectional_dynamic_rnn`], [`static_bidirectional_rnn`] and
@@ -36,6 +36,6 @@ pub use cell::{
     RnnCell, State, StateSize,
 };
 pub use conv::{Conv2d, MaxPooling2d, conv2d, max_pooling2d};
-pub use core::{Activation, Dense, dense, dropout, embedding_lookup, flatten};
+pub use core::{Activation, Dense, Dropout, dense, dropout, dropout_layer, embedding_lookup, flatten};
 pub use norm::{BatchNorm, batch_normalization};
 pub use rnn::{RnnOutput, bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn, static_rnn};

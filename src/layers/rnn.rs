@@ -192,18 +192,33 @@ fn in_direction<R>(
     result
 }
 
-/// The steps of `x` along `axis` in reverse order (TF's `tf.reverse` over time).
-fn reverse_time(cx: &Scope, x: &Tensor, axis: isize) -> Result<Tensor> {
+/// The steps of `x` along `axis` in reverse order (TF's `tf.reverse` over
+/// time), or each row's first `lengths` steps (`tf.reverse_sequence`).
+fn reverse_time(cx: &Scope, x: &Tensor, axis: isize, lengths: Option<&Tensor>) -> Result<Tensor> {
+    if let Some(lengths) = lengths {
+        return cx.reverse_sequence(x, lengths, axis, 1 - axis);
+    }
     let mut steps = cx.unstack(x, axis)?;
     steps.reverse();
     let refs: Vec<&Tensor> = steps.iter().collect();
     cx.stack(&refs, axis)
 }
 
-/// `tf.compat.v1.nn.bidirectional_dynamic_rnn` without sequence lengths:
-/// `cell_fw` over `inputs` in `bidirectional_rnn/fw`, `cell_bw` over the
-/// time-reversed inputs in `bidirectional_rnn/bw`, its outputs reversed
-/// back; returns `[forward, backward]` outputs and states.
+/// A list of steps reversed (TF's `_reverse_seq`): as a list, or with
+/// `lengths` stacked time-major, reversed per row and unstacked.
+fn reverse_steps(cx: &Scope, steps: &[Tensor], lengths: Option<&Tensor>) -> Result<Vec<Tensor>> {
+    let Some(lengths) = lengths else { return Ok(steps.iter().rev().cloned().collect()) };
+    let refs: Vec<&Tensor> = steps.iter().collect();
+    let joined = cx.stack(&refs, 0)?;
+    cx.unstack(&cx.reverse_sequence(&joined, lengths, 0, 1)?, 0)
+}
+
+/// `tf.compat.v1.nn.bidirectional_dynamic_rnn`: `cell_fw` over `inputs` in
+/// `bidirectional_rnn/fw`, `cell_bw` over the time-reversed inputs in
+/// `bidirectional_rnn/bw`, its outputs reversed back; returns `[forward,
+/// backward]` outputs and states. With `sequence_length` (int32 `[batch]`)
+/// each row is reversed over its own length only (`ReverseSequence`), both
+/// directions stop at it, and outputs past it are zero, as in TF.
 ///
 /// ```
 /// use varscope::layers::{GruCell, bidirectional_dynamic_rnn};
@@ -212,41 +227,45 @@ fn reverse_time(cx: &Scope, x: &Tensor, axis: isize) -> Result<Tensor> {
 /// let mut cx = graph.scope();
 /// let seq = cx.placeholder("seq", ArrayD::<f32>::zeros(vec![2, 3, 5]))?;
 /// let (fw, bw) = (GruCell::new(4), GruCell::new(4));
-/// let [f, b] = bidirectional_dynamic_rnn(&mut cx, &fw, &bw, &seq, DType::F32, false, None)?;
+/// let [f, b] = bidirectional_dynamic_rnn(&mut cx, &fw, &bw, &seq, DType::F32, None, false, None)?;
 /// assert_eq!((f.outputs[0].shape(), b.outputs[0].shape()), (&[2, 3, 4][..], &[2, 3, 4][..]));
 /// assert_eq!(graph.global_variables()[4].name(), "bidirectional_rnn/bw/gru_cell/gates/kernel:0");
 /// # Ok::<(), varscope::Error>(())
 /// ```
+#[allow(clippy::too_many_arguments)]
 pub fn bidirectional_dynamic_rnn(
     cx: &mut Scope,
     cell_fw: &dyn RnnCell,
     cell_bw: &dyn RnnCell,
     inputs: &Tensor,
     dtype: DType,
+    sequence_length: Option<&Tensor>,
     time_major: bool,
     scope: Option<VarScope>,
 ) -> Result<[RnnOutput; 2]> {
     let axis = if time_major { 0 } else { 1 };
+    let lengths = sequence_length;
     let (fw, tmp) = in_scope(cx, scope, "bidirectional_rnn", |cx| {
         let fw = in_direction(cx, "fw", |cx, fw_scope| {
-            dynamic_rnn(cx, cell_fw, inputs, None, dtype, None, time_major, Some(VarScope::reenter(fw_scope)))
+            dynamic_rnn(cx, cell_fw, inputs, None, dtype, lengths, time_major, Some(VarScope::reenter(fw_scope)))
         })?;
         let bw = in_direction(cx, "bw", |cx, bw_scope| {
-            let reversed = reverse_time(cx, inputs, axis)?;
-            dynamic_rnn(cx, cell_bw, &reversed, None, dtype, None, time_major, Some(VarScope::reenter(bw_scope)))
+            let reversed = reverse_time(cx, inputs, axis, lengths)?;
+            dynamic_rnn(cx, cell_bw, &reversed, None, dtype, lengths, time_major, Some(VarScope::reenter(bw_scope)))
         })?;
         Ok((fw, bw))
     })?;
     let Some(out) = tmp.outputs.first() else { return Err(invalid("bidirectional_dynamic_rnn: no outputs")) };
-    let back = reverse_time(cx, out, axis)?;
+    let back = reverse_time(cx, out, axis, lengths)?;
     Ok([fw, RnnOutput { outputs: vec![back], state: tmp.state }])
 }
 
-/// `tf.compat.v1.nn.static_bidirectional_rnn` without sequence lengths:
-/// [`static_rnn`] forward in `bidirectional_rnn/fw` and over the reversed
-/// list in `bidirectional_rnn/bw`; each output is the `concat` of both
-/// directions' outputs for that step. Returns the outputs and the forward
-/// and backward final states.
+/// `tf.compat.v1.nn.static_bidirectional_rnn`: [`static_rnn`] forward in
+/// `bidirectional_rnn/fw` and over the reversed list in `bidirectional_rnn/bw`;
+/// each output is the `concat` of both directions' outputs for that step.
+/// With `sequence_length` each row is reversed over its own length
+/// (`ReverseSequence` of the stacked steps) and both directions stop at it.
+/// Returns the outputs and the forward and backward final states.
 ///
 /// ```
 /// use varscope::layers::{BasicLstmCell, static_bidirectional_rnn};
@@ -256,33 +275,32 @@ pub fn bidirectional_dynamic_rnn(
 /// let seq = cx.placeholder("seq", ArrayD::<f32>::zeros(vec![2, 3, 5]))?;
 /// let xs = cx.unstack(&seq, 1)?;
 /// let (fw, bw) = (BasicLstmCell::new(3), BasicLstmCell::new(3));
-/// let (outs, _, _) = static_bidirectional_rnn(&mut cx, &fw, &bw, &xs, DType::F32, None)?;
+/// let (outs, _, _) = static_bidirectional_rnn(&mut cx, &fw, &bw, &xs, DType::F32, None, None)?;
 /// assert_eq!((outs[1].name(), outs[1].shape()), ("concat_1:0", &[2, 6][..]));
 /// # Ok::<(), varscope::Error>(())
 /// ```
+#[allow(clippy::too_many_arguments)]
 pub fn static_bidirectional_rnn(
     cx: &mut Scope,
     cell_fw: &dyn RnnCell,
     cell_bw: &dyn RnnCell,
     inputs: &[Tensor],
     dtype: DType,
+    sequence_length: Option<&Tensor>,
     scope: Option<VarScope>,
 ) -> Result<(Vec<Tensor>, State, State)> {
+    let lengths = sequence_length;
     let (fw, bw) = in_scope(cx, scope, "bidirectional_rnn", |cx| {
         let fw = in_direction(cx, "fw", |cx, fw_scope| {
-            static_rnn(cx, cell_fw, inputs, None, dtype, None, Some(VarScope::reenter(fw_scope)))
+            static_rnn(cx, cell_fw, inputs, None, dtype, lengths, Some(VarScope::reenter(fw_scope)))
         })?;
-        let reversed: Vec<Tensor> = inputs.iter().rev().cloned().collect();
         let bw = in_direction(cx, "bw", |cx, bw_scope| {
-            static_rnn(cx, cell_bw, &reversed, None, dtype, None, Some(VarScope::reenter(bw_scope)))
+            let reversed = reverse_steps(cx, inputs, lengths)?;
+            static_rnn(cx, cell_bw, &reversed, None, dtype, lengths, Some(VarScope::reenter(bw_scope)))
         })?;
         Ok((fw, bw))
     })?;
-    let outputs = fw
-        .outputs
-        .iter()
-        .zip(bw.outputs.iter().rev())
-        .map(|(f, b)| cx.concat(&[f, b], 1))
-        .collect::<Result<Vec<_>>>()?;
+    let back = reverse_steps(cx, &bw.outputs, lengths)?;
+    let outputs = fw.outputs.iter().zip(&back).map(|(f, b)| cx.concat(&[f, b], 1)).collect::<Result<Vec<_>>>()?;
     Ok((outputs, fw.state, bw.state))
 }

@@ -284,3 +284,122 @@ fn select_gradient_and_dropout_draws() {
     assert!((650..850).contains(&kept), "{kept} of 1000 kept at rate 0.25");
     assert!(varscope::layers::dropout(&mut cx, &x, 1.0).is_err());
 }
+
+#[test]
+fn reverse_sequence_gradient_and_errors() {
+    let f = |cx: &mut Scope, t: &[Tensor]| {
+        let lengths = cx.constant(Value::from(vec![3i32, 0, 1]))?;
+        cx.reverse_sequence(&t[0], &lengths, 0, 1)
+    };
+    check(vec![fill(&[3, 3, 2], 11)], &f);
+    let graph = Graph::new();
+    let cx = graph.scope();
+    let x = cx.constant(ArrayD::<f32>::zeros(vec![2, 3])).unwrap();
+    let long = cx.constant(Value::from(vec![1i32, 4])).unwrap();
+    let err = cx.reverse_sequence(&x, &long, 1, 0).unwrap_err().to_string();
+    assert!(err.contains("ReverseSequence") && err.contains("length 4"), "{err}");
+    let few = cx.constant(Value::from(vec![1i32])).unwrap();
+    assert!(cx.reverse_sequence(&x, &few, 1, 0).is_err(), "one length for a batch of 2");
+    let ok = cx.constant(Value::from(vec![1i32, 2])).unwrap();
+    assert!(cx.reverse_sequence(&x, &ok, 1, 1).is_err(), "one axis for both");
+}
+
+/// The `[batch, time, units]` rows of `t` as f64 vectors, one per batch row.
+fn rows(t: &Tensor) -> Vec<Vec<f64>> {
+    let v = t.value().to_f64_vec();
+    let per = v.len() / t.shape()[0];
+    v.chunks(per).map(<[f64]>::to_vec).collect()
+}
+
+/// With `sequence_length`, each row of a bidirectional RNN is what the same
+/// RNN (same seed, so same weights) computes on that row alone, cut to its
+/// length, with zeros after it; the reversals are TF's `ReverseSequence` nodes.
+#[test]
+fn bidirectional_rnns_with_lengths_match_each_row_alone() {
+    use varscope::layers::{GruCell, bidirectional_dynamic_rnn, static_bidirectional_rnn};
+    let (batch, time, depth, units) = (2, 4, 3, 5);
+    let x = fill(&[batch, time, depth], 5).mapv(|v| v as f32);
+    let lengths = [2usize, 4];
+    let run = |x: ArrayD<f32>, lens: Option<Vec<i32>>| {
+        let graph = Graph::with_seed(9);
+        let mut cx = graph.scope();
+        let xt = cx.constant(x).unwrap();
+        let l = lens.map(|l| cx.constant(Value::from(l)).unwrap());
+        let [f, b] = bidirectional_dynamic_rnn(
+            &mut cx,
+            &GruCell::new(units),
+            &GruCell::new(units),
+            &xt,
+            DType::F32,
+            l.as_ref(),
+            false,
+            None,
+        )
+        .unwrap();
+        let xs = cx.unstack(&xt, 1).unwrap();
+        let scope = Some(varscope::VarScope::new("sbi"));
+        let (outs, _, _) = static_bidirectional_rnn(
+            &mut cx,
+            &GruCell::new(units),
+            &GruCell::new(units),
+            &xs,
+            DType::F32,
+            l.as_ref(),
+            scope,
+        )
+        .unwrap();
+        let names: Vec<String> =
+            graph.nodes().into_iter().filter(|n| n.op_type == "ReverseSequence").map(|n| n.name).collect();
+        let statics: Vec<Vec<Vec<f64>>> = outs.iter().map(rows).collect();
+        (rows(&f.outputs[0]), rows(&b.outputs[0]), statics, names)
+    };
+    let (fw, bw, st, names) = run(x.clone(), Some(lengths.iter().map(|&l| l as i32).collect()));
+    assert_eq!(
+        names,
+        ["bidirectional_rnn/bw/ReverseSequence", "ReverseSequence", "sbi/bw/ReverseSequence", "ReverseSequence_1"]
+    );
+    for (row, &len) in lengths.iter().enumerate() {
+        let alone = ArrayD::from_shape_fn(IxDyn(&[1, len, depth]), |ix| x[[row, ix[1], ix[2]]]);
+        let (fw1, bw1, st1, _) = run(alone, None);
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
+        assert!(close(&fw[row][..len * units], &fw1[0]), "row {row}: forward outputs");
+        assert!(close(&bw[row][..len * units], &bw1[0]), "row {row}: backward outputs");
+        assert!(
+            fw[row][len * units..].iter().chain(&bw[row][len * units..]).all(|&v| v == 0.0),
+            "row {row}: past its length"
+        );
+        for t in 0..time {
+            let got = &st[t][row];
+            if t < len {
+                assert!(close(got, &st1[t][0]), "row {row} step {t}: static outputs");
+            } else {
+                assert!(got.iter().all(|&v| v == 0.0), "row {row} step {t}: past its length");
+            }
+        }
+    }
+}
+
+#[test]
+fn dropout_layer_is_named_as_tf_and_drops_only_in_training() {
+    use varscope::layers::{Dropout, dropout_layer};
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let x = cx.constant(ArrayD::<f32>::ones(vec![40, 50])).unwrap();
+    let a = dropout_layer(&mut cx, &x, &Dropout::new(0.5)).unwrap();
+    let b = dropout_layer(&mut cx, &x, &Dropout::new(0.5).training(true)).unwrap();
+    let c = dropout_layer(&mut cx, &x, &Dropout::new(0.5).training(true).name("drop")).unwrap();
+    let d = dropout_layer(&mut cx, &x, &Dropout::new(0.0).training(true)).unwrap();
+    // What TF 2.21 names them (tf.compat.v1.layers.dropout, TF_USE_LEGACY_KERAS=1).
+    let names = [a.name(), b.name(), c.name(), d.name()];
+    assert_eq!(
+        names,
+        ["dropout/Identity:0", "dropout_1/dropout/SelectV2:0", "drop/dropout/SelectV2:0", "dropout_2/Identity:0"]
+    );
+    assert!(a.value().to_f64_vec().iter().all(|&v| v == 1.0));
+    let kept = b.value().to_f64_vec();
+    assert!(kept.iter().all(|&v| v == 0.0 || v == 2.0));
+    let share = kept.iter().filter(|&&v| v == 2.0).count() as f64 / kept.len() as f64;
+    assert!((0.4..0.6).contains(&share), "kept {share} of the inputs at rate 0.5");
+    let err = dropout_layer(&mut cx, &x, &Dropout::new(1.0).training(true)).unwrap_err().to_string();
+    assert!(err.contains("rate 1"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! The elementwise, index and shape ops that models and layers reach for
 //! beside the core families (the [`LayerOp`] family): `Abs`, `Square`,
 //! `LeakyRelu`, `Elu`, `Softplus`, `StopGradient`, `Equal`, `ArgMax` /
-//! `ArgMin`, `OneHot`, `Squeeze` and `ExpandDims`.
+//! `ArgMin`, `OneHot`, `Squeeze`, `ExpandDims` and `ReverseSequence`.
 //!
 //! Each has its TF op type and default name, its value in [`forward`] and its
 //! gradient in [`backward`]:
@@ -13,7 +13,8 @@
 //!   below `log(ε) + 2` as TF's kernel chooses, else `ln_1p(e^x)` (within
 //!   an ulp of TF, whose Eigen `exp`/`log` round differently);
 //!   `d/dx = 1 / (1 + e^-x)`;
-//! - `squeeze` / `expand_dims` reshape the gradient back;
+//! - `squeeze` / `expand_dims` reshape the gradient back; `reverse_sequence`
+//!   reverses it as it reversed the input;
 //! - `stop_gradient`, `equal`, `argmax`, `one_hot` pass none (TF registers none).
 
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
@@ -314,6 +315,52 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// Reverses, for each slice `b` along `batch_axis`, its first
+    /// `lengths[b]` steps along `seq_axis`, leaving the rest in place (TF's
+    /// `tf.reverse_sequence`, op and default name `ReverseSequence`; what the
+    /// bidirectional RNNs use with sequence lengths). `lengths` is an int32 or
+    /// int64 vector of one length per slice, each at most the axis's length.
+    ///
+    /// ```
+    /// use varscope::{Graph, Value, ndarray::arr2};
+    /// let graph = Graph::new();
+    /// let cx = graph.scope();
+    /// let x = cx.constant(arr2(&[[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]).into_dyn())?;
+    /// let lengths = cx.constant(Value::from(vec![2i32, 3]))?;
+    /// let r = cx.reverse_sequence(&x, &lengths, 1, 0)?;
+    /// assert_eq!(r.value().to_f64_vec(), [2.0, 1.0, 3.0, 6.0, 5.0, 4.0]);
+    /// # Ok::<(), varscope::Error>(())
+    /// ```
+    pub fn reverse_sequence(&self, x: &Tensor, lengths: &Tensor, seq_axis: isize, batch_axis: isize) -> Result<Tensor> {
+        const OP: &str = "ReverseSequence";
+        let mut outputs = self.record_computed(
+            Naming::Helper { default: OP },
+            OP,
+            &[x, lengths],
+            |node| match lengths.dtype() {
+                DType::I32 | DType::I64 => Ok(()),
+                other => Err(super::unsupported(OP, node, other, "int32 or int64 (the lengths)")),
+            },
+            |node, v| {
+                let rank = x.shape().len();
+                let seq_axis = norm_axis(OP, node, seq_axis, rank)?;
+                let batch_axis = norm_axis(OP, node, batch_axis, rank)?;
+                if seq_axis == batch_axis {
+                    return Err(op_error(
+                        OP,
+                        node,
+                        format!("seq_axis and batch_axis are both {seq_axis}: use two axes"),
+                    ));
+                }
+                let op = Op::Layer(LayerOp::ReverseSequence { seq_axis, batch_axis });
+                Ok((super::forward(&op, OP, node, v)?, op))
+            },
+        )?;
+        super::first_output(OP, &mut outputs)
+    }
+}
+
 /// The value of one of this family's ops.
 pub(crate) fn forward(op: &LayerOp, node: &str, v: &[Value]) -> Result<Value> {
     let op_type = op.op_type();
@@ -425,7 +472,75 @@ pub(crate) fn forward(op: &LayerOp, node: &str, v: &[Value]) -> Result<Value> {
             out.insert(*axis, 1);
             reshaped(x, &out)
         }
+        LayerOp::ReverseSequence { seq_axis, batch_axis } => {
+            let lengths =
+                sequence_lengths(op_type, node, x.shape(), arg(op_type, node, v, 1)?, *seq_axis, *batch_axis)?;
+            any_dispatch!(x.dtype(), reverse_sequence_value(x, &lengths, *seq_axis, *batch_axis))
+        }
     }
+}
+
+/// The lengths of a `ReverseSequence`, each checked against the sequence axis.
+fn sequence_lengths(
+    op_type: &'static str,
+    node: &str,
+    shape: &[usize],
+    lengths: &Value,
+    seq_axis: usize,
+    batch_axis: usize,
+) -> Result<Vec<usize>> {
+    let (Some(&steps), Some(&batch)) = (shape.get(seq_axis), shape.get(batch_axis)) else {
+        return Err(op_error(
+            op_type,
+            node,
+            format!("axes {seq_axis} and {batch_axis} do not fit {}", fmt_shape(shape)),
+        ));
+    };
+    if lengths.shape() != [batch] {
+        return Err(shapes_error(
+            op_type,
+            node,
+            shape,
+            lengths.shape(),
+            "needs one length per slice of the batch axis",
+        ));
+    }
+    let raw: Vec<i64> = match lengths {
+        Value::I32(a) => a.iter().map(|&l| i64::from(l)).collect(),
+        Value::I64(a) => a.iter().copied().collect(),
+        other => return Err(super::unsupported(op_type, node, other.dtype(), "int32 or int64 (the lengths)")),
+    };
+    raw.iter()
+        .map(|&l| {
+            usize::try_from(l).ok().filter(|&l| l <= steps).ok_or_else(|| {
+                op_error(op_type, node, format!("length {l} is outside [0, {steps}], the length of axis {seq_axis}"))
+            })
+        })
+        .collect()
+}
+
+fn reverse_sequence_value<T: Elem>(x: &Value, lengths: &[usize], seq_axis: usize, batch_axis: usize) -> Result<Value> {
+    Ok(T::wrap(reverse_sequence_array(&typed::<T>(x)?.view(), lengths, seq_axis, batch_axis)))
+}
+
+/// `a` with each batch slice's first `lengths[b]` steps reversed.
+fn reverse_sequence_array<T: Clone>(
+    a: &ndarray::ArrayViewD<'_, T>,
+    lengths: &[usize],
+    seq_axis: usize,
+    batch_axis: usize,
+) -> ArrayD<T> {
+    let mut out = a.to_owned();
+    for (b, &len) in lengths.iter().enumerate() {
+        let src = a.index_axis(Axis(batch_axis), b);
+        let mut dst = out.index_axis_mut(Axis(batch_axis), b);
+        // `seq_axis` counts past the removed batch axis.
+        let s = if seq_axis > batch_axis { seq_axis - 1 } else { seq_axis };
+        for t in 0..len {
+            dst.index_axis_mut(Axis(s), t).assign(&src.index_axis(Axis(s), len - 1 - t));
+        }
+    }
+    out
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
@@ -575,6 +690,11 @@ pub(crate) fn backward<T: Float>(
                 g.as_standard_layout().into_owned().into_shape_with_order(IxDyn(x[0].shape())).map_err(internal)?;
             Ok(vec![Some(back)])
         }
+        LayerOp::ReverseSequence { seq_axis, batch_axis } => {
+            let op_type = op.op_type();
+            let lengths = sequence_lengths(op_type, "gradient", g.shape(), &x[1], *seq_axis, *batch_axis)?;
+            Ok(vec![Some(reverse_sequence_array(&g.view(), &lengths, *seq_axis, *batch_axis)), None])
+        }
         LayerOp::StopGradient | LayerOp::Equal | LayerOp::ArgMax { .. } | LayerOp::OneHot { .. } => Ok(Vec::new()),
     }
 }
@@ -599,5 +719,11 @@ pub(crate) fn attrs(op: &LayerOp, dtypes: &[DType], outputs: &[Value]) -> Vec<(&
             vec![("T", t(0)), ("squeeze_dims", AttrValue::Ints(axes.iter().map(|&a| a as i64).collect()))]
         }
         LayerOp::ExpandDims { .. } => vec![("T", t(0)), ("Tdim", AttrValue::Type(DType::I32))],
+        LayerOp::ReverseSequence { seq_axis, batch_axis } => vec![
+            ("T", t(0)),
+            ("Tlen", t(1)),
+            ("batch_dim", AttrValue::Int(*batch_axis as i64)),
+            ("seq_dim", AttrValue::Int(*seq_axis as i64)),
+        ],
     }
 }
