@@ -8,6 +8,10 @@
 //! types); [`gluon`] is the Gluon naming style. The DSL: [`model`], [`checked`], [`scope!`],
 //! [`var!`], [`opaque!`]. Most programs start with `use varscope::prelude::*`.
 
+// The layers in `layers::dsl` are `#[model]`s, whose generated code names
+// `::varscope::__private` as a user's does.
+extern crate self as varscope;
+
 pub use scope_runtime::*;
 
 pub mod layers;

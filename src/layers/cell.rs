@@ -64,7 +64,7 @@ impl State {
         }
     }
 
-    fn lstm(&self, cell: &str) -> Result<(&Tensor, &Tensor)> {
+    pub(crate) fn lstm(&self, cell: &str) -> Result<(&Tensor, &Tensor)> {
         match self {
             State::Lstm { c, h } => Ok((c, h)),
             _ => Err(invalid(format!("{cell} takes an LSTM state (c, h)"))),
@@ -137,7 +137,7 @@ fn zeros_of(cx: &mut Scope, size: &StateSize, batch: usize, dtype: DType) -> Res
 }
 
 /// The depth (last dimension) of a 2-D cell input.
-fn depth(cell: &str, inputs: &Tensor) -> Result<usize> {
+pub(crate) fn depth(cell: &str, inputs: &Tensor) -> Result<usize> {
     match inputs.shape() {
         [_, d] => Ok(*d),
         _ => Err(invalid(format!("{cell}: input `{}` must be [batch, depth]", inputs.name()))),
@@ -155,9 +155,9 @@ fn weight(cx: &Scope, name: &str, shape: &[usize], dtype: DType, init: Option<In
 }
 
 /// The `tf.concat([inputs, h], 1)`, `MatMul`, `BiasAdd` every cell starts with.
-fn gates(cx: &Scope, inputs: &Tensor, h: &Tensor, kernel: &Variable, bias: &Variable) -> Result<Tensor> {
+fn gates(cx: &Scope, inputs: &Tensor, h: &Tensor, kernel: &Tensor, bias: &Tensor) -> Result<Tensor> {
     let x = cx.concat(&[inputs, h], 1)?;
-    cx.bias_add(&cx.matmul(&x, kernel.tensor())?, bias.tensor())
+    cx.bias_add(&cx.matmul(&x, kernel)?, bias)
 }
 
 macro_rules! layer_cell_docs {
@@ -226,7 +226,7 @@ impl RnnCell for BasicRnnCell {
             let dtype = inputs.dtype();
             let kernel = weight(cx, "kernel", &[d + self.units, self.units], dtype, None)?;
             let bias = weight(cx, "bias", &[self.units], dtype, Some(Init::Zeros))?;
-            let out = self.activation.apply(cx, &gates(cx, inputs, h, &kernel, &bias)?)?;
+            let out = basic_rnn_step(cx, inputs, h, [&kernel, &bias], self.activation)?;
             Ok((out.clone(), State::Tensor(out)))
         })
     }
@@ -295,21 +295,48 @@ impl RnnCell for BasicLstmCell {
             let dtype = inputs.dtype();
             let kernel = weight(cx, "kernel", &[d + n, 4 * n], dtype, None)?;
             let bias = weight(cx, "bias", &[4 * n], dtype, Some(Init::Zeros))?;
-            let z = gates(cx, inputs, h, &kernel, &bias)?;
-            let _one = cx.constant(1i32)?;
-            let parts = cx.split(&z, 4, 1)?;
-            let [i, j, f, o] = &parts[..] else { return Err(invalid("split made no 4 parts")) };
-            let fb = scalar(cx, self.forget_bias, dtype)?;
-            let keep = cx.sigmoid(&cx.named("Add").add(f, &fb)?)?;
-            let kept = cx.named("Mul").mul(c, &keep)?;
-            let (si, tj) = (cx.sigmoid(i)?, cx.tanh(j)?);
-            let write = cx.named("Mul").mul(&si, &tj)?;
-            let new_c = cx.named("Add").add(&kept, &write)?;
-            let (tc, so) = (cx.tanh(&new_c)?, cx.sigmoid(o)?);
-            let new_h = cx.named("Mul").mul(&tc, &so)?;
+            let (new_c, new_h) = basic_lstm_step(cx, inputs, c, h, [&kernel, &bias], self.forget_bias)?;
             Ok((new_h.clone(), State::Lstm { c: new_c, h: new_h }))
         })
     }
+}
+
+/// BasicRNNCell's step from its `[kernel, bias]`, shared with
+/// [`dsl::basic_rnn_cell`](super::dsl::basic_rnn_cell).
+pub(crate) fn basic_rnn_step(
+    cx: &Scope,
+    inputs: &Tensor,
+    h: &Tensor,
+    [kernel, bias]: [&Tensor; 2],
+    activation: Activation,
+) -> Result<Tensor> {
+    activation.apply(cx, &gates(cx, inputs, h, kernel, bias)?)
+}
+
+/// BasicLSTMCell's step from its `[kernel, bias]`: the new `(c, h)`, the one
+/// definition [`BasicLstmCell`] and [`dsl::basic_lstm_cell`](super::dsl::basic_lstm_cell) share.
+pub(crate) fn basic_lstm_step(
+    cx: &Scope,
+    inputs: &Tensor,
+    c: &Tensor,
+    h: &Tensor,
+    [kernel, bias]: [&Tensor; 2],
+    forget_bias: f64,
+) -> Result<(Tensor, Tensor)> {
+    let dtype = inputs.dtype();
+    let z = gates(cx, inputs, h, kernel, bias)?;
+    let _one = cx.constant(1i32)?;
+    let parts = cx.split(&z, 4, 1)?;
+    let [i, j, f, o] = &parts[..] else { return Err(invalid("split made no 4 parts")) };
+    let fb = scalar(cx, forget_bias, dtype)?;
+    let keep = cx.sigmoid(&cx.named("Add").add(f, &fb)?)?;
+    let kept = cx.named("Mul").mul(c, &keep)?;
+    let (si, tj) = (cx.sigmoid(i)?, cx.tanh(j)?);
+    let write = cx.named("Mul").mul(&si, &tj)?;
+    let new_c = cx.named("Add").add(&kept, &write)?;
+    let (tc, so) = (cx.tanh(&new_c)?, cx.sigmoid(o)?);
+    let new_h = cx.named("Mul").mul(&tc, &so)?;
+    Ok((new_c, new_h))
 }
 
 /// The options of [`LstmCell`] beyond its units.
@@ -508,18 +535,26 @@ impl RnnCell for GruCell {
             let gb = weight(cx, "gates/bias", &[2 * n], dtype, Some(Init::constant(1.0)))?;
             let ck = weight(cx, "candidate/kernel", &[d + n, n], dtype, None)?;
             let cb = weight(cx, "candidate/bias", &[n], dtype, Some(Init::Zeros))?;
-            let value = cx.sigmoid(&gates(cx, inputs, h, &gk, &gb)?)?;
-            let parts = cx.split(&value, 2, 1)?;
-            let [r, u] = &parts[..] else { return Err(invalid("split made no 2 parts")) };
-            let r_state = cx.mul(r, h)?;
-            let cand = cx.tanh(&gates(cx, inputs, &r_state, &ck, &cb)?)?;
-            let keep = cx.mul(u, h)?;
-            let one = scalar(cx, 1.0, dtype)?;
-            let write = cx.mul(&cx.sub(&one, u)?, &cand)?;
-            let new_h = cx.add(&keep, &write)?;
+            let new_h = gru_step(cx, inputs, h, [&gk, &gb, &ck, &cb])?;
             Ok((new_h.clone(), State::Tensor(new_h)))
         })
     }
+}
+
+/// GRUCell's step from its weights `[gates/kernel, gates/bias,
+/// candidate/kernel, candidate/bias]`: the one definition [`GruCell`] and
+/// [`dsl::gru_cell`](super::dsl::gru_cell) share.
+pub(crate) fn gru_step(cx: &Scope, inputs: &Tensor, h: &Tensor, [gk, gb, ck, cb]: [&Tensor; 4]) -> Result<Tensor> {
+    let dtype = inputs.dtype();
+    let value = cx.sigmoid(&gates(cx, inputs, h, gk, gb)?)?;
+    let parts = cx.split(&value, 2, 1)?;
+    let [r, u] = &parts[..] else { return Err(invalid("split made no 2 parts")) };
+    let r_state = cx.mul(r, h)?;
+    let cand = cx.tanh(&gates(cx, inputs, &r_state, ck, cb)?)?;
+    let keep = cx.mul(u, h)?;
+    let one = scalar(cx, 1.0, dtype)?;
+    let write = cx.mul(&cx.sub(&one, u)?, &cand)?;
+    cx.add(&keep, &write)
 }
 
 /// `tf.compat.v1.nn.rnn_cell.MultiRNNCell`: stacked cells, cell `i` in the

@@ -97,10 +97,7 @@ impl Conv2d {
 /// ```
 pub fn conv2d(cx: &mut Scope, inputs: &Tensor, opts: &Conv2d) -> Result<Tensor> {
     let layer = LayerScope::functional(cx, "conv2d", opts.name.as_deref(), opts.reuse)?;
-    let [_, _, _, depth] = inputs.shape() else {
-        return Err(invalid(format!("conv2d: input `{}` must be NHWC (rank 4)", inputs.name())));
-    };
-    let depth = *depth;
+    let depth = conv2d_depth(inputs)?;
     layer.call(cx, None, |cx| {
         let dtype = inputs.dtype();
         let [kh, kw] = opts.kernel_size;
@@ -114,12 +111,34 @@ pub fn conv2d(cx: &mut Scope, inputs: &Tensor, opts: &Conv2d) -> Result<Tensor> 
         } else {
             None
         };
-        let mut y = cx.conv2d(inputs, kernel.tensor(), opts.strides, opts.padding)?;
-        if let Some(bias) = bias {
-            y = cx.bias_add(&y, bias.tensor())?;
-        }
-        opts.activation.apply(cx, &y)
+        let bias = bias.as_ref().map(|b| b.tensor());
+        conv2d_output(cx, inputs, (kernel.tensor(), bias), opts.strides, opts.padding, opts.activation)
     })
+}
+
+/// The depth (channels) of an NHWC input.
+pub(crate) fn conv2d_depth(inputs: &Tensor) -> Result<usize> {
+    match inputs.shape() {
+        [_, _, _, depth] => Ok(*depth),
+        _ => Err(invalid(format!("conv2d: input `{}` must be NHWC (rank 4)", inputs.name()))),
+    }
+}
+
+/// `activation(conv2d(inputs, kernel) + bias)`: the one definition [`conv2d`]
+/// and [`dsl::conv2d`](super::dsl::conv2d) share.
+pub(crate) fn conv2d_output(
+    cx: &Scope,
+    inputs: &Tensor,
+    (kernel, bias): (&Tensor, Option<&Tensor>),
+    strides: [usize; 2],
+    padding: Padding,
+    activation: Activation,
+) -> Result<Tensor> {
+    let mut y = cx.conv2d(inputs, kernel, strides, padding)?;
+    if let Some(bias) = bias {
+        y = cx.bias_add(&y, bias)?;
+    }
+    activation.apply(cx, &y)
 }
 
 /// The options of [`max_pooling2d`].

@@ -116,13 +116,7 @@ impl Dense {
 /// ```
 pub fn dense(cx: &mut Scope, inputs: &Tensor, opts: &Dense) -> Result<Tensor> {
     let layer = LayerScope::functional(cx, "dense", opts.name.as_deref(), opts.reuse)?;
-    let shape = inputs.shape().to_vec();
-    let Some(&depth) = shape.last() else {
-        return Err(invalid(format!("dense: input `{}` needs a rank of at least 2", inputs.name())));
-    };
-    if shape.len() < 2 {
-        return Err(invalid(format!("dense: input `{}` needs a rank of at least 2", inputs.name())));
-    }
+    let depth = dense_depth(inputs)?;
     layer.call(cx, None, |cx| {
         let dtype = inputs.dtype();
         let mut kernel_spec = VarSpec::new().shape([depth, opts.units]).dtype(dtype);
@@ -136,22 +130,45 @@ pub fn dense(cx: &mut Scope, inputs: &Tensor, opts: &Dense) -> Result<Tensor> {
         } else {
             None
         };
-        let mut y = if shape.len() == 2 {
-            cx.matmul(inputs, kernel.tensor())?
-        } else {
-            let scope = cx.push_name_scope("Tensordot")?;
-            let rows = cx.reshape(inputs, &[-1, depth as isize]);
-            let product = rows.and_then(|r| cx.matmul(&r, kernel.tensor()));
-            cx.pop_scope()?;
-            let mut out: Vec<isize> = shape[..shape.len() - 1].iter().map(|&d| d as isize).collect();
-            out.push(opts.units as isize);
-            cx.named(&scope).reshape(&product?, &out)?
-        };
-        if let Some(bias) = bias {
-            y = cx.bias_add(&y, bias.tensor())?;
-        }
-        opts.activation.apply(cx, &y)
+        dense_output(cx, inputs, kernel.tensor(), bias.as_ref().map(|b| b.tensor()), opts.activation)
     })
+}
+
+/// The depth (last dimension) of a dense layer's input of rank 2 or more.
+pub(crate) fn dense_depth(inputs: &Tensor) -> Result<usize> {
+    match inputs.shape() {
+        [.., d] if inputs.shape().len() >= 2 => Ok(*d),
+        _ => Err(invalid(format!("dense: input `{}` needs a rank of at least 2", inputs.name()))),
+    }
+}
+
+/// `activation(inputs · kernel + bias)`, along the last axis for inputs of
+/// rank above 2 (TF's `Tensordot`): the one definition [`dense`] and
+/// [`dsl::dense`](super::dsl::dense) share.
+pub(crate) fn dense_output(
+    cx: &mut Scope,
+    inputs: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    activation: Activation,
+) -> Result<Tensor> {
+    let shape = inputs.shape();
+    let depth = dense_depth(inputs)?;
+    let mut y = if shape.len() == 2 {
+        cx.matmul(inputs, kernel)?
+    } else {
+        let scope = cx.push_name_scope("Tensordot")?;
+        let rows = cx.reshape(inputs, &[-1, depth as isize]);
+        let product = rows.and_then(|r| cx.matmul(&r, kernel));
+        cx.pop_scope()?;
+        let mut out: Vec<isize> = shape[..shape.len() - 1].iter().map(|&d| d as isize).collect();
+        out.push(kernel.shape().get(1).copied().unwrap_or(0) as isize);
+        cx.named(&scope).reshape(&product?, &out)?
+    };
+    if let Some(bias) = bias {
+        y = cx.bias_add(&y, bias)?;
+    }
+    activation.apply(cx, &y)
 }
 
 /// `tf.compat.v1.layers.flatten`: `inputs` reshaped to `[batch, -1]` in

@@ -11,11 +11,12 @@
 //! the next free `dense`, `dense_1`, .. from the same counters as the user's
 //! `variable_scope(default_name=..)`; `name` and `reuse` behave as TF's.
 //!
-//! They are written on the runtime API, not as `#[model]`s: a layer's scope
-//! name is numbered at run time (`dense_1`), which a const manifest cannot
-//! spell, and a cell captures its scope on its first call. The runtime
-//! checks every name they create; a `#[model]` calling them sees an opaque
-//! call (`opaque!(dense(cx, ..))`).
+//! These are written on the runtime API: an unnamed layer's scope is numbered
+//! at run time (`dense_1`), which a const manifest cannot spell, and a cell
+//! captures its scope on its first call. The runtime checks every name they
+//! create; a `#[model]` calls them as `opaque!(dense(cx, ..))`. The same layers
+//! and cells as `#[model]`s, named by the scope the caller opens so that the
+//! compile-time checks see through them, are in [`dsl`].
 //!
 //! A TF cell is an object that remembers the variable scope of its first
 //! call; here a cell is a value holding that captured scope (interior
@@ -27,6 +28,7 @@
 mod cell;
 mod conv;
 mod core;
+pub mod dsl;
 mod layer;
 mod norm;
 mod rnn;
