@@ -1,11 +1,12 @@
 //! Regularizers: a function of a newly created variable whose result joins the graph's
 //! regularization losses (TF's `regularizer=` of `get_variable` and `variable_scope`).
+//! The type sits with the scopes that carry it; the built-in regularizers are written with
+//! the ops, a layer above, in `ops/regularizers.rs`.
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::ops::Axes;
-use crate::{Result, Scope, Tensor, Value};
+use crate::{Result, Scope, Tensor};
 
 type RegularizerFn = dyn Fn(&mut Scope, &Tensor) -> Result<Tensor> + Send + Sync;
 
@@ -42,21 +43,13 @@ impl Regularizer {
         Regularizer { f: Arc::new(f), what: "custom" }
     }
 
-    /// `scale * sum(w * w) / 2` (TF's `l2_regularizer`: `scale * tf.nn.l2_loss(w)`), its ops in
-    /// the name scope `l2_regularizer`.
-    pub fn l2(scale: f64) -> Regularizer {
-        Regularizer {
-            f: Arc::new(move |cx: &mut Scope, w: &Tensor| {
-                let g = cx.name_scope("l2_regularizer")?;
-                let squares = g.mul(w, w)?;
-                let sum = g.reduce_sum(&squares, Axes::All, false)?;
-                let half_scale = g.named("scale").constant(Value::filled(w.dtype(), &[], scale / 2.0))?;
-                // The result takes the name of the scope itself, as TF names it.
-                let name = format!("{}/", g.current_name_scope());
-                g.named(&name).mul(&half_scale, &sum)
-            }),
-            what: "l2",
-        }
+    /// A regularizer computed by `f`, shown as `what` in `Debug` (the built-in
+    /// ones, defined with the ops: [`Regularizer::l2`]).
+    pub(crate) fn builtin(
+        what: &'static str,
+        f: impl Fn(&mut Scope, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
+    ) -> Regularizer {
+        Regularizer { f: Arc::new(f), what }
     }
 
     /// Runs the regularizer on `w`.

@@ -8,6 +8,7 @@ mod digits;
 mod fuzz;
 mod gluon;
 mod grad;
+mod layering;
 mod layers;
 mod macros;
 mod ops;
