@@ -33,7 +33,7 @@ fn model() -> Graph {
             .unwrap()
             .get_variable(&format!("w{}", i % 8), VarSpec::new().shape([ROWS, 1024]).init(Init::Zeros))
             .unwrap();
-        v.assign(Value::filled(DType::F32, &[ROWS, 1024], i as f64)).unwrap();
+        v.assign(Value::filled(DType::F32, &[ROWS, 1024], i as f64).unwrap()).unwrap();
     }
     graph
 }
@@ -99,7 +99,7 @@ fn big_manifest_and_index(dir: &Path) -> (&'static Manifest, PathBuf) {
     let scopes: Vec<String> = (0..100).map(|i| format!("block{i}")).collect();
     let mut items = Vec::new();
     let mut w = BundleWriter::new();
-    let value = Value::filled(DType::F32, &[2, 3], 0.5);
+    let value = Value::filled(DType::F32, &[2, 3], 0.5).unwrap();
     for (i, s) in scopes.iter().enumerate() {
         for j in 0..100 {
             items.push(item(&[s, "dense"], &format!("kernel{j}")));

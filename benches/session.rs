@@ -27,10 +27,10 @@ fn small_ops(c: &mut Criterion) {
     group.throughput(Throughput::Elements(CHAIN));
     let graph = Graph::new();
     let cx = graph.scope();
-    let x = cx.placeholder("x", Value::filled(DType::F32, &[4], 1.0)).expect("placeholder");
+    let x = cx.placeholder("x", Value::filled(DType::F32, &[4], 1.0).unwrap()).expect("placeholder");
     let h = chain(&cx, &x).expect("chain");
     let sess = Session::new(&graph);
-    let feed = Value::filled(DType::F32, &[4], 1.0);
+    let feed = Value::filled(DType::F32, &[4], 1.0).unwrap();
     group.bench_function("session_run", |b| b.iter(|| black_box(sess.run(&[&h], &[(&x, feed.clone())]).expect("run"))));
     // Eager recording, on a variable input (it survives `clear_ops`).
     let eager = Graph::new();

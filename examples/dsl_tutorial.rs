@@ -31,8 +31,8 @@ fn main() -> Result<()> {
     let graph = Graph::with_seed(42);
     let mut cx = graph.scope();
     let cx = &mut cx;
-    let image1 = cx.constant(Value::filled(DType::F32, &[2, 4], 1.0))?;
-    let image2 = cx.constant(Value::filled(DType::F32, &[2, 4], 0.5))?;
+    let image1 = cx.constant(Value::filled(DType::F32, &[2, 4], 1.0)?)?;
+    let image2 = cx.constant(Value::filled(DType::F32, &[2, 4], 0.5)?)?;
     scope!(cx, "image_filters" {
         let r1 = my_image_filter(cx, &image1)?;
         cx.reuse_variables(); // without this line: a compile error on the next call

@@ -19,7 +19,7 @@ const LRN: (usize, f64, f64, f64) = (4, 1.0, 0.001 / 9.0, 0.75);
 #[model]
 fn weight_decay(cx: &mut Scope, var: &Tensor, wd: f64) -> Result<()> {
     let l2 = cx.l2_loss(var)?;
-    let rate = cx.named("weight_loss/y").constant(Value::filled(var.dtype(), &[], wd))?;
+    let rate = cx.named("weight_loss/y").constant(Value::filled(var.dtype(), &[], wd)?)?;
     let decay = cx.named("weight_loss").mul(&l2, &rate)?;
     cx.graph().add_to_collection("losses", &decay);
     Ok(())

@@ -500,7 +500,7 @@ fn run_step(
                         .iter()
                         .map(|d| d.as_u64().map(|x| x as usize).ok_or("unknown dimensions are not supported"))
                         .collect::<Result<_, _>>()?;
-                    Value::try_filled(dtype, &shape, 0.0).map_err(|e| e.to_string())?
+                    Value::filled(dtype, &shape, 0.0).map_err(|e| e.to_string())?
                 }
             };
             let name = s(step, "name").ok_or("placeholder without `name`")?;

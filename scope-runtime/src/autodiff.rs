@@ -62,7 +62,7 @@ pub(crate) fn backprop<R: std::borrow::Borrow<Recorded>>(
         }
     }
     let mut grads: HashMap<(usize, usize), Value> = HashMap::new();
-    grads.insert(loss, Value::try_filled(loss_value.dtype(), loss_value.shape(), 1.0)?);
+    grads.insert(loss, Value::filled(loss_value.dtype(), loss_value.shape(), 1.0)?);
     for s in steps {
         let Some(rec) = &s.rec else { continue };
         let rec = rec.borrow();
@@ -95,7 +95,7 @@ pub(crate) fn backprop<R: std::borrow::Borrow<Recorded>>(
     wrt.iter()
         .map(|(key, dtype, shape)| match grads.get(key) {
             Some(g) => Ok(g.clone()),
-            None => Value::try_filled(*dtype, shape, 0.0),
+            None => Value::filled(*dtype, shape, 0.0),
         })
         .collect()
 }

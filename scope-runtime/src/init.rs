@@ -180,9 +180,9 @@ impl Init {
                     i32::MAX
                 )))
             }
-            Init::Constant(c) => Ok(Value::filled(dtype, shape, c.as_f64())),
-            Init::Zeros => Ok(Value::filled(dtype, shape, 0.0)),
-            Init::Ones => Ok(Value::filled(dtype, shape, 1.0)),
+            Init::Constant(c) => Value::filled(dtype, shape, c.as_f64()),
+            Init::Zeros => Value::filled(dtype, shape, 0.0),
+            Init::Ones => Value::filled(dtype, shape, 1.0),
             Init::RandomNormal { mean, stddev } => {
                 if !dtype.is_float() {
                     return Err(not_for_int(name, dtype, "random_normal"));
@@ -291,7 +291,7 @@ fn uniform_int(name: &str, shape: &[usize], min: Scalar, max: Scalar, rng: &mut 
         // TensorFlow accepts these bounds when the variable is created and
         // only fails when the initializer runs. An eager runtime has no later
         // moment, so it gives what the float rule gives for `min == max`.
-        return Ok(Value::filled(DType::I32, shape, f64::from(lo)));
+        return Value::filled(DType::I32, shape, f64::from(lo));
     }
     let dist = Uniform::new(lo, hi).map_err(|e| Error::invalid(format!("variable `{name}`: {e}")))?;
     Ok(Value::I32(ArcArray::from_shape_simple_fn(IxDyn(shape), || rng.sample(dist))))

@@ -76,7 +76,7 @@ type PlanKey = (Vec<(usize, usize)>, Vec<(usize, usize)>);
 /// use varscope::{DType, Graph, Init, Session, Value, VarSpec};
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
-/// let x = cx.placeholder("x", Value::filled(DType::F32, &[2], 0.0))?;
+/// let x = cx.placeholder("x", Value::filled(DType::F32, &[2], 0.0)?)?;
 /// let w = cx.get_variable("w", VarSpec::new().shape([2]).init(Init::constant(3.0)))?;
 /// let y = cx.reduce_sum(&cx.mul(&x, &w)?, varscope::ops::Axes::All, false)?;
 /// let sess = Session::new(&graph);

@@ -125,39 +125,24 @@ impl Value {
         }
     }
 
-    /// A value of `dtype` with every element set to `x` (converted as `as`
-    /// converts: an `int32` value saturates). For sizes or numbers that come
-    /// from user input, use [`Value::try_filled`], which refuses them instead.
-    ///
-    /// # Panics
-    ///
-    /// If `shape` has more than [`MAX_ELEMENTS`] elements.
-    ///
-    /// ```
-    /// use varscope::{DType, Value};
-    /// assert_eq!(Value::filled(DType::F32, &[2], 0.5).to_f64_vec(), vec![0.5, 0.5]);
-    /// ```
-    pub fn filled(dtype: DType, shape: &[usize], x: f64) -> Value {
-        if checked_len(shape).is_none() {
-            panic!("{}", too_large("Value::filled", shape));
-        }
-        Value::filled_unchecked(dtype, shape, x)
-    }
-
     /// A value of `dtype` with every element set to `x`, refusing a shape of
     /// more than [`MAX_ELEMENTS`] elements and, for `int32`, an `x` that is
-    /// not an integer in int32's range (as TensorFlow refuses it).
+    /// not an integer in int32's range (as TensorFlow refuses it; int64 alike).
     ///
     /// ```
     /// use varscope::{DType, Value};
-    /// assert_eq!(Value::try_filled(DType::I32, &[2], 3.0)?.to_f64_vec(), vec![3.0, 3.0]);
-    /// assert!(Value::try_filled(DType::I32, &[1], 3e10).is_err());
-    /// assert!(Value::try_filled(DType::F32, &[1 << 40, 1 << 40], 0.0).is_err());
+    /// assert_eq!(Value::filled(DType::I32, &[2], 3.0)?.to_f64_vec(), vec![3.0, 3.0]);
+    /// assert!(Value::filled(DType::I32, &[1], 3e10).is_err());
+    /// assert!(Value::filled(DType::F32, &[1 << 40, 1 << 40], 0.0).is_err());
     /// # Ok::<(), varscope::Error>(())
     /// ```
-    pub fn try_filled(dtype: DType, shape: &[usize], x: f64) -> Result<Value> {
-        if checked_len(shape).is_none() {
+    pub fn filled(dtype: DType, shape: &[usize], x: f64) -> Result<Value> {
+        let Some(len) = checked_len(shape) else {
             return Err(too_large("a filled value", shape));
+        };
+        // An empty value holds no element that `x` could fail to fit.
+        if len == 0 {
+            return Ok(Value::filled_unchecked(dtype, shape, 0.0));
         }
         if dtype == DType::I32 && !(x.fract() == 0.0 && x >= f64::from(i32::MIN) && x <= f64::from(i32::MAX)) {
             return Err(Error::invalid(format!(

@@ -128,7 +128,7 @@ pub trait RnnCell {
 }
 
 fn zeros_of(cx: &mut Scope, size: &StateSize, batch: usize, dtype: DType) -> Result<State> {
-    let zeros = |cx: &Scope, n: usize| cx.named("zeros").constant(Value::try_filled(dtype, &[batch, n], 0.0)?);
+    let zeros = |cx: &Scope, n: usize| cx.named("zeros").constant(Value::filled(dtype, &[batch, n], 0.0)?);
     Ok(match size {
         StateSize::Single(n) => State::Tensor(zeros(cx, *n)?),
         StateSize::Lstm { c, h } => State::Lstm { c: zeros(cx, *c)?, h: zeros(cx, *h)? },

@@ -241,7 +241,7 @@ pub fn dropout(cx: &mut Scope, x: &Tensor, rate: f64) -> Result<Tensor> {
         let scaled = cx.named("Mul").mul(x, &scale)?;
         let draw = cx.random_uniform(x.shape(), dtype)?;
         let keep = cx.greater_equal(&draw, &scalar(cx, rate, dtype)?)?;
-        let zeros = cx.named("zeros_like").constant(Value::try_filled(dtype, x.shape(), 0.0)?)?;
+        let zeros = cx.named("zeros_like").constant(Value::filled(dtype, x.shape(), 0.0)?)?;
         cx.select(&keep, &scaled, &zeros)
     })();
     cx.pop_scope()?;

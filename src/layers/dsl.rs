@@ -34,7 +34,7 @@
 //! fn main() -> Result<()> {
 //!     let graph = Graph::new();
 //!     let mut cx = graph.scope();
-//!     let x = cx.placeholder("x", Value::filled(DType::F32, &[4, 8], 0.5))?;
+//!     let x = cx.placeholder("x", Value::filled(DType::F32, &[4, 8], 0.5)?)?;
 //!     let y = mlp(&mut cx, &x)?;
 //!     assert_eq!((y.name(), y.shape()), ("logits/BiasAdd:0", &[4, 3][..]));
 //!     let names: Vec<_> = mlp::MANIFEST.variables().into_iter().map(|v| v.name).collect();
@@ -59,7 +59,7 @@ use crate::{Init, Result, Scope, Tensor, model, opaque, scope, var};
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
 /// let cx = &mut cx;
-/// let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0))?;
+/// let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0)?)?;
 /// let y = scope!(cx, "fc" { dsl::dense(cx, &x, 4, Activation::Tanh) })?;
 /// assert_eq!((y.name(), graph.global_variables()[0].name()), ("fc/Tanh:0", "fc/kernel:0"));
 /// # Ok::<(), varscope::Error>(())
@@ -82,7 +82,7 @@ pub fn dense(cx: &mut Scope, inputs: &Tensor, units: usize, activation: Activati
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
 /// let cx = &mut cx;
-/// let img = cx.constant(Value::filled(DType::F32, &[1, 6, 6, 3], 1.0))?;
+/// let img = cx.constant(Value::filled(DType::F32, &[1, 6, 6, 3], 1.0)?)?;
 /// let y = scope!(cx, "conv1" { dsl::conv2d(cx, &img, 8, [3, 3], [1, 1], Padding::Same, Activation::Relu) })?;
 /// assert_eq!((y.name(), y.shape()), ("conv1/Relu:0", &[1, 6, 6, 8][..]));
 /// # Ok::<(), varscope::Error>(())
@@ -113,8 +113,8 @@ pub fn conv2d(
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
 /// let cx = &mut cx;
-/// let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0))?;
-/// let h = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0))?;
+/// let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0)?)?;
+/// let h = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0)?)?;
 /// let h = scope!(cx, "rnn" { dsl::basic_rnn_cell(cx, &x, &h, 4, Activation::Tanh) })?;
 /// assert_eq!(graph.global_variables()[0].name(), "rnn/basic_rnn_cell/kernel:0");
 /// # let _ = h;
@@ -147,8 +147,8 @@ pub fn basic_rnn_cell(
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
 /// let cx = &mut cx;
-/// let xs: Vec<Tensor> = (0..3).map(|_| cx.constant(Value::filled(DType::F32, &[2, 3], 1.0))).collect::<Result<_>>()?;
-/// let mut h = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0))?;
+/// let xs: Vec<Tensor> = (0..3).map(|_| cx.constant(Value::filled(DType::F32, &[2, 3], 1.0)?)).collect::<Result<_>>()?;
+/// let mut h = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0)?)?;
 /// scope!(cx, "rnn", auto_reuse {
 ///     for x in &xs {
 ///         h = dsl::gru_cell(cx, x, &h, 4)?; // one set of weights for every step
@@ -183,8 +183,8 @@ pub fn gru_cell(cx: &mut Scope, inputs: &Tensor, h: &Tensor, units: usize) -> Re
 /// let graph = Graph::new();
 /// let mut cx = graph.scope();
 /// let cx = &mut cx;
-/// let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0))?;
-/// let zeros = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0))?;
+/// let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0)?)?;
+/// let zeros = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0)?)?;
 /// let state = State::Lstm { c: zeros.clone(), h: zeros };
 /// let (out, _) = scope!(cx, "rnn" { dsl::basic_lstm_cell(cx, &x, &state, 4, 1.0) })?;
 /// assert_eq!((out.shape(), graph.global_variables()[0].name()), (&[2, 4][..], "rnn/basic_lstm_cell/kernel:0"));

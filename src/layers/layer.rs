@@ -15,7 +15,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> Error {
 
 /// A scalar constant of `dtype` (Python's `x` beside a tensor).
 pub(crate) fn scalar(cx: &Scope, x: f64, dtype: DType) -> Result<Tensor> {
-    cx.constant(Value::try_filled(dtype, &[], x)?)
+    cx.constant(Value::filled(dtype, &[], x)?)
 }
 
 /// A layer's captured scope and whether it has built its variables.

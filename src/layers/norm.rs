@@ -128,7 +128,7 @@ pub fn batch_normalization(cx: &mut Scope, inputs: &Tensor, opts: &BatchNorm) ->
         let moving_mean = var(cx, "moving_mean", Init::Zeros, false)?;
         let moving_variance = var(cx, "moving_variance", Init::Ones, false)?;
         let (y, mean, variance) = if fused {
-            let filled = |x: f64| cx.constant(crate::Value::try_filled(dtype, &[channels], x)?);
+            let filled = |x: f64| cx.constant(crate::Value::filled(dtype, &[channels], x)?);
             let g = match &gamma {
                 Some(g) => g.tensor().clone(),
                 None => filled(1.0)?,
@@ -221,7 +221,7 @@ fn normalize(
 fn assign_moving_average(cx: &mut Scope, var: &Variable, value: &Tensor, momentum: f64) -> Result<Tensor> {
     let scope = cx.push_name_scope("AssignMovingAvg")?;
     let result: Result<Tensor> = (|| {
-        let decay = cx.named("decay").constant(crate::Value::try_filled(var.dtype(), &[], 1.0 - momentum)?)?;
+        let decay = cx.named("decay").constant(crate::Value::filled(var.dtype(), &[], 1.0 - momentum)?)?;
         let delta = cx.mul(&cx.sub(var.tensor(), value)?, &decay)?;
         cx.named(&scope).assign_sub(var.tensor(), &delta)
     })();

@@ -58,7 +58,7 @@ fn step(
     let (out, new_state) = cell.call(cx, x, state)?;
     let Some(lengths) = lengths else { return Ok((out, new_state)) };
     let mask = live_rows(cx, lengths, t, out.dtype())?;
-    let zero = cx.constant(crate::Value::try_filled(out.dtype(), out.shape(), 0.0)?)?;
+    let zero = cx.constant(crate::Value::filled(out.dtype(), out.shape(), 0.0)?)?;
     let out = select(cx, &mask, &out, &zero)?;
     let olds = state.flatten();
     let news = new_state.flatten();

@@ -215,7 +215,7 @@ fn restore_reads_a_tf_checkpoint_into_a_ported_model_by_name() {
     let (graph, mut saver) = fixture_graph(&exp);
     let zeros: Vec<Variable> = graph.global_variables();
     for v in &zeros {
-        v.assign(Value::filled(v.dtype(), v.shape(), 0.0)).unwrap();
+        v.assign(Value::filled(v.dtype(), v.shape(), 0.0).unwrap()).unwrap();
     }
     saver.restore(fixtures().join("scoped_adam/model.ckpt-2")).unwrap();
     let w = graph.get_variable_by_name("model/encoder/w").unwrap();
@@ -238,7 +238,7 @@ fn save_keeps_max_to_keep_checkpoints_and_restores_a_chosen_set() {
     let mut saver = Saver::new(&graph).max_to_keep(2);
     let mut written = Vec::new();
     for step in [10u64, 20, 30] {
-        a.assign(Value::filled(DType::F32, &[2, 2], step as f64)).unwrap();
+        a.assign(Value::filled(DType::F32, &[2, 2], step as f64).unwrap()).unwrap();
         written.push(saver.save(dir.join("model.ckpt"), Some(step)).unwrap());
     }
     assert!(!dir.join("model.ckpt-10.index").exists() && !dir.join("model.ckpt-10.data-00000-of-00001").exists());
@@ -248,7 +248,7 @@ fn save_keeps_max_to_keep_checkpoints_and_restores_a_chosen_set() {
     assert_eq!(state.all_model_checkpoint_paths, ["model.ckpt-20", "model.ckpt-30"]);
     assert_eq!(latest_checkpoint(&dir.0).unwrap(), Some(written[2].clone()));
     // Restore only `enc/w` from step 20; `head/b` keeps its value.
-    b.assign(Value::filled(DType::F64, &[3], 5.0)).unwrap();
+    b.assign(Value::filled(DType::F64, &[3], 5.0).unwrap()).unwrap();
     Saver::for_variables([a.clone()]).restore(&written[1]).unwrap();
     assert_eq!(a.value().to_f64_vec(), [20.0; 4]);
     assert_eq!(b.value().to_f64_vec(), [5.0; 3]);
@@ -371,7 +371,7 @@ fn child_saves_forever() {
         .unwrap()
         .map_or(0, |p| p.display().to_string().rsplit('-').next().unwrap().parse::<u64>().unwrap() + 1);
     for step in start.. {
-        big.assign(Value::filled(DType::F32, &[2 << 20], step as f64)).unwrap();
+        big.assign(Value::filled(DType::F32, &[2 << 20], step as f64).unwrap()).unwrap();
         saver.save(dir.join("model.ckpt"), Some(step)).unwrap();
     }
 }
@@ -393,7 +393,7 @@ fn safetensors_round_trip_the_fixture_with_full_names() {
     }
     // Restore from it, and convert it to a bundle that TF's fixture equals.
     for v in graph.global_variables() {
-        v.assign(Value::filled(v.dtype(), v.shape(), 0.0)).unwrap();
+        v.assign(Value::filled(v.dtype(), v.shape(), 0.0).unwrap()).unwrap();
     }
     saver.restore(&path).unwrap();
     let w = graph.get_variable_by_name("part/v/part_2").unwrap();
@@ -469,7 +469,7 @@ mod manifest_check {
         // And the model, once built, restores it by name.
         let graph = Graph::new();
         let mut cx = graph.scope();
-        let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0)).unwrap();
+        let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0).unwrap()).unwrap();
         ported(&mut cx, &x).unwrap();
         Saver::new(&graph).restore(&prefix).unwrap();
         let w = graph.get_variable_by_name("model/encoder/w").unwrap();
@@ -497,7 +497,7 @@ mod manifest_check {
         // Build the drifted model for real and restore: the error is the same report.
         let graph = Graph::new();
         let mut cx = graph.scope();
-        let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0)).unwrap();
+        let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0).unwrap()).unwrap();
         drifted(&mut cx, &x).unwrap();
         let err = Saver::new(&graph).restore(&tf).unwrap_err();
         assert_eq!(err.to_string(), text);

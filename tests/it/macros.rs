@@ -50,8 +50,8 @@ fn image_filter_by_hand(cx: &mut Scope, input: &Tensor) -> Result<Tensor> {
 }
 
 fn inputs(cx: &mut Scope) -> Result<(Tensor, Tensor)> {
-    let a = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5))?;
-    let b = cx.constant(Value::filled(DType::F32, &[2, 5], -0.25))?;
+    let a = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5)?)?;
+    let b = cx.constant(Value::filled(DType::F32, &[2, 5], -0.25)?)?;
     Ok((a, b))
 }
 

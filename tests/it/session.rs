@@ -68,7 +68,7 @@ fn a_run_with_new_feeds_equals_building_with_them() -> varscope::Result<()> {
 fn training_by_running_the_same_ops_needs_no_rebuild() -> varscope::Result<()> {
     let graph = Graph::new();
     let cx = graph.scope();
-    let x = cx.placeholder("x", Value::filled(DType::F32, &[3], 0.0))?;
+    let x = cx.placeholder("x", Value::filled(DType::F32, &[3], 0.0)?)?;
     let w = cx.get_variable("w", VarSpec::new().shape([3]).init(Init::constant(0.0)))?;
     let diff = cx.sub(&w, &x)?;
     let loss = cx.reduce_sum(&cx.mul(&diff, &diff)?, Axes::All, false)?;

@@ -120,7 +120,7 @@ fn every_record_is_framed_with_masked_crcs() {
     let graph = Graph::new();
     let mut cx = graph.scope();
     let w = cx.variable_scope("dense").unwrap().get_variable("w", [3, 2]).unwrap();
-    let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0)).unwrap();
+    let x = cx.constant(Value::filled(DType::F32, &[1, 3], 1.0).unwrap()).unwrap();
     cx.matmul(&x, &w).unwrap();
     let mut writer = SummaryWriter::new(&dir).unwrap();
     writer.graph(&graph).unwrap();
@@ -230,8 +230,8 @@ fn seed_graph() -> Result<(Graph, Tensor, Tensor)> {
     let graph = Graph::with_seed(1);
     let mut cx = graph.scope();
     let cx = &mut cx;
-    let image1 = cx.named("image1").constant(Value::filled(DType::F32, &[1, 4, 4, 2], 1.0))?;
-    let image2 = cx.named("image2").constant(Value::filled(DType::F32, &[1, 4, 4, 2], 0.5))?;
+    let image1 = cx.named("image1").constant(Value::filled(DType::F32, &[1, 4, 4, 2], 1.0)?)?;
+    let image2 = cx.named("image2").constant(Value::filled(DType::F32, &[1, 4, 4, 2], 0.5)?)?;
     scope!(cx, "image_filters" {
         my_image_filter(cx, &image1)?;
         cx.reuse_variables();
@@ -387,8 +387,8 @@ fn node_details_carry_the_attributes_tensorboard_shows() {
     use varscope::ops::AttrValue;
     let graph = Graph::new();
     let cx = graph.scope();
-    let a = cx.constant(Value::filled(DType::F64, &[2, 3], 1.0)).unwrap();
-    let b = cx.constant(Value::filled(DType::F64, &[2, 3], 2.0)).unwrap();
+    let a = cx.constant(Value::filled(DType::F64, &[2, 3], 1.0).unwrap()).unwrap();
+    let b = cx.constant(Value::filled(DType::F64, &[2, 3], 2.0).unwrap()).unwrap();
     cx.matmul_t(&a, &b, false, true).unwrap();
     let details = graph.node_details();
     let mm = details.iter().find(|n| n.op_type == "MatMul").unwrap();

@@ -18,8 +18,8 @@ fn vector(x: &[f32]) -> Value {
 fn placeholders_feeds_and_a_train_op_run_many_times_without_rebuilding() {
     let graph = Graph::new();
     let mut cx = graph.scope();
-    let x = cx.placeholder("x", Value::filled(DType::F32, &[4, 2], 0.0)).unwrap();
-    let y = cx.placeholder("y", Value::filled(DType::F32, &[4, 1], 0.0)).unwrap();
+    let x = cx.placeholder("x", Value::filled(DType::F32, &[4, 2], 0.0).unwrap()).unwrap();
+    let y = cx.placeholder("y", Value::filled(DType::F32, &[4, 1], 0.0).unwrap()).unwrap();
     let w = cx.get_variable("w", VarSpec::new().shape([2, 1]).init(Init::Zeros)).unwrap();
     let b = cx.get_variable("b", VarSpec::new().shape([1]).init(Init::Zeros)).unwrap();
     let pred = cx.add(&cx.matmul(&x, &w).unwrap(), &b).unwrap();
@@ -52,7 +52,7 @@ fn placeholders_feeds_and_a_train_op_run_many_times_without_rebuilding() {
     assert_eq!(step.value().to_f64_vec(), vec![500.0]);
     // No node was added by running, and the loss can still be fetched with other feeds.
     assert_eq!(graph.nodes().len(), nodes);
-    let zero_y = Value::filled(DType::F32, &[4, 1], 0.0);
+    let zero_y = Value::filled(DType::F32, &[4, 1], 0.0).unwrap();
     let other = sess.run(&[&loss], &[(&x, feed_x), (&y, zero_y)]).unwrap()[0].to_f64_vec()[0];
     assert!(other > 1.0);
     // A placeholder the run needs but is not fed is an error naming it.

@@ -46,7 +46,7 @@ enum Source {
 /// let path = saver.save(dir.join("model.ckpt"), Some(100))?; // dir/model.ckpt-100
 /// assert_eq!(latest_checkpoint(&dir)?, Some(path.clone()));
 ///
-/// w.assign(varscope::Value::filled(varscope::DType::F32, &[2, 3], 7.0))?;
+/// w.assign(varscope::Value::filled(varscope::DType::F32, &[2, 3], 7.0)?)?;
 /// saver.restore(&path)?; // back to ones
 /// assert_eq!(w.value().to_f64_vec(), vec![1.0; 6]);
 /// # std::fs::remove_dir_all(&dir).unwrap();
@@ -355,7 +355,7 @@ mod tests {
         let mut saver = Saver::new(&graph).max_to_keep(1);
         let first = saver.save(dir.join("model.ckpt"), Some(1)).unwrap();
         let state = std::fs::read(dir.join("checkpoint")).unwrap();
-        w.assign(Value::filled(DType::F32, &[3], 2.0)).unwrap();
+        w.assign(Value::filled(DType::F32, &[3], 2.0).unwrap()).unwrap();
         let mut failures = 0;
         for k in 0.. {
             let mut attempt = saver.clone();

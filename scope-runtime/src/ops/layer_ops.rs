@@ -238,7 +238,7 @@ impl Scope {
                     return Err(super::unsupported(OP, node, indices.dtype(), "int32 or int64 (the indices)"));
                 }
                 for (what, x) in [("on", on), ("off", off)] {
-                    Value::try_filled(dtype, &[], x)
+                    Value::filled(dtype, &[], x)
                         .map_err(|_| op_error(OP, node, format!("the {what} value {x} does not fit {dtype}")))?;
                 }
                 Ok(())
@@ -638,7 +638,7 @@ fn one_hot_value(
             }
         }
     }
-    let (on, off) = (Value::try_filled(dtype, &[], on)?, Value::try_filled(dtype, &[], off)?);
+    let (on, off) = (Value::filled(dtype, &[], on)?, Value::filled(dtype, &[], off)?);
     any_dispatch!(dtype, one_hot_typed(&hot, &shape, &on, &off))
 }
 

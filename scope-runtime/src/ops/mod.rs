@@ -74,6 +74,7 @@ mod linalg;
 mod math;
 mod nn;
 mod reduce;
+mod regularizers;
 mod shape;
 mod train_ops;
 
@@ -250,7 +251,7 @@ pub(crate) fn forward_into(
     let mut one = |r: Result<Value>| r.map(|x| out.push(x));
     match op {
         Op::Identity => one(arg(op_type, node, v, 0).cloned()),
-        Op::Group => one(Value::try_filled(DType::F32, &[0], 0.0)),
+        Op::Group => one(Value::filled(DType::F32, &[0], 0.0)),
         Op::Placeholder { with_default: true } => one(arg(op_type, node, v, 0).cloned()),
         Op::Const | Op::Placeholder { with_default: false } | Op::Gradients => Err(Error::internal(format!(
             "op `{node}` ({op_type}) has no value of its own inputs: it is computed where it is run"

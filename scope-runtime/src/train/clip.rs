@@ -49,7 +49,7 @@ pub fn clip_by_global_norm(cx: &mut Scope, tensors: &[&Tensor], clip_norm: f64) 
 }
 
 fn build(cx: &Scope, tensors: &[&Tensor], clip_norm: f64, dtype: crate::DType) -> Result<(Vec<Tensor>, Tensor)> {
-    let c = |x: f64| cx.constant(Value::filled(dtype, &[], x));
+    let c = |x: f64| cx.constant(Value::filled(dtype, &[], x)?);
     // `global_norm`: sqrt(2 * sum of L2Loss(t) = sum(t²) / 2).
     let half = c(0.5)?;
     let mut total: Option<Tensor> = None;

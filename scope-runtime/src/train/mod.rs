@@ -508,7 +508,7 @@ fn build_updates(
         Some(step) => {
             let update = rule.finish(cx, core, &mut h, &updates, "update")?;
             let _after = cx.control_dependencies(&[&update])?;
-            let one = cx.named("value").constant(Value::filled(step.dtype(), &[], 1.0))?;
+            let one = cx.named("value").constant(Value::filled(step.dtype(), &[], 1.0)?)?;
             cx.named(scope).assign_add(step, &one)
         }
     }

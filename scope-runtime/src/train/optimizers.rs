@@ -10,7 +10,7 @@ use crate::variable::Variable;
 
 /// The constant 1 of `var`'s dtype.
 fn one(cx: &Scope, var: &Variable) -> Result<Tensor> {
-    cx.constant(Value::filled(var.dtype(), &[], 1.0))
+    cx.constant(Value::filled(var.dtype(), &[], 1.0)?)
 }
 
 /// Plain gradient descent (TF's `GradientDescentOptimizer`, kernel

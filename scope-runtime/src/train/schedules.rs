@@ -128,7 +128,7 @@ pub fn piecewise_constant(cx: &Scope, x: &Tensor, boundaries: &[i64], values: &[
             x.shape()
         )));
     }
-    let k = |v: i64| cx.constant(Value::filled(int, &[], v as f64));
+    let k = |v: i64| cx.constant(Value::filled(int, &[], v as f64)?);
     let (zero, one) = (k(0)?, k(1)?);
     // above[i] = 1 if x > boundaries[i] else 0, exactly, in integers.
     let mut above = Vec::with_capacity(boundaries.len());

@@ -19,8 +19,8 @@ fn main() -> Result<()> {
     let graph = Graph::new();
     let mut cx = graph.scope();
     let cx = &mut cx;
-    let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0))?;
-    let zeros = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0))?;
+    let x = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0)?)?;
+    let zeros = cx.constant(Value::filled(DType::F32, &[2, 4], 0.0)?)?;
     let state = State::Lstm { c: zeros.clone(), h: zeros };
     scope!(cx, "rnn" {
         let (_, s1) = dsl::basic_lstm_cell(cx, &x, &state, 4, 1.0)?;

@@ -24,8 +24,8 @@ fn main() -> Result<()> {
     let graph = Graph::new();
     let mut cx = graph.scope();
     let cx = &mut cx;
-    let image1 = cx.constant(Value::filled(DType::F32, &[2, 4], 1.0))?;
-    let image2 = cx.constant(Value::filled(DType::F32, &[2, 4], 0.5))?;
+    let image1 = cx.constant(Value::filled(DType::F32, &[2, 4], 1.0)?)?;
+    let image2 = cx.constant(Value::filled(DType::F32, &[2, 4], 0.5)?)?;
     scope!(cx, "image_filters" {
         let _r1 = my_image_filter(cx, &image1)?;
         let _r2 = my_image_filter(cx, &image2)?;

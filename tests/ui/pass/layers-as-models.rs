@@ -32,7 +32,7 @@ fn head(cx: &mut Scope, h: &Tensor) -> Result<Tensor> {
 
 fn inputs(cx: &mut Scope) -> Result<Vec<Tensor>> {
     (0..STEPS)
-        .map(|t| cx.constant(Value::filled(DType::F32, &[2, 5], (t as f64 * 0.37).sin())))
+        .map(|t| cx.constant(Value::filled(DType::F32, &[2, 5], (t as f64 * 0.37).sin())?))
         .collect()
 }
 
@@ -40,7 +40,7 @@ fn main() -> Result<()> {
     let graph = Graph::with_seed(7);
     let mut cx = graph.scope();
     let xs = inputs(&mut cx)?;
-    let h0 = cx.constant(Value::filled(DType::F32, &[2, 6], 0.0))?;
+    let h0 = cx.constant(Value::filled(DType::F32, &[2, 6], 0.0)?)?;
     let h = encoder(&mut cx, &xs, &h0)?;
     let zero = head(&mut cx, &h)?;
     assert!(zero.value().to_f64_vec().iter().all(|&v| v == 0.0), "reused weights differ");
@@ -60,7 +60,7 @@ fn main() -> Result<()> {
     let runtime = Graph::with_seed(7);
     let mut rx = runtime.scope();
     let xs = inputs(&mut rx)?;
-    let h0 = rx.constant(Value::filled(DType::F32, &[2, 6], 0.0))?;
+    let h0 = rx.constant(Value::filled(DType::F32, &[2, 6], 0.0)?)?;
     let r = static_rnn(&mut rx, &GruCell::new(6), &xs, Some(&layers_state(h0)), DType::F32, None, None)?;
     assert_eq!(h.value().to_f64_vec(), r.outputs[STEPS - 1].value().to_f64_vec());
     Ok(())

@@ -22,8 +22,8 @@ fn main() -> Result<()> {
     let graph = Graph::new();
     let mut cx = graph.scope();
     let cx = &mut cx;
-    let image1 = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0))?;
-    let image2 = cx.constant(Value::filled(DType::F32, &[2, 3], 2.0))?;
+    let image1 = cx.constant(Value::filled(DType::F32, &[2, 3], 1.0)?)?;
+    let image2 = cx.constant(Value::filled(DType::F32, &[2, 3], 2.0)?)?;
     scope!(cx, "image_filters" {
         image_filter(cx, &image1)?;
         cx.reuse_variables();
