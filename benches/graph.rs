@@ -98,6 +98,55 @@ fn reuse_lookups(c: &mut Criterion) {
     g.finish();
 }
 
+/// What must not scan every name: a `NotFound` with its suggestion, entering and leaving a
+/// scope after many were entered, and `clear_ops` of a few ops beside many variables, each at
+/// 1,000 and at 200,000 variables (scopes). Flat times across the two sizes mean the cost does
+/// not grow with the graph (issue 9's complexity goals; no timed assertion tests this). The
+/// first `clear_ops` after building, which looks once at each name touched, is outside the
+/// measurement.
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scaling");
+    for n in [1_000usize, 200_000] {
+        let graph = Graph::with_seed(1);
+        {
+            let mut cx = graph.scope();
+            for i in 0..n {
+                let s = cx.variable_scope(format!("layer{i}")).unwrap();
+                s.get_variable("w", [1]).unwrap();
+            }
+        }
+        // The first clear looks once at every name touched while building; later ones only at
+        // what was touched since.
+        graph.clear_ops();
+        let mut cx = graph.scope();
+        g.bench_function(format!("not_found_with_suggestion/{n}"), |bench| {
+            bench.iter(|| {
+                let s = cx.variable_scope(VarScope::new("layer7").reuse(Reuse::ReuseOnly)).unwrap();
+                black_box(s.get_variable("W", [1]).unwrap_err())
+            })
+        });
+        g.bench_function(format!("enter_and_leave_a_scope/{n}"), |bench| {
+            bench.iter(|| {
+                let s = cx.variable_scope(VarScope::new("layer7").reuse(Reuse::ReuseOnly)).unwrap();
+                black_box(&s);
+            })
+        });
+        g.bench_function(format!("clear_ops_of_8_ops/{n}"), |bench| {
+            bench.iter_batched(
+                || {
+                    let x = cx.constant(1.0f32).unwrap();
+                    for _ in 0..7 {
+                        cx.neg(&x).unwrap();
+                    }
+                },
+                |()| graph.clear_ops(),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     // Two shared cores: short, steady runs.
     Criterion::default().sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
@@ -106,6 +155,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = image_filter, reuse_lookups
+    targets = image_filter, reuse_lookups, scaling
 }
 criterion_main!(benches);
