@@ -4,7 +4,7 @@
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
 
 use super::basic::broadcast_shapes;
-use super::{Elem, Float, Naming, Op, arg, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
+use super::{Elem, Float, LinalgOp, Naming, arg, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
@@ -100,44 +100,42 @@ impl Scope {
     /// say so (TF's `tf.matmul(a, b, transpose_a, transpose_b)`; op and
     /// default name `MatMul`; batched for inputs of rank > 2).
     pub fn matmul_t(&self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
-        const OP: &str = "MatMul";
         if a.shape().len() > 2 || b.shape().len() > 2 {
             return self.batch_matmul(a, b, transpose_a, transpose_b);
         }
-        self.record_op(Naming::Scoped { default: OP }, OP, Op::MatMul { transpose_a, transpose_b }, &[a, b], |node| {
-            same_dtype(OP, node, a, b)
-        })
+        let op = LinalgOp::MatMul { transpose_a, transpose_b };
+        let op_type = op.op_type();
+        self.record_op(Naming::Scoped { default: op_type }, op, &[a, b], |node| same_dtype(op_type, node, a, b))
     }
 
     /// Batched matrix product of tensors of rank ≥ 2 whose leading (batch)
     /// dimensions broadcast; `adj_x` / `adj_y` transpose the last two
     /// dimensions (op `BatchMatMulV2`, default name `MatMul` as `tf.matmul`).
     pub fn batch_matmul(&self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
-        const OP: &str = "BatchMatMulV2";
-        self.record_op(Naming::Scoped { default: "MatMul" }, OP, Op::BatchMatMul { adj_x, adj_y }, &[a, b], |node| {
-            same_dtype(OP, node, a, b)
-        })
+        let op = LinalgOp::BatchMatMul { adj_x, adj_y };
+        let op_type = op.op_type();
+        self.record_op(Naming::Scoped { default: "MatMul" }, op, &[a, b], |node| same_dtype(op_type, node, a, b))
     }
 }
 
 /// The matrix products' value.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+pub(crate) fn forward(op: &LinalgOp, node: &str, v: &[Value]) -> Result<Value> {
+    let op_type = op.op_type();
     let (a, b) = (arg(op_type, node, v, 0)?, arg(op_type, node, v, 1)?);
     same_value_dtype(op_type, node, a, b)?;
     let (sa, sb) = (a.shape(), b.shape());
     match *op {
-        Op::MatMul { transpose_a, transpose_b } => {
+        LinalgOp::MatMul { transpose_a, transpose_b } => {
             if sa.len() != 2 || sb.len() != 2 {
                 return Err(shapes_error(op_type, node, sa, sb, "both inputs must be of rank 2"));
             }
             batch_shape(op_type, node, sa, transpose_a, sb, transpose_b)?;
             any_dispatch!(a.dtype(), matmul2(a, b, transpose_a, transpose_b))
         }
-        Op::BatchMatMul { adj_x, adj_y } => {
+        LinalgOp::BatchMatMul { adj_x, adj_y } => {
             let batch = batch_shape(op_type, node, sa, adj_x, sb, adj_y)?;
             any_dispatch!(a.dtype(), batch_value(a, adj_x, b, adj_y, &batch))
         }
-        _ => Err(Error::internal(format!("{op:?} is not a matrix product"))),
     }
 }
 
@@ -146,11 +144,15 @@ fn batch_value<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize
 }
 
 /// Gradients of `MatMul` and `BatchMatMulV2`.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>, need: &[bool]) -> Result<Vec<Option<ArrayD<T>>>> {
-    let (ta, tb) = match op {
-        Op::MatMul { transpose_a, transpose_b } => (*transpose_a, *transpose_b),
-        Op::BatchMatMul { adj_x, adj_y } => (*adj_x, *adj_y),
-        _ => return Err(Error::internal(format!("{op:?} is not a matrix product"))),
+pub(crate) fn backward<T: Float>(
+    op: &LinalgOp,
+    x: &[Value],
+    g: &ArrayD<T>,
+    need: &[bool],
+) -> Result<Vec<Option<ArrayD<T>>>> {
+    let (ta, tb) = match *op {
+        LinalgOp::MatMul { transpose_a, transpose_b } => (transpose_a, transpose_b),
+        LinalgOp::BatchMatMul { adj_x, adj_y } => (adj_x, adj_y),
     };
     let (a, b) = (&x[0], &x[1]);
     let gv = T::wrap(g.clone());

@@ -35,8 +35,8 @@ use ndarray::{ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, Axis, Ix
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::{self, KResult};
-pub(crate) use crate::record::Op;
 use crate::record::Recorded;
+pub(crate) use crate::record::{BinaryOp, ExtraOp, LinalgOp, MathOp, NnOp, Op, ReduceOp, ShapeOp, TrainOp, UnaryOp};
 use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
 
@@ -119,12 +119,13 @@ impl Scope {
     pub(crate) fn record_op(
         &self,
         naming: Naming,
-        op_type: &'static str,
-        op: Op,
+        op: impl Into<Op>,
         inputs: &[&Tensor],
         validate: impl FnOnce(&str) -> Result<()>,
     ) -> Result<Tensor> {
-        let mut outputs = self.record_outputs(naming, op_type, op, inputs, validate)?;
+        let op = op.into();
+        let op_type = op.op_type();
+        let mut outputs = self.record_outputs(naming, op, inputs, validate)?;
         first_output(op_type, &mut outputs)
     }
 
@@ -132,19 +133,21 @@ impl Scope {
     pub(crate) fn record_outputs(
         &self,
         naming: Naming,
-        op_type: &'static str,
-        op: Op,
+        op: impl Into<Op>,
         inputs: &[&Tensor],
         validate: impl FnOnce(&str) -> Result<()>,
     ) -> Result<Vec<Tensor>> {
-        self.record_computed(naming, op_type, inputs, validate, |node, values| {
-            Ok((forward(&op, op_type, node, values)?, op))
+        let op = op.into();
+        self.record_computed(naming, op.op_type(), inputs, validate, |node, values| {
+            Ok((forward(&op, node, values)?, op))
         })
     }
 
     /// Records an op whose attributes depend on its inputs (a normalised
     /// axis): `compute` returns the output values and the resolved op, which
-    /// must be what [`forward`] computes those values from.
+    /// must be what [`forward`] computes those values from. `op_type` names
+    /// the op before it is resolved; it must be the resolved op's
+    /// [`Op::op_type`] (a mismatch is an internal error).
     pub(crate) fn record_computed(
         &self,
         naming: Naming,
@@ -187,6 +190,9 @@ impl Scope {
         let mut g = graph.state();
         g.end_op(&node);
         let (values, outputs, op) = result?;
+        if op.op_type() != op_type {
+            return Err(Error::internal(format!("op `{node}` was named as {op_type} but computed as {op:?}")));
+        }
         // Another thread may have taken an exact name, or cleared the graph.
         g.check_new_node(&node)?;
         let what = format!("op `{node}` ({op_type})");
@@ -229,74 +235,35 @@ pub(crate) fn first_output(op_type: &str, outputs: &mut Vec<Tensor>) -> Result<T
 /// run with new feeds is refused as the build would have been. Ops whose
 /// value is not a function of their inputs (`Const`, `Placeholder`,
 /// assignments, gradients) are computed by their callers.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+pub(crate) fn forward(op: &Op, node: &str, v: &[Value]) -> Result<Vec<Value>> {
     let mut out = Vec::with_capacity(1);
-    forward_into(op, op_type, node, v, &mut out)?;
+    forward_into(op, node, v, &mut out)?;
     Ok(out)
 }
 
 /// [`forward`], appending the outputs to `out` (a session keeps every value
 /// of a run in one buffer, so a run of small ops allocates less).
-pub(crate) fn forward_into(
-    op: &Op,
-    op_type: &'static str,
-    node: &str,
-    v: &[Value],
-    out: &mut Vec<Value>,
-) -> Result<()> {
-    let mut one = |r: Result<Value>| r.map(|x| out.push(x));
+pub(crate) fn forward_into(op: &Op, node: &str, v: &[Value], out: &mut Vec<Value>) -> Result<()> {
+    let op_type = op.op_type();
     match op {
-        Op::Identity => one(arg(op_type, node, v, 0).cloned()),
-        Op::Group => one(Value::try_filled(DType::F32, &[0], 0.0)),
-        Op::Placeholder { with_default: true } => one(arg(op_type, node, v, 0).cloned()),
-        Op::Const | Op::Placeholder { with_default: false } | Op::Gradients => Err(Error::internal(format!(
-            "op `{node}` ({op_type}) has no value of its own inputs: it is computed where it is run"
-        ))),
-        Op::Assign(kind) => one(basic::assigned(*kind, op_type, node, v)),
-        Op::Add
-        | Op::Sub
-        | Op::Mul
-        | Op::Div
-        | Op::Pow
-        | Op::Neg
-        | Op::Exp
-        | Op::Log
-        | Op::Sqrt
-        | Op::Relu
-        | Op::Sigmoid
-        | Op::Tanh => one(math::forward(op, op_type, node, v)),
-        Op::MatMul { .. } | Op::BatchMatMul { .. } => one(linalg::forward(op, op_type, node, v)),
-        Op::BiasAdd
-        | Op::Conv2D(_)
-        | Op::MaxPool(_)
-        | Op::AvgPool(_)
-        | Op::Softmax
-        | Op::LogSoftmax
-        | Op::SigmoidXent
-        | Op::SoftmaxXent => one(nn::forward(op, op_type, node, v)),
-        Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => one(reduce::forward(op, op_type, node, v)),
-        Op::Reshape { .. } | Op::Transpose { .. } | Op::Concat { .. } | Op::Slice { .. } | Op::Gather { .. } => {
-            one(shape::forward(op, op_type, node, v))
+        Op::Identity => out.push(arg(op_type, node, v, 0)?.clone()),
+        Op::Group => out.push(Value::try_filled(DType::F32, &[0], 0.0)?),
+        Op::Placeholder { with_default: true } => out.push(arg(op_type, node, v, 0)?.clone()),
+        Op::Const | Op::Placeholder { with_default: false } | Op::Gradients => {
+            return Err(Error::internal(format!(
+                "op `{node}` ({op_type}) has no value of its own inputs: it is computed where it is run"
+            )));
         }
-        Op::Split { .. } => shape::split_forward(op, op_type, node, v).map(|vs| out.extend(vs)),
-        Op::Lrn { .. } | Op::L2Loss => one(nn::forward(op, op_type, node, v)),
-        Op::SparseSoftmaxXent => nn::sparse_xent_forward(op_type, node, v).map(|vs| out.extend(vs)),
-        Op::AddN => one(math::add_n_forward(op_type, node, v)),
-        Op::Rsqrt
-        | Op::Unpack { .. }
-        | Op::Pack { .. }
-        | Op::FusedBatchNorm { .. }
-        | Op::RandomUniform { .. }
-        | Op::GreaterEqual
-        | Op::Select => extra::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
-        Op::Cast { .. }
-        | Op::Minimum
-        | Op::Maximum
-        | Op::Floor
-        | Op::Scatter(_)
-        | Op::Unique
-        | Op::UnsortedSegmentSum => train_ops::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
+        Op::Assign(kind) => out.push(basic::assigned(*kind, op_type, node, v)?),
+        Op::Math(op) => out.push(math::forward(op, node, v)?),
+        Op::Linalg(op) => out.push(linalg::forward(op, node, v)?),
+        Op::Nn(op) => nn::forward(op, node, v, out)?,
+        Op::Reduce(op) => out.push(reduce::forward(op, node, v)?),
+        Op::Shape(op) => shape::forward(op, node, v, out)?,
+        Op::Extra(op) => extra::forward(op, node, v, out)?,
+        Op::Train(op) => train_ops::forward(op, node, v, out)?,
     }
+    Ok(())
 }
 
 /// Input `i` of an op, or an internal error if the record has fewer.
