@@ -14,16 +14,7 @@ use crate::tensor::{Origin, Tensor, Value};
 /// assert_eq!(broadcast_shapes(&[2], &[3]), None);
 /// ```
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
-    let rank = a.len().max(b.len());
-    let dim = |s: &[usize], i: usize| if i + s.len() >= rank { s[i + s.len() - rank] } else { 1 };
-    (0..rank)
-        .map(|i| match (dim(a, i), dim(b, i)) {
-            (x, y) if x == y => Some(x),
-            (1, y) => Some(y),
-            (x, 1) => Some(x),
-            _ => None,
-        })
-        .collect()
+    crate::kernels::broadcast_shape(a, b).ok()
 }
 
 impl Scope {

@@ -416,7 +416,7 @@ pub(crate) fn backward<T: Float>(
             let zero = T::zero();
             let ga = zip3(g0.view(), c.view(), c.view(), &shape, |g, c, _| if c != zero { g } else { zero })?;
             let gb = zip3(g0.view(), c.view(), c.view(), &shape, |g, c, _| if c != zero { zero } else { g })?;
-            Ok(vec![None, Some(super::unbroadcast(ga, a.shape())), Some(super::unbroadcast(gb, b.shape()))])
+            Ok(vec![None, Some(super::unbroadcast(ga, a.shape())?), Some(super::unbroadcast(gb, b.shape())?)])
         }
     }
 }

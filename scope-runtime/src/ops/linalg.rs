@@ -1,7 +1,7 @@
 //! Matrix products: `MatMul` (rank 2, with transposes) and `BatchMatMulV2`
 //! (rank ≥ 2, batch dimensions broadcast).
 
-use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
+use ndarray::{Array3, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
 
 use super::basic::broadcast_shapes;
 use super::{Elem, Float, LinalgOp, Naming, arg, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
@@ -9,18 +9,14 @@ use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
 
-/// `op(a) · op(b)`, where `op` transposes when asked: the GEMM kernel for
-/// floats, `ndarray`'s `dot` for integers; always row-major.
-pub(crate) fn mm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
-    T::gemm(a, ta, b, tb)
-}
-
 fn as2<T: Elem>(v: &Value) -> Result<ArrayView2<'_, T>> {
     typed::<T>(v)?.view().into_dimensionality::<Ix2>().map_err(|_| Error::internal("expected a matrix"))
 }
 
+/// `op(a) · op(b)` of two matrices, as a batch of one (no copy).
 fn matmul2<T: Elem>(a: &Value, b: &Value, ta: bool, tb: bool) -> Result<Value> {
-    Ok(T::wrap(mm(as2::<T>(a)?, ta, as2::<T>(b)?, tb)?.into_dyn()))
+    let (a, b) = (as2::<T>(a)?.insert_axis(Axis(0)), as2::<T>(b)?.insert_axis(Axis(0)));
+    Ok(T::wrap(T::gemm(a, ta, b, tb)?.index_axis_move(Axis(0), 0).into_dyn()))
 }
 
 /// Both operands broadcast to the batch shape and flattened to `[batch, r, c]`.
@@ -42,16 +38,9 @@ fn flat_batches<T: Elem>(v: &Value, batch: &[usize]) -> Result<Array3<T>> {
 /// has shape `batch ++ [m, n]`.
 fn batch_mm<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize]) -> Result<ArrayD<T>> {
     let (x, y) = (flat_batches::<T>(a, batch)?, flat_batches::<T>(b, batch)?);
-    let n = x.shape()[0];
-    let m = if ta { x.shape()[2] } else { x.shape()[1] };
-    let p = if tb { y.shape()[1] } else { y.shape()[2] };
-    let mut out = Array3::<T>::zeros((n, m, p));
-    for i in 0..n {
-        let prod = mm(x.index_axis(Axis(0), i), ta, y.index_axis(Axis(0), i), tb)?;
-        out.index_axis_mut(Axis(0), i).assign(&prod);
-    }
+    let out = T::gemm(x.view(), ta, y.view(), tb)?;
     let mut shape = batch.to_vec();
-    shape.extend([m, p]);
+    shape.extend_from_slice(&out.shape()[1..]);
     out.into_shape_with_order(IxDyn(&shape)).map_err(|e| Error::internal(format!("{e}")))
 }
 
@@ -166,11 +155,11 @@ pub(crate) fn backward<T: Float>(
     let batch = &g.shape()[..g.ndim() - 2];
     let ga = match need.first() {
         Some(false) => None,
-        _ => Some(unbroadcast(batch_mm::<T>(ga.0, ga.1, ga.2, ga.3, batch)?, a.shape())),
+        _ => Some(unbroadcast(batch_mm::<T>(ga.0, ga.1, ga.2, ga.3, batch)?, a.shape())?),
     };
     let gb = match need.get(1) {
         Some(false) => None,
-        _ => Some(unbroadcast(batch_mm::<T>(gb.0, gb.1, gb.2, gb.3, batch)?, b.shape())),
+        _ => Some(unbroadcast(batch_mm::<T>(gb.0, gb.1, gb.2, gb.3, batch)?, b.shape())?),
     };
     Ok(vec![ga, gb])
 }

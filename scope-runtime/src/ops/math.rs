@@ -11,8 +11,13 @@ use super::{
 };
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::kernels;
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("{e}"))
+}
 
 /// `f(a, b)` elementwise, both broadcast to `shape` (already checked).
 pub(crate) fn zip2<T: Elem, U: Elem>(
@@ -103,15 +108,15 @@ fn binary_int<T: Elem>(op: BinaryOp, node: &str, a: &Value, b: &Value, shape: &[
 /// A unary op on floats: every one of them applies.
 fn unary_float<T: Float>(op: UnaryOp, x: &Value) -> Result<Value> {
     let a = typed::<T>(x)?;
-    let (zero, one) = (T::zero(), T::one());
+    let zero = T::zero();
     let out = match op {
         UnaryOp::Neg => a.mapv(|v| zero.minus(v)),
-        UnaryOp::Relu => a.mapv(|v| if v > zero { v } else { zero }),
+        UnaryOp::Relu => kernels::relu(a.view()),
         UnaryOp::Exp => a.mapv(T::exp),
         UnaryOp::Log => a.mapv(T::ln),
         UnaryOp::Sqrt => a.mapv(T::sqrt),
-        UnaryOp::Sigmoid => a.mapv(|v| sigmoid(v, one)),
-        UnaryOp::Tanh => a.mapv(T::tanh),
+        UnaryOp::Sigmoid => kernels::sigmoid(a.view()),
+        UnaryOp::Tanh => kernels::tanh(a.view()),
     };
     Ok(T::wrap(out))
 }
@@ -128,16 +133,6 @@ fn unary_int<T: Elem>(op: UnaryOp, node: &str, x: &Value) -> Result<Value> {
         }
     };
     Ok(T::wrap(out))
-}
-
-/// The logistic function, without overflow for large `|v|`.
-pub(crate) fn sigmoid<T: Float>(v: T, one: T) -> T {
-    if v >= T::zero() {
-        one / (one + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (one + e)
-    }
 }
 
 /// `tf.sigmoid` opens a wrapper name scope; the other unary ops do not.
@@ -321,16 +316,16 @@ pub(crate) fn backward<T: Float>(op: &MathOp, x: &[Value], y: &Value, g: &ArrayD
         let (a, b) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?);
         let ga = zip3(gv.clone(), a.view(), b.view(), &shape, fa)?;
         let gb = zip3(gv.clone(), a.view(), b.view(), &shape, fb)?;
-        Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
+        Ok(vec![Some(unbroadcast(ga, a.shape())?), Some(unbroadcast(gb, b.shape())?)])
     };
     match *op {
         MathOp::Binary(op) => match op {
             // Sums pass the gradient through (negated for the subtrahend):
             // no elementwise pass over the inputs is needed.
             BinaryOp::Add | BinaryOp::Sub => {
-                let ga = unbroadcast(g.clone(), x[0].shape());
+                let ga = unbroadcast(g.clone(), x[0].shape())?;
                 let gb = if op == BinaryOp::Sub { g.mapv(|v| -v) } else { g.clone() };
-                Ok(vec![Some(ga), Some(unbroadcast(gb, x[1].shape()))])
+                Ok(vec![Some(ga), Some(unbroadcast(gb, x[1].shape())?)])
             }
             BinaryOp::Mul => binary(&|g, _, b| g * b, &|g, a, _| g * a),
             BinaryOp::Div => binary(&|g, _, b| g / b, &|g, a, b| -g * a / (b * b)),
@@ -346,9 +341,9 @@ pub(crate) fn backward<T: Float>(op: &MathOp, x: &[Value], y: &Value, g: &ArrayD
                 UnaryOp::Exp => zip2(gv, ya, &shape, |g, y| g * y)?,
                 UnaryOp::Log => zip2(gv, xa, &shape, |g, x| g / x)?,
                 UnaryOp::Sqrt => zip2(gv, ya, &shape, |g, y| g * T::c(0.5) / y)?,
-                UnaryOp::Relu => zip2(gv, xa, &shape, |g, x| if x > zero { g } else { zero })?,
-                UnaryOp::Sigmoid => zip2(gv, ya, &shape, |g, y| g * y * (one - y))?,
-                UnaryOp::Tanh => zip2(gv, ya, &shape, |g, y| g * (one - y * y))?,
+                UnaryOp::Relu => kernels::relu_grad(xa, gv).map_err(internal)?,
+                UnaryOp::Sigmoid => kernels::sigmoid_grad(ya, gv).map_err(internal)?,
+                UnaryOp::Tanh => kernels::tanh_grad(ya, gv).map_err(internal)?,
             };
             Ok(vec![Some(out)])
         }

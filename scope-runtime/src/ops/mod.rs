@@ -30,11 +30,11 @@
 use std::fmt::Debug;
 use std::ops::{Add, Mul, Sub};
 
-use ndarray::{ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, Axis, IxDyn, LinalgScalar, NdFloat};
+use ndarray::{ArcArray, Array3, ArrayD, ArrayView3, Axis, IxDyn, LinalgScalar};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::kernels::{self, KResult};
+use crate::kernels;
 use crate::record::Recorded;
 pub(crate) use crate::record::{BinaryOp, ExtraOp, LinalgOp, MathOp, NnOp, Op, ReduceOp, ShapeOp, TrainOp, UnaryOp};
 use crate::scope::Scope;
@@ -358,8 +358,9 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     fn wrap(a: ArrayD<Self>) -> Value;
     /// The smallest value (`-inf` for floats), the identity of `max`.
     fn lowest() -> Self;
-    /// `op(a) · op(b)`, transposing where asked; shapes were checked.
-    fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>>;
+    /// `op(a[i]) · op(b[i])` for each `i` of two equal batches, transposing where asked;
+    /// shapes were checked.
+    fn gemm(a: ArrayView3<'_, Self>, ta: bool, b: ArrayView3<'_, Self>, tb: bool) -> Result<Array3<Self>>;
     /// `a + b`; integers wrap around as in TensorFlow (never a panic).
     fn plus(self, b: Self) -> Self;
     /// `a - b`; integers wrap around.
@@ -370,112 +371,24 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     fn sum_axis(a: &ArrayD<Self>, axis: Axis) -> ArrayD<Self>;
 }
 
-/// A float element type: every differentiable op computes in one. The
-/// window kernels are reached through it so generic op code needs one bound.
-pub(crate) trait Float: Elem + NdFloat {
+/// A float element type: every differentiable op computes in one, on the
+/// kernels (`kernels::Float`), so generic op code calls them directly.
+pub(crate) trait Float: Elem + kernels::Float {
     /// Converts an `f64` constant.
     fn c(x: f64) -> Self;
-    /// [`kernels::conv2d`].
-    fn conv2d(x: ArrayView4<'_, Self>, f: ArrayView4<'_, Self>, s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
-    /// [`kernels::conv2d_backward_input`].
-    fn conv2d_backward_input(
-        dy: ArrayView4<'_, Self>,
-        f: ArrayView4<'_, Self>,
-        input_shape: [usize; 4],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
-    /// [`kernels::conv2d_backward_filter`].
-    fn conv2d_backward_filter(
-        x: ArrayView4<'_, Self>,
-        dy: ArrayView4<'_, Self>,
-        filter_shape: [usize; 4],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
-    /// [`kernels::max_pool2d`].
-    fn max_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
-    /// [`kernels::max_pool2d_backward`].
-    fn max_pool2d_backward(
-        x: ArrayView4<'_, Self>,
-        dy: ArrayView4<'_, Self>,
-        k: [usize; 2],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
-    /// [`kernels::avg_pool2d`].
-    fn avg_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
-    /// [`kernels::avg_pool2d_backward`].
-    fn avg_pool2d_backward(
-        dy: ArrayView4<'_, Self>,
-        input_shape: [usize; 4],
-        k: [usize; 2],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
 }
 
-macro_rules! float {
-    ($t:ty, $c:expr) => {
-        impl Float for $t {
-            fn c(x: f64) -> Self {
-                $c(x)
-            }
-            fn conv2d(
-                x: ArrayView4<'_, Self>,
-                f: ArrayView4<'_, Self>,
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::conv2d(x, f, s, p)
-            }
-            fn conv2d_backward_input(
-                dy: ArrayView4<'_, Self>,
-                f: ArrayView4<'_, Self>,
-                input_shape: [usize; 4],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::conv2d_backward_input(dy, f, input_shape, s, p)
-            }
-            fn conv2d_backward_filter(
-                x: ArrayView4<'_, Self>,
-                dy: ArrayView4<'_, Self>,
-                filter_shape: [usize; 4],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::conv2d_backward_filter(x, dy, filter_shape, s, p)
-            }
-            fn max_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>> {
-                kernels::max_pool2d(x, k, s, p)
-            }
-            fn max_pool2d_backward(
-                x: ArrayView4<'_, Self>,
-                dy: ArrayView4<'_, Self>,
-                k: [usize; 2],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::max_pool2d_backward(x, dy, k, s, p)
-            }
-            fn avg_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>> {
-                kernels::avg_pool2d(x, k, s, p)
-            }
-            fn avg_pool2d_backward(
-                dy: ArrayView4<'_, Self>,
-                input_shape: [usize; 4],
-                k: [usize; 2],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::avg_pool2d_backward(dy, input_shape, k, s, p)
-            }
-        }
-    };
+impl Float for f32 {
+    fn c(x: f64) -> Self {
+        x as f32
+    }
 }
-float!(f32, |x: f64| x as f32);
-float!(f64, |x: f64| x);
+
+impl Float for f64 {
+    fn c(x: f64) -> Self {
+        x
+    }
+}
 
 macro_rules! elem {
     ($t:ty, $variant:ident, $lowest:expr, $gemm:expr, $plus:ident, $minus:ident, $times:ident, $sum:expr) => {
@@ -493,7 +406,7 @@ macro_rules! elem {
             fn lowest() -> Self {
                 $lowest
             }
-            fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>> {
+            fn gemm(a: ArrayView3<'_, Self>, ta: bool, b: ArrayView3<'_, Self>, tb: bool) -> Result<Array3<Self>> {
                 $gemm(a, ta, b, tb)
             }
             fn plus(self, b: Self) -> Self {
@@ -525,16 +438,18 @@ elem!(i64, I64, i64::MIN, int_gemm, wrapping_add, wrapping_sub, wrapping_mul, |a
 ));
 
 /// Float products run on the GEMM kernel (AVX-512 where available).
-fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
-    kernels::matmul(a, b, ta, tb).map_err(|e| Error::internal(format!("{e}")))
+fn kernel_gemm<T: kernels::Float>(a: ArrayView3<'_, T>, ta: bool, b: ArrayView3<'_, T>, tb: bool) -> Result<Array3<T>> {
+    kernels::batch_matmul(a, b, ta, tb).map_err(|e| Error::internal(format!("{e}")))
 }
 
 /// Integer products, wrapping around on overflow as TensorFlow's do.
-fn int_gemm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
-    let a = if ta { a.reversed_axes() } else { a };
-    let b = if tb { b.reversed_axes() } else { b };
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    Ok(Array2::from_shape_fn((m, n), |(i, j)| (0..k).fold(T::zero(), |s, l| s.plus(a[[i, l]].times(b[[l, j]])))))
+fn int_gemm<T: Elem>(a: ArrayView3<'_, T>, ta: bool, b: ArrayView3<'_, T>, tb: bool) -> Result<Array3<T>> {
+    let a = if ta { a.permuted_axes([0, 2, 1]) } else { a };
+    let b = if tb { b.permuted_axes([0, 2, 1]) } else { b };
+    let ((n, m, k), p) = (a.dim(), b.dim().2);
+    Ok(Array3::from_shape_fn((n, m, p), |(i, r, c)| {
+        (0..k).fold(T::zero(), |s, l| s.plus(a[[i, r, l]].times(b[[i, l, c]])))
+    }))
 }
 
 /// The typed array of `v`; the dtype was validated before, so a mismatch is
@@ -543,18 +458,13 @@ pub(crate) fn typed<T: Elem>(v: &Value) -> Result<&ArcArray<T, IxDyn>> {
     T::get(v).ok_or_else(|| Error::internal(format!("expected a {} value, found {}", T::DTYPE, v.dtype())))
 }
 
-/// Sums `g` (of a broadcast shape) down to `shape`, undoing broadcasting.
-pub(crate) fn unbroadcast<T: Elem>(g: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
-    let mut r = g;
-    while r.ndim() > shape.len() {
-        r = r.sum_axis(Axis(0));
+/// Sums `g` (of a broadcast shape) down to `shape`, undoing broadcasting
+/// ([`kernels::reduce_to_shape`]; `g` itself when nothing was broadcast).
+pub(crate) fn unbroadcast<T: Float>(g: ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>> {
+    if g.shape() == shape {
+        return Ok(g);
     }
-    for (i, &d) in shape.iter().enumerate() {
-        if d == 1 && r.shape()[i] != 1 {
-            r = r.sum_axis(Axis(i)).insert_axis(Axis(i));
-        }
-    }
-    r
+    kernels::reduce_to_shape(g.view(), shape).map_err(|e| Error::internal(format!("{e}")))
 }
 
 /// A possibly negative axis of a rank-`rank` tensor, as an index.

@@ -7,13 +7,13 @@
 //! `ceil(in / stride)` and the `max((out - 1) * stride + k - in, 0)` padded
 //! cells are split with the extra one at the end (bottom/right).
 
-use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix4, IxDyn};
+use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix1, Ix4, IxDyn};
 
-use crate::kernels::Padding;
+use crate::kernels::{self, Padding};
 pub(crate) use crate::record::Window;
 
-use super::math::sigmoid;
 use super::{Elem, Float, Naming, NnOp, arg, float_only, op_error, same_dtype, same_value_dtype, shapes_error, typed};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
@@ -50,7 +50,7 @@ fn grad4<T: Elem>(g: &ArrayD<T>) -> Result<ArrayView4<'_, T>> {
 }
 
 fn conv2d_fwd<T: Float>(x: &Value, f: &Value, win: &Window, op_type: &'static str, node: &str) -> Result<Value> {
-    let y = T::conv2d(view4::<T>(x)?, view4::<T>(f)?, win.stride, win.padding)
+    let y = kernels::conv2d(view4::<T>(x)?, view4::<T>(f)?, win.stride, win.padding)
         .map_err(|e| e.into_error(op_type, node, x.shape(), f.shape()))?;
     Ok(T::wrap(y.into_dyn()))
 }
@@ -66,11 +66,15 @@ fn conv2d_bwd<T: Float>(
     let shape = |v: &Value| -> Result<[usize; 4]> { v.shape().try_into().map_err(internal) };
     let gx = match need.first() {
         Some(false) => None,
-        _ => Some(T::conv2d_backward_input(gv, fv, shape(x)?, win.stride, win.padding).map_err(internal)?.into_dyn()),
+        _ => Some(
+            kernels::conv2d_backward_input(gv, fv, shape(x)?, win.stride, win.padding).map_err(internal)?.into_dyn(),
+        ),
     };
     let gf = match need.get(1) {
         Some(false) => None,
-        _ => Some(T::conv2d_backward_filter(xv, gv, shape(f)?, win.stride, win.padding).map_err(internal)?.into_dyn()),
+        _ => Some(
+            kernels::conv2d_backward_filter(xv, gv, shape(f)?, win.stride, win.padding).map_err(internal)?.into_dyn(),
+        ),
     };
     Ok(vec![gx, gf])
 }
@@ -78,9 +82,9 @@ fn conv2d_bwd<T: Float>(
 fn pool_fwd<T: Float>(x: &Value, win: &Window, max: bool, op_type: &'static str, node: &str) -> Result<Value> {
     let xv = view4::<T>(x)?;
     let y = if max {
-        T::max_pool2d(xv, win.k, win.stride, win.padding)
+        kernels::max_pool2d(xv, win.k, win.stride, win.padding)
     } else {
-        T::avg_pool2d(xv, win.k, win.stride, win.padding)
+        kernels::avg_pool2d(xv, win.k, win.stride, win.padding)
     };
     Ok(T::wrap(y.map_err(|e| e.into_error(op_type, node, x.shape(), &win.k))?.into_dyn()))
 }
@@ -88,10 +92,10 @@ fn pool_fwd<T: Float>(x: &Value, win: &Window, max: bool, op_type: &'static str,
 fn pool_bwd<T: Float>(x: &Value, g: &ArrayD<T>, win: &Window, max: bool) -> Result<Vec<Option<ArrayD<T>>>> {
     let (xv, gv) = (view4::<T>(x)?, grad4(g)?);
     let gx = if max {
-        T::max_pool2d_backward(xv, gv, win.k, win.stride, win.padding)
+        kernels::max_pool2d_backward(xv, gv, win.k, win.stride, win.padding)
     } else {
         let shape: [usize; 4] = x.shape().try_into().map_err(internal)?;
-        T::avg_pool2d_backward(gv, shape, win.k, win.stride, win.padding)
+        kernels::avg_pool2d_backward(gv, shape, win.k, win.stride, win.padding)
     };
     Ok(vec![Some(gx.map_err(internal)?.into_dyn())])
 }
@@ -109,27 +113,14 @@ fn as_rows<T: Elem>(v: &Value) -> Result<Array2<T>> {
     a.as_standard_layout().into_owned().into_shape_with_order((rows, last)).map_err(internal)
 }
 
-/// Per row, the maximum `m` and `log(sum(exp(row - m)))`: the row's
-/// log-softmax is `(v - m) - s`, computed without losing precision to a large
-/// `m`.
-fn log_sum_exp<T: Float>(a: &Array2<T>) -> Vec<(T, T)> {
-    a.rows()
-        .into_iter()
-        .map(|r| {
-            let m = r.iter().copied().fold(T::neg_infinity(), T::max);
-            let m = if m.is_finite() { m } else { T::zero() };
-            (m, r.iter().map(|&v| (v - m).exp()).fold(T::zero(), |s, v| s + v).ln())
-        })
-        .collect()
+fn softmax_fwd<T: Float>(x: &Value, log: bool) -> Result<Value> {
+    let x = typed::<T>(x)?.view();
+    Ok(T::wrap(if log { kernels::log_softmax(x) } else { kernels::softmax(x) }.map_err(internal)?))
 }
 
-fn softmax_fwd<T: Float>(x: &Value, log: bool) -> Result<Value> {
-    let mut a = as_rows::<T>(x)?;
-    let lse = log_sum_exp(&a);
-    for (mut r, (m, s)) in a.rows_mut().into_iter().zip(lse) {
-        r.mapv_inplace(|v| if log { (v - m) - s } else { ((v - m) - s).exp() });
-    }
-    Ok(T::wrap(a.into_shape_with_order(IxDyn(x.shape())).map_err(internal)?))
+/// The log-softmax of `x` over its last axis as `[rows, classes]`.
+fn log_softmax_rows<T: Float>(x: &Value) -> Result<Array2<T>> {
+    as_rows::<T>(&T::wrap(kernels::log_softmax(typed::<T>(x)?.view()).map_err(internal)?))
 }
 
 fn xent_fwd<T: Float>(z: &Value, x: &Value, softmax: bool) -> Result<Value> {
@@ -139,25 +130,27 @@ fn xent_fwd<T: Float>(z: &Value, x: &Value, softmax: bool) -> Result<Value> {
         let out = ndarray::Zip::from(x).and(z).map_collect(|&x, &z| x.max(zero) - x * z + (-x.abs()).exp().ln_1p());
         return Ok(T::wrap(out));
     }
-    let (zr, xr) = (as_rows::<T>(z)?, as_rows::<T>(x)?);
-    let lse = log_sum_exp(&xr);
-    let loss: Vec<T> = xr
+    let (zr, logp) = (as_rows::<T>(z)?, log_softmax_rows::<T>(x)?);
+    let loss: Vec<T> = logp
         .rows()
         .into_iter()
         .zip(zr.rows())
-        .zip(lse)
-        .map(|((xrow, zrow), (m, s))| {
-            xrow.iter().zip(zrow).fold(T::zero(), |acc, (&xv, &zv)| acc - zv * ((xv - m) - s))
-        })
+        .map(|(lrow, zrow)| lrow.iter().zip(zrow).fold(T::zero(), |acc, (&l, &zv)| acc - zv * l))
         .collect();
     let shape = &x.shape()[..x.shape().len() - 1];
     Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(shape), loss).map_err(internal)?))
 }
 
-fn bias_add_fwd<T: Elem>(x: &Value, b: &Value) -> Result<Value> {
+fn bias_add_float<T: Float>(x: &Value, b: &Value) -> Result<Value> {
     let (x, b) = (typed::<T>(x)?, typed::<T>(b)?);
-    let out = super::math::zip2(x.view(), b.view(), x.shape(), |x, b| x + b)?;
-    Ok(T::wrap(out))
+    let b = b.view().into_dimensionality::<Ix1>().map_err(internal)?;
+    Ok(T::wrap(kernels::bias_add(x.view(), b).map_err(internal)?))
+}
+
+/// Integers wrap around, as TF's.
+fn bias_add_int<T: Elem>(x: &Value, b: &Value) -> Result<Value> {
+    let (x, b) = (typed::<T>(x)?, typed::<T>(b)?);
+    Ok(T::wrap(super::math::zip2(x.view(), b.view(), x.shape(), T::plus)?))
 }
 
 impl Scope {
@@ -328,7 +321,12 @@ pub(crate) fn forward(op: &NnOp, node: &str, v: &[Value], out: &mut Vec<Value>) 
                     "the input must be of rank 2 or more and the bias a vector as long as its last dimension",
                 ));
             }
-            any_dispatch!(x.dtype(), bias_add_fwd(x, bias))
+            match x.dtype() {
+                DType::F32 => bias_add_float::<f32>(x, bias),
+                DType::F64 => bias_add_float::<f64>(x, bias),
+                DType::I32 => bias_add_int::<i32>(x, bias),
+                DType::I64 => bias_add_int::<i64>(x, bias),
+            }
         }
         NnOp::Conv2D(win) => {
             let filter = arg(op_type, node, v, 1)?;
@@ -422,13 +420,11 @@ fn sparse_xent_forward(op_type: &'static str, node: &str, v: &[Value]) -> Result
 }
 
 fn sparse_xent_fwd<T: Float>(logits: &Value, ids: &[usize]) -> Result<Vec<Value>> {
-    let rows = as_rows::<T>(logits)?;
-    let lse = log_sum_exp(&rows);
-    let mut grad = rows.clone();
+    let logp = log_softmax_rows::<T>(logits)?;
+    let mut grad = logp.mapv(T::exp);
     let mut loss = Vec::with_capacity(ids.len());
-    for (i, ((mut g, (m, s)), &id)) in grad.rows_mut().into_iter().zip(lse).zip(ids).enumerate() {
-        loss.push(-((rows[[i, id]] - m) - s));
-        g.mapv_inplace(|v| ((v - m) - s).exp());
+    for (i, (mut g, &id)) in grad.rows_mut().into_iter().zip(ids).enumerate() {
+        loss.push(-logp[[i, id]]);
         g[id] -= T::one();
     }
     let shape = &logits.shape()[..logits.shape().len() - 1];
@@ -506,39 +502,33 @@ pub(crate) fn backward<T: Float>(
         NnOp::MaxPool(win) => pool_bwd(&x[0], g, win, true),
         NnOp::AvgPool(win) => pool_bwd(&x[0], g, win, false),
         NnOp::Softmax | NnOp::LogSoftmax => {
-            let yr = as_rows::<T>(y)?;
-            let gr = as_rows::<T>(&T::wrap(g.clone()))?;
-            let mut out = gr.clone();
-            for ((mut o, yrow), grow) in out.rows_mut().into_iter().zip(yr.rows()).zip(gr.rows()) {
-                if *op == NnOp::Softmax {
-                    let dot = yrow.iter().zip(grow).fold(T::zero(), |s, (&a, &b)| s + a * b);
-                    o.zip_mut_with(&yrow, |gv, &yv| *gv = (*gv - dot) * yv);
-                } else {
-                    let total = grow.sum();
-                    o.zip_mut_with(&yrow, |gv, &yv| *gv -= yv.exp() * total);
-                }
-            }
-            Ok(vec![Some(out.into_shape_with_order(IxDyn(g.shape())).map_err(internal)?)])
+            // Standard layout, so each row's sum runs as it always has.
+            let (y, g) = (typed::<T>(y)?.as_standard_layout(), g.as_standard_layout());
+            let out = if *op == NnOp::Softmax {
+                kernels::softmax_grad(y.view(), g.view())
+            } else {
+                kernels::log_softmax_grad(y.view(), g.view())
+            };
+            Ok(vec![Some(out.map_err(internal)?)])
         }
         NnOp::SigmoidXent => {
             let (z, xs) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?);
-            let one = T::one();
             let gz = ndarray::Zip::from(g).and(xs).map_collect(|&g, &x| -g * x);
-            let gx = ndarray::Zip::from(g).and(xs).and(z).map_collect(|&g, &x, &z| g * (sigmoid(x, one) - z));
+            let sig = kernels::sigmoid(xs.view());
+            let gx = ndarray::Zip::from(g).and(&sig).and(z).map_collect(|&g, &s, &z| g * (s - z));
             Ok(vec![Some(gz), Some(gx)])
         }
         NnOp::SoftmaxXent => {
-            let (zr, xr) = (as_rows::<T>(&x[0])?, as_rows::<T>(&x[1])?);
+            let (zr, logp) = (as_rows::<T>(&x[0])?, log_softmax_rows::<T>(&x[1])?);
             let gs: Vec<T> = g.iter().copied().collect();
-            let lse = log_sum_exp(&xr);
             let mut gz = zr.clone();
-            let mut gx = xr.clone();
-            for (i, (m, s)) in lse.into_iter().enumerate() {
+            let mut gx = logp.clone();
+            for i in 0..logp.nrows() {
                 let zsum = zr.row(i).sum();
-                for j in 0..xr.ncols() {
-                    let logp = (xr[[i, j]] - m) - s;
-                    gz[[i, j]] = -gs[i] * logp;
-                    gx[[i, j]] = gs[i] * (zsum * logp.exp() - zr[[i, j]]);
+                for j in 0..logp.ncols() {
+                    let lp = logp[[i, j]];
+                    gz[[i, j]] = -gs[i] * lp;
+                    gx[[i, j]] = gs[i] * (zsum * lp.exp() - zr[[i, j]]);
                 }
             }
             let shape = IxDyn(x[1].shape());

@@ -382,7 +382,7 @@ pub(crate) fn backward<T: Float>(op: &TrainOp, x: &[Value], g: &ArrayD<T>) -> Re
                 ndarray::Zip::from(g).and(&ab).and(&bb).map_collect(|&g, &p, &q| if first(p, q) { g } else { zero });
             let gb =
                 ndarray::Zip::from(g).and(&ab).and(&bb).map_collect(|&g, &p, &q| if first(p, q) { zero } else { g });
-            Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
+            Ok(vec![Some(unbroadcast(ga, a.shape())?), Some(unbroadcast(gb, b.shape())?)])
         }
         TrainOp::UnsortedSegmentSum => {
             let segs = x[1].as_i32().ok_or_else(|| Error::internal("segment ids are not int32"))?;
