@@ -18,14 +18,18 @@ pub(crate) struct Window {
 /// What an op is, with every attribute its forward computation and its
 /// gradient need: with its input values, an `Op` determines its outputs
 /// (`ops::forward`), so a recorded graph can be run again (`Session::run`).
-// `NoOp` is TF's op name.
-#[allow(clippy::enum_variant_names)]
+///
+/// The structural ops are variants of their own; every computing op belongs to
+/// one family (one file of `ops/`), whose functions take only that family's
+/// enum, so every dispatch is an exhaustive `match`. [`Op::op_type`] is the one
+/// table of TensorFlow op types.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
     /// A constant: its value is the recorded output.
     Const,
     /// A value given at run time (a feed); its recorded output is the value
-    /// it had when built. `with_default`: its one input is used when not fed.
+    /// it had when built. `with_default`: its one input is used when not fed
+    /// (TF's `PlaceholderWithDefault`).
     Placeholder {
         with_default: bool,
     },
@@ -38,11 +42,130 @@ pub(crate) enum Op {
     Gradients,
     /// Does nothing; runs its control inputs (TF's `NoOp`, as `tf.group` makes).
     Group,
+    /// `ops/math.rs`.
+    Math(MathOp),
+    /// `ops/linalg.rs`.
+    Linalg(LinalgOp),
+    /// `ops/nn.rs`.
+    Nn(NnOp),
+    /// `ops/reduce.rs`.
+    Reduce(ReduceOp),
+    /// `ops/shape.rs`.
+    Shape(ShapeOp),
+    /// `ops/extra.rs`.
+    Extra(ExtraOp),
+    /// `ops/train_ops.rs`.
+    Train(TrainOp),
+    /// `ops/layer_ops.rs`.
+    Layer(LayerOp),
+}
+
+impl Op {
+    /// TensorFlow's op type (`AddV2`, `Conv2D`, `AssignAdd`): what a GraphDef
+    /// names the node's `op`, and what errors name.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            Op::Const => "Const",
+            Op::Placeholder { with_default: false } => "Placeholder",
+            Op::Placeholder { with_default: true } => "PlaceholderWithDefault",
+            Op::Identity => "Identity",
+            Op::Assign(AssignKind::Set) => "Assign",
+            Op::Assign(AssignKind::Add) => "AssignAdd",
+            Op::Assign(AssignKind::Sub) => "AssignSub",
+            Op::Gradients => "SymbolicGradient",
+            Op::Group => "NoOp",
+            Op::Math(op) => op.op_type(),
+            Op::Linalg(op) => op.op_type(),
+            Op::Nn(op) => op.op_type(),
+            Op::Reduce(op) => op.op_type(),
+            Op::Shape(op) => op.op_type(),
+            Op::Extra(op) => op.op_type(),
+            Op::Train(op) => op.op_type(),
+            Op::Layer(op) => op.op_type(),
+        }
+    }
+}
+
+macro_rules! family {
+    ($($family:ident($ty:ident)),* $(,)?) => {$(
+        impl From<$ty> for Op {
+            fn from(op: $ty) -> Op {
+                Op::$family(op)
+            }
+        }
+    )*};
+}
+family!(
+    Math(MathOp),
+    Linalg(LinalgOp),
+    Nn(NnOp),
+    Reduce(ReduceOp),
+    Shape(ShapeOp),
+    Extra(ExtraOp),
+    Train(TrainOp),
+    Layer(LayerOp),
+);
+
+/// Elementwise ops (`ops/math.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MathOp {
+    /// Two inputs, broadcast together.
+    Binary(BinaryOp),
+    /// One input.
+    Unary(UnaryOp),
+    /// The sum of inputs of one dtype and shape (no broadcasting).
+    AddN,
+}
+
+impl MathOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            MathOp::Binary(op) => op.op_type(),
+            MathOp::Unary(op) => op.op_type(),
+            MathOp::AddN => "AddN",
+        }
+    }
+}
+
+impl From<BinaryOp> for Op {
+    fn from(op: BinaryOp) -> Op {
+        Op::Math(MathOp::Binary(op))
+    }
+}
+
+impl From<UnaryOp> for Op {
+    fn from(op: UnaryOp) -> Op {
+        Op::Math(MathOp::Unary(op))
+    }
+}
+
+/// The broadcasting binary ops; `Div` and `Pow` take floats only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
     Add,
     Sub,
     Mul,
     Div,
     Pow,
+}
+
+impl BinaryOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            BinaryOp::Add => "AddV2",
+            BinaryOp::Sub => "Sub",
+            BinaryOp::Mul => "Mul",
+            BinaryOp::Div => "RealDiv",
+            BinaryOp::Pow => "Pow",
+        }
+    }
+}
+
+/// The unary elementwise ops; all but `Neg` and `Relu` take floats only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnaryOp {
     Neg,
     Exp,
     Log,
@@ -50,55 +173,51 @@ pub(crate) enum Op {
     Relu,
     Sigmoid,
     Tanh,
-    Softmax,
-    LogSoftmax,
+}
+
+impl UnaryOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "Neg",
+            UnaryOp::Exp => "Exp",
+            UnaryOp::Log => "Log",
+            UnaryOp::Sqrt => "Sqrt",
+            UnaryOp::Relu => "Relu",
+            UnaryOp::Sigmoid => "Sigmoid",
+            UnaryOp::Tanh => "Tanh",
+        }
+    }
+}
+
+/// Matrix products (`ops/linalg.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinalgOp {
+    MatMul { transpose_a: bool, transpose_b: bool },
+    BatchMatMul { adj_x: bool, adj_y: bool },
+}
+
+impl LinalgOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            LinalgOp::MatMul { .. } => "MatMul",
+            LinalgOp::BatchMatMul { .. } => "BatchMatMulV2",
+        }
+    }
+}
+
+/// Neural-network ops (`ops/nn.rs`), among them those of models/image/cifar10.py.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum NnOp {
     BiasAdd,
-    MatMul {
-        transpose_a: bool,
-        transpose_b: bool,
-    },
-    BatchMatMul {
-        adj_x: bool,
-        adj_y: bool,
-    },
     Conv2D(Window),
     MaxPool(Window),
     AvgPool(Window),
-    Sum {
-        axes: Vec<usize>,
-        keepdims: bool,
-    },
-    Mean {
-        axes: Vec<usize>,
-        keepdims: bool,
-    },
-    Max {
-        axes: Vec<usize>,
-        keepdims: bool,
-    },
-    Reshape {
-        shape: Vec<isize>,
-    },
-    Transpose {
-        perm: Vec<usize>,
-    },
-    Concat {
-        axis: usize,
-    },
-    Split {
-        axis: usize,
-        num: usize,
-    },
-    Slice {
-        begin: Vec<usize>,
-        size: Vec<isize>,
-    },
-    Gather {
-        axis: usize,
-    },
+    Softmax,
+    LogSoftmax,
     SigmoidXent,
     SoftmaxXent,
-    // The ops of models/image/cifar10.py (`ops/nn.rs`, `ops/math.rs`).
     /// Local response normalisation over the channels (NHWC).
     Lrn {
         depth_radius: usize,
@@ -109,8 +228,75 @@ pub(crate) enum Op {
     /// Outputs: the loss per row and its gradient with respect to the logits.
     SparseSoftmaxXent,
     L2Loss,
-    AddN,
-    // The layers' ops (`ops/extra.rs`).
+}
+
+impl NnOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            NnOp::BiasAdd => "BiasAdd",
+            NnOp::Conv2D(_) => "Conv2D",
+            NnOp::MaxPool(_) => "MaxPool",
+            NnOp::AvgPool(_) => "AvgPool",
+            NnOp::Softmax => "Softmax",
+            NnOp::LogSoftmax => "LogSoftmax",
+            NnOp::SigmoidXent => "SigmoidCrossEntropyWithLogits",
+            NnOp::SoftmaxXent => "SoftmaxCrossEntropyWithLogits",
+            NnOp::Lrn { .. } => "LRN",
+            NnOp::SparseSoftmaxXent => "SparseSoftmaxCrossEntropyWithLogits",
+            NnOp::L2Loss => "L2Loss",
+        }
+    }
+}
+
+/// Reductions over axes (`ops/reduce.rs`); the axes are resolved against the
+/// input's rank, sorted and distinct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReduceOp {
+    Sum { axes: Vec<usize>, keepdims: bool },
+    Mean { axes: Vec<usize>, keepdims: bool },
+    Max { axes: Vec<usize>, keepdims: bool },
+}
+
+impl ReduceOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            ReduceOp::Sum { .. } => "Sum",
+            ReduceOp::Mean { .. } => "Mean",
+            ReduceOp::Max { .. } => "Max",
+        }
+    }
+}
+
+/// Shape ops (`ops/shape.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ShapeOp {
+    Reshape { shape: Vec<isize> },
+    Transpose { perm: Vec<usize> },
+    Concat { axis: usize },
+    Split { axis: usize, num: usize },
+    Slice { begin: Vec<usize>, size: Vec<isize> },
+    Gather { axis: usize },
+}
+
+impl ShapeOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            ShapeOp::Reshape { .. } => "Reshape",
+            ShapeOp::Transpose { .. } => "Transpose",
+            ShapeOp::Concat { .. } => "ConcatV2",
+            ShapeOp::Split { .. } => "Split",
+            ShapeOp::Slice { .. } => "Slice",
+            ShapeOp::Gather { .. } => "GatherV2",
+        }
+    }
+}
+
+/// The layers' ops (`ops/extra.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ExtraOp {
     Rsqrt,
     Unpack {
         axis: usize,
@@ -129,14 +315,33 @@ pub(crate) enum Op {
     /// the op's name (the same in every run).
     RandomUniform {
         shape: Vec<usize>,
-        dtype: crate::dtype::DType,
+        dtype: DType,
         seed: u64,
     },
     /// `a >= b` as 1 or 0 in the inputs' dtype.
     GreaterEqual,
     /// TF's `SelectV2`: input 1 where input 0 is nonzero, else input 2.
     Select,
-    // The ops of `ops/train_ops.rs` (optimizers, clipping, schedules).
+}
+
+impl ExtraOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            ExtraOp::Rsqrt => "Rsqrt",
+            ExtraOp::Unpack { .. } => "Unpack",
+            ExtraOp::Pack { .. } => "Pack",
+            ExtraOp::FusedBatchNorm { .. } => "FusedBatchNormV3",
+            ExtraOp::RandomUniform { .. } => "RandomUniform",
+            ExtraOp::GreaterEqual => "GreaterEqual",
+            ExtraOp::Select => "SelectV2",
+        }
+    }
+}
+
+/// The ops of optimizers, clipping and schedules (`ops/train_ops.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TrainOp {
     /// Converts to `to` (TF's `Cast`).
     Cast {
         to: DType,
@@ -152,8 +357,6 @@ pub(crate) enum Op {
     /// Rows of input 0 summed by the segment ids of input 1; input 2's
     /// first dimension is the number of segments.
     UnsortedSegmentSum,
-    /// The elementwise, index and shape ops of `ops/layer_ops.rs`.
-    Layer(LayerOp),
 }
 
 /// The ops of `ops/layer_ops.rs`, each with its TF op type ([`LayerOp::op_type`]).
@@ -203,6 +406,23 @@ impl LayerOp {
             LayerOp::Squeeze { .. } => "Squeeze",
             LayerOp::ExpandDims { .. } => "ExpandDims",
             LayerOp::ReverseSequence { .. } => "ReverseSequence",
+        }
+    }
+}
+
+impl TrainOp {
+    /// TensorFlow's op type.
+    pub(crate) fn op_type(&self) -> &'static str {
+        match self {
+            TrainOp::Cast { .. } => "Cast",
+            TrainOp::Minimum => "Minimum",
+            TrainOp::Maximum => "Maximum",
+            TrainOp::Floor => "Floor",
+            TrainOp::Scatter(AssignKind::Set) => "ScatterUpdate",
+            TrainOp::Scatter(AssignKind::Add) => "ScatterAdd",
+            TrainOp::Scatter(AssignKind::Sub) => "ScatterSub",
+            TrainOp::Unique => "Unique",
+            TrainOp::UnsortedSegmentSum => "UnsortedSegmentSum",
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::graph::{Graph, GraphState};
 use crate::ops::{Naming, forward_into};
-use crate::record::{Op, Recorded};
+use crate::record::{Op, Recorded, TrainOp};
 use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
 
@@ -49,7 +49,6 @@ enum Kind {
 struct PlanStep {
     index: usize,
     name: String,
-    op_type: &'static str,
     kind: Kind,
     inputs: Vec<Input>,
     /// The graph keys of the inputs, for the backward pass.
@@ -194,8 +193,8 @@ fn build_plan(state: &GraphState, fetches: &[&Tensor], feed_keys: &[(usize, usiz
     };
     let mut steps = Vec::with_capacity(needed.len());
     for (&index, t) in &needed {
-        let (name, op_type, inputs, kind) = match t.origin() {
-            Origin::Variable { .. } => (t.op_name().to_string(), "VariableV2", Vec::new(), Kind::Variable(t.clone())),
+        let (name, inputs, kind) = match t.origin() {
+            Origin::Variable { .. } => (t.op_name().to_string(), Vec::new(), Kind::Variable(t.clone())),
             Origin::Op => {
                 let node = &state.nodes[&index];
                 let rec = node.grad.as_deref().ok_or_else(|| {
@@ -206,15 +205,16 @@ fn build_plan(state: &GraphState, fetches: &[&Tensor], feed_keys: &[(usize, usiz
                     Op::Placeholder { with_default: false } => Kind::Unfed,
                     Op::Gradients => Kind::Gradients { over: Vec::new(), wrt: Vec::new() },
                     op => {
-                        let assigns = matches!(op, Op::Assign(_) | Op::Scatter(_)).then(|| node.inputs[0].clone());
+                        let assigns = matches!(op, Op::Assign(_) | Op::Train(TrainOp::Scatter(_)))
+                            .then(|| node.inputs[0].clone());
                         Kind::Op { op: op.clone(), assigns }
                     }
                 };
-                (node.name.clone(), node.op_type, node.inputs.clone(), kind)
+                (node.name.clone(), node.inputs.clone(), kind)
             }
         };
         let input_keys = inputs.iter().map(key).collect();
-        steps.push(PlanStep { index, name, op_type, kind, inputs: inputs.iter().map(resolve).collect(), input_keys });
+        steps.push(PlanStep { index, name, kind, inputs: inputs.iter().map(resolve).collect(), input_keys });
     }
     // A gradients node differentiates over the steps its loss depends on.
     for p in 0..steps.len() {
@@ -286,7 +286,7 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
                 )));
             }
             Kind::Op { op, assigns } => {
-                forward_into(op, step.op_type, &step.name, &inputs, &mut values)?;
+                forward_into(op, &step.name, &inputs, &mut values)?;
                 if let (Some(var), Some(v)) = (assigns, values.get(start)) {
                     var.set_value(v.clone());
                 }

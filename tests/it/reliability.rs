@@ -186,6 +186,11 @@ fn int32_arithmetic_wraps_around_as_in_tensorflow() {
     let m = cx.constant(ints(&[1, 2], vec![i32::MAX, i32::MAX])).unwrap();
     let n = cx.constant(ints(&[2, 1], vec![2, 2])).unwrap();
     assert_eq!(cx.matmul(&m, &n).unwrap().value().to_f64_vec(), vec![-4.0]);
+    // A batched product and a bias wrap too (not a debug-build overflow panic).
+    let (bm, bn) = (cx.reshape(&m, &[1, 1, 2]).unwrap(), cx.reshape(&n, &[1, 2, 1]).unwrap());
+    assert_eq!(cx.batch_matmul(&bm, &bn, false, false).unwrap().value().to_f64_vec(), vec![-4.0]);
+    let bias = cx.constant(ints(&[2], vec![1, 1])).unwrap();
+    assert_eq!(cx.bias_add(&m, &bias).unwrap().value(), ints(&[1, 2], vec![i32::MIN, i32::MIN]));
 }
 
 #[test]

@@ -111,12 +111,12 @@ pub fn sigmoid_grad<T: Float, D: Dimension>(y: ArrayView<'_, T, D>, dy: ArrayVie
 
 /// Hyperbolic tangent.
 pub fn tanh<T: Float, D: Dimension>(x: ArrayView<'_, T, D>) -> Array<T, D> {
-    x.mapv(Float::tanh)
+    x.mapv(T::tanh)
 }
 
 /// [`tanh`] in place.
 pub fn tanh_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
-    x.mapv_inplace(Float::tanh);
+    x.mapv_inplace(T::tanh);
 }
 
 /// `dy * (1 - y^2)` from the tanh's output `y`.

@@ -1,7 +1,7 @@
 //! NumPy / TensorFlow broadcasting: the shape of a broadcast result, and reducing a gradient
 //! back to the shape of an operand that was broadcast.
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
 use super::{Float, KResult, KernelError};
 
@@ -59,14 +59,17 @@ pub fn reduce_to_shape<T: Float>(grad: ArrayViewD<'_, T>, shape: &[usize]) -> KR
         ));
     }
     let lead = gshape.len() - shape.len();
-    let mut acc = grad.to_owned();
+    // Borrowed until the first sum, so a reduction copies nothing it does not sum.
+    let mut acc = CowArray::from(grad);
     for _ in 0..lead {
-        acc = acc.sum_axis(Axis(0));
+        acc = CowArray::from(acc.sum_axis(Axis(0)));
     }
     for (i, &d) in shape.iter().enumerate() {
         if d == 1 && acc.shape()[i] != 1 {
-            acc = acc.sum_axis(Axis(i)).insert_axis(Axis(i));
+            acc = CowArray::from(acc.sum_axis(Axis(i)).insert_axis(Axis(i)));
         }
     }
-    acc.into_shape_with_order(IxDyn(shape)).map_err(|e| KernelError::shape("reduce_to_shape", e.to_string()))
+    acc.into_owned()
+        .into_shape_with_order(IxDyn(shape))
+        .map_err(|e| KernelError::shape("reduce_to_shape", e.to_string()))
 }

@@ -1,33 +1,11 @@
 //! The element types the kernels accept.
 
-use std::fmt::Debug;
-use std::ops::{AddAssign, MulAssign, Neg, SubAssign};
-
-/// A floating-point element type (`f32` or `f64`) with the math the kernels need.
-pub trait Float:
-    scope_gemm::Element
-    + ndarray::LinalgScalar
-    + ndarray::ScalarOperand
-    + PartialOrd
-    + Neg<Output = Self>
-    + AddAssign
-    + SubAssign
-    + MulAssign
-    + Debug
-    + Default
-    + Send
-    + Sync
-{
+/// A floating-point element type (`f32` or `f64`) with the math the kernels need: `ndarray`'s
+/// [`NdFloat`](ndarray::NdFloat) (so `num_traits::Float`'s `exp`, `ln`, `tanh`, `max`, ...) and
+/// what the GEMM front end takes.
+pub trait Float: scope_gemm::Element + ndarray::NdFloat + Default {
     /// Negative infinity (the identity of `max`).
     const NEG_INFINITY: Self;
-    /// `e^self`.
-    fn exp(self) -> Self;
-    /// The natural logarithm.
-    fn ln(self) -> Self;
-    /// The hyperbolic tangent.
-    fn tanh(self) -> Self;
-    /// The larger of two values (NaN-ignoring like `f32::max`).
-    fn max(self, other: Self) -> Self;
     /// Converts a count (exact for the sizes kernels see).
     fn from_usize(n: usize) -> Self;
     /// Converts from `f64` (rounding for `f32`).
@@ -38,22 +16,6 @@ macro_rules! impl_float {
     ($t:ty) => {
         impl Float for $t {
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
-            #[inline]
-            fn exp(self) -> Self {
-                <$t>::exp(self)
-            }
-            #[inline]
-            fn ln(self) -> Self {
-                <$t>::ln(self)
-            }
-            #[inline]
-            fn tanh(self) -> Self {
-                <$t>::tanh(self)
-            }
-            #[inline]
-            fn max(self, other: Self) -> Self {
-                <$t>::max(self, other)
-            }
             #[inline]
             fn from_usize(n: usize) -> Self {
                 n as $t

@@ -121,7 +121,7 @@ pub fn avg_pool2d<T: Float>(
     let (hw, ww) = (g.height, g.width);
     for ((_, oy, ox, _), v) in out.indexed_iter_mut() {
         let count = Pool2dGeometry::span(&hw, oy).len() * Pool2dGeometry::span(&ww, ox).len();
-        *v = *v / T::from_usize(count.max(1));
+        *v /= T::from_usize(count.max(1));
     }
     Ok(out)
 }

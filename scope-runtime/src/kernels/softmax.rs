@@ -1,7 +1,7 @@
 //! Softmax and log-softmax along the last axis, numerically stable (the row maximum is
 //! subtracted before exponentiating).
 
-use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, Axis, Zip};
 
 use super::{Float, KResult, KernelError};
 
@@ -24,7 +24,17 @@ fn same_shape(kernel: &'static str, a: &[usize], b: &[usize]) -> KResult<()> {
     Ok(())
 }
 
-/// `exp(x - max) / sum(exp(x - max))` along the last axis.
+/// Per lane, the maximum `m` (0 if no element is finite, so a row of `-inf` stays NaN-free)
+/// and `log(sum(exp(lane - m)))`: the lane's log-softmax is `(v - m) - s`, computed without
+/// losing precision to a large `m`.
+fn log_sum_exp<T: Float>(lane: ArrayView1<'_, T>) -> (T, T) {
+    let m = lane.fold(T::NEG_INFINITY, |a, &b| a.max(b));
+    let m = if m.is_finite() { m } else { T::zero() };
+    (m, lane.fold(T::zero(), |s, &v| s + (v - m).exp()).ln())
+}
+
+/// `exp((x - max) - log(sum(exp(x - max))))` along the last axis (TF's `Softmax`); a class
+/// axis of length 0 gives an empty result.
 ///
 /// ```
 /// use varscope::ndarray::array;
@@ -37,27 +47,19 @@ pub fn softmax<T: Float>(x: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
     let axis = last_axis("softmax", x.shape())?;
     let mut y = x.to_owned();
     for mut lane in y.lanes_mut(axis) {
-        let m = lane.fold(T::NEG_INFINITY, |a, &b| a.max(b));
-        let mut s = T::zero();
-        lane.mapv_inplace(|v| {
-            let e = (v - m).exp();
-            s += e;
-            e
-        });
-        lane.mapv_inplace(|v| v / s);
+        let (m, s) = log_sum_exp(lane.view());
+        lane.mapv_inplace(|v| ((v - m) - s).exp());
     }
     Ok(y)
 }
 
-/// `x - max - log(sum(exp(x - max)))` along the last axis.
+/// `(x - max) - log(sum(exp(x - max)))` along the last axis (TF's `LogSoftmax`).
 pub fn log_softmax<T: Float>(x: ArrayViewD<'_, T>) -> KResult<ArrayD<T>> {
     let axis = last_axis("log_softmax", x.shape())?;
     let mut y = x.to_owned();
     for mut lane in y.lanes_mut(axis) {
-        let m = lane.fold(T::NEG_INFINITY, |a, &b| a.max(b));
-        let s = lane.fold(T::zero(), |a, &v| a + (v - m).exp());
-        let shift = m + s.ln();
-        lane.mapv_inplace(|v| v - shift);
+        let (m, s) = log_sum_exp(lane.view());
+        lane.mapv_inplace(|v| (v - m) - s);
     }
     Ok(y)
 }

@@ -14,16 +14,7 @@ use crate::tensor::{Origin, Tensor, Value};
 /// assert_eq!(broadcast_shapes(&[2], &[3]), None);
 /// ```
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
-    let rank = a.len().max(b.len());
-    let dim = |s: &[usize], i: usize| if i + s.len() >= rank { s[i + s.len() - rank] } else { 1 };
-    (0..rank)
-        .map(|i| match (dim(a, i), dim(b, i)) {
-            (x, y) if x == y => Some(x),
-            (1, y) => Some(y),
-            (x, 1) => Some(x),
-            _ => None,
-        })
-        .collect()
+    crate::kernels::broadcast_shape(a, b).ok()
 }
 
 impl Scope {
@@ -32,17 +23,17 @@ impl Scope {
         let value = value.into();
         self.record_computed(
             Naming::Direct { default: "Const" },
-            "Const",
+            Op::Const.op_type(),
             &[],
             |_| Ok(()),
             |_, _| Ok((vec![value], Op::Const)),
         )
-        .and_then(|mut o| super::first_output("Const", &mut o))
+        .and_then(|mut o| super::first_output(Op::Const.op_type(), &mut o))
     }
 
     /// The same value under a new name (op and default name `Identity`).
     pub fn identity(&self, x: &Tensor) -> Result<Tensor> {
-        self.record_op(Naming::Helper { default: "Identity" }, "Identity", Op::Identity, &[x], |_| Ok(()))
+        self.record_op(Naming::Helper { default: "Identity" }, Op::Identity, &[x], |_| Ok(()))
     }
 
     /// A value fed at run time (TF's `tf.compat.v1.placeholder`, op
@@ -68,15 +59,16 @@ impl Scope {
     /// ```
     pub fn placeholder(&self, name: &str, value: impl Into<Value>) -> Result<Tensor> {
         let value = value.into();
+        let op_type = Op::Placeholder { with_default: false }.op_type();
         self.named(name)
             .record_computed(
-                Naming::Helper { default: "Placeholder" },
-                "Placeholder",
+                Naming::Helper { default: op_type },
+                op_type,
                 &[],
                 |_| Ok(()),
                 |_, _| Ok((vec![value], Op::Placeholder { with_default: false })),
             )
-            .and_then(|mut o| super::first_output("Placeholder", &mut o))
+            .and_then(|mut o| super::first_output(op_type, &mut o))
     }
 
     /// A placeholder that passes `default` through when it is not fed (TF's
@@ -95,13 +87,8 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn placeholder_with_default(&self, name: &str, default: &Tensor) -> Result<Tensor> {
-        self.named(name).record_op(
-            Naming::Helper { default: "PlaceholderWithDefault" },
-            "PlaceholderWithDefault",
-            Op::Placeholder { with_default: true },
-            &[default],
-            |_| Ok(()),
-        )
+        let op = Op::Placeholder { with_default: true };
+        self.named(name).record_op(Naming::Helper { default: op.op_type() }, op, &[default], |_| Ok(()))
     }
 
     /// Sets `var` to `value` now and whenever the op runs again in a
@@ -120,17 +107,17 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn assign(&self, var: &Tensor, value: &Tensor) -> Result<Tensor> {
-        self.assignment(AssignKind::Set, "Assign", var, value)
+        self.assignment(AssignKind::Set, var, value)
     }
 
     /// `var += value` (TF's `tf.compat.v1.assign_add`, op and default name `AssignAdd`).
     pub fn assign_add(&self, var: &Tensor, value: &Tensor) -> Result<Tensor> {
-        self.assignment(AssignKind::Add, "AssignAdd", var, value)
+        self.assignment(AssignKind::Add, var, value)
     }
 
     /// `var -= value` (TF's `tf.compat.v1.assign_sub`, op and default name `AssignSub`).
     pub fn assign_sub(&self, var: &Tensor, value: &Tensor) -> Result<Tensor> {
-        self.assignment(AssignKind::Sub, "AssignSub", var, value)
+        self.assignment(AssignKind::Sub, var, value)
     }
 
     /// An op that does nothing but run `deps` first (TF's `tf.group`, op
@@ -139,7 +126,7 @@ impl Scope {
     /// [`Session`](crate::Session) for its effects.
     pub fn group(&self, deps: &[&Tensor]) -> Result<Tensor> {
         let _deps = self.control_dependencies(deps)?;
-        self.record_op(Naming::Scoped { default: "group_deps" }, "NoOp", Op::Group, &[], |_| Ok(()))
+        self.record_op(Naming::Scoped { default: "group_deps" }, Op::Group, &[], |_| Ok(()))
     }
 
     /// Until the guard drops, every op recorded on this scope gets `deps` as
@@ -174,18 +161,19 @@ impl Scope {
         Ok(ControlDependencies { scope: self, len })
     }
 
-    fn assignment(&self, kind: AssignKind, op_type: &'static str, var: &Tensor, value: &Tensor) -> Result<Tensor> {
-        let out =
-            self.record_op(Naming::Helper { default: op_type }, op_type, Op::Assign(kind), &[var, value], |node| {
-                if !matches!(var.origin(), Origin::Variable { .. }) {
-                    return Err(op_error(
-                        op_type,
-                        node,
-                        format!("`{}` is not a variable: assign to a variable", var.name()),
-                    ));
-                }
-                same_value_dtype(op_type, node, &var.value(), &value.value())
-            })?;
+    fn assignment(&self, kind: AssignKind, var: &Tensor, value: &Tensor) -> Result<Tensor> {
+        let op = Op::Assign(kind);
+        let op_type = op.op_type();
+        let out = self.record_op(Naming::Helper { default: op_type }, op, &[var, value], |node| {
+            if !matches!(var.origin(), Origin::Variable { .. }) {
+                return Err(op_error(
+                    op_type,
+                    node,
+                    format!("`{}` is not a variable: assign to a variable", var.name()),
+                ));
+            }
+            same_value_dtype(op_type, node, &var.value(), &value.value())
+        })?;
         var.set_value(out.value());
         Ok(out)
     }

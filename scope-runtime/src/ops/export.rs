@@ -6,7 +6,7 @@
 use crate::dtype::DType;
 use crate::graph::Graph;
 use crate::init::{Init, helper_names};
-use crate::ops::{Op, Padding};
+use crate::ops::{ExtraOp, LinalgOp, MathOp, NnOp, Op, Padding, ReduceOp, ShapeOp, TrainOp};
 use crate::record::AssignKind;
 use crate::tensor::Value;
 
@@ -89,7 +89,7 @@ impl Graph {
                         attrs.sort_by_key(|(k, _)| *k);
                         NodeDetails {
                             name: node.name.clone(),
-                            op_type: node.op_type.to_string(),
+                            op_type: rec.op.op_type().to_string(),
                             inputs,
                             outputs,
                             attrs,
@@ -151,6 +151,7 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
     let t = |i: usize| AttrValue::Type(dtypes.get(i).copied().unwrap_or_default());
     let out_t = || AttrValue::Type(outputs.first().map(Value::dtype).unwrap_or_default());
     let i32_t = || AttrValue::Type(DType::I32);
+    let n = || AttrValue::Int(dtypes.len() as i64);
     match op {
         Op::Const => {
             let value = outputs.first().cloned().unwrap_or_else(|| Value::from(0.0f32));
@@ -169,81 +170,96 @@ fn op_attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, 
             attrs
         }
         Op::Gradients | Op::Group => Vec::new(),
-        Op::Lrn { depth_radius, bias, alpha, beta } => vec![
-            ("T", t(0)),
-            ("alpha", AttrValue::Float(*alpha as f32)),
-            ("beta", AttrValue::Float(*beta as f32)),
-            ("bias", AttrValue::Float(*bias as f32)),
-            ("depth_radius", AttrValue::Int(*depth_radius as i64)),
-        ],
-        Op::SparseSoftmaxXent => vec![("T", t(0)), ("Tlabels", t(1))],
-        Op::L2Loss => vec![("T", t(0))],
-        Op::AddN => vec![("N", AttrValue::Int(dtypes.len() as i64)), ("T", t(0))],
-        Op::Identity
-        | Op::Add
-        | Op::Sub
-        | Op::Mul
-        | Op::Div
-        | Op::Pow
-        | Op::Neg
-        | Op::Exp
-        | Op::Log
-        | Op::Sqrt
-        | Op::Relu
-        | Op::Sigmoid
-        | Op::Tanh
-        | Op::Softmax
-        | Op::LogSoftmax
-        | Op::SigmoidXent
-        | Op::SoftmaxXent => vec![("T", out_t())],
-        Op::BiasAdd => vec![("T", t(0)), ("data_format", AttrValue::Str("NHWC"))],
-        Op::MatMul { transpose_a, transpose_b } => vec![
-            ("T", t(0)),
-            ("transpose_a", AttrValue::Bool(*transpose_a)),
-            ("transpose_b", AttrValue::Bool(*transpose_b)),
-        ],
-        Op::BatchMatMul { adj_x, adj_y } => {
-            vec![("T", t(0)), ("adj_x", AttrValue::Bool(*adj_x)), ("adj_y", AttrValue::Bool(*adj_y))]
-        }
-        Op::Conv2D(w) => vec![
-            ("T", t(0)),
-            ("data_format", AttrValue::Str("NHWC")),
-            ("dilations", AttrValue::Ints(vec![1, 1, 1, 1])),
-            ("explicit_paddings", AttrValue::Ints(Vec::new())),
-            ("padding", padding(w.padding)),
-            ("strides", nhwc(w.stride)),
-            ("use_cudnn_on_gpu", AttrValue::Bool(true)),
-        ],
-        Op::MaxPool(w) | Op::AvgPool(w) => vec![
-            ("T", t(0)),
-            ("data_format", AttrValue::Str("NHWC")),
-            ("ksize", nhwc(w.k)),
-            ("padding", padding(w.padding)),
-            ("strides", nhwc(w.stride)),
-        ],
-        Op::Sum { keepdims, .. } | Op::Mean { keepdims, .. } | Op::Max { keepdims, .. } => {
+        Op::Identity => vec![("T", out_t())],
+        Op::Math(op) => match op {
+            MathOp::Binary(_) | MathOp::Unary(_) => vec![("T", out_t())],
+            MathOp::AddN => vec![("N", n()), ("T", t(0))],
+        },
+        Op::Linalg(op) => match *op {
+            LinalgOp::MatMul { transpose_a, transpose_b } => vec![
+                ("T", t(0)),
+                ("transpose_a", AttrValue::Bool(transpose_a)),
+                ("transpose_b", AttrValue::Bool(transpose_b)),
+            ],
+            LinalgOp::BatchMatMul { adj_x, adj_y } => {
+                vec![("T", t(0)), ("adj_x", AttrValue::Bool(adj_x)), ("adj_y", AttrValue::Bool(adj_y))]
+            }
+        },
+        Op::Nn(op) => match op {
+            NnOp::Softmax | NnOp::LogSoftmax | NnOp::SigmoidXent | NnOp::SoftmaxXent => vec![("T", out_t())],
+            NnOp::BiasAdd => vec![("T", t(0)), ("data_format", AttrValue::Str("NHWC"))],
+            NnOp::Conv2D(w) => vec![
+                ("T", t(0)),
+                ("data_format", AttrValue::Str("NHWC")),
+                ("dilations", AttrValue::Ints(vec![1, 1, 1, 1])),
+                ("explicit_paddings", AttrValue::Ints(Vec::new())),
+                ("padding", padding(w.padding)),
+                ("strides", nhwc(w.stride)),
+                ("use_cudnn_on_gpu", AttrValue::Bool(true)),
+            ],
+            NnOp::MaxPool(w) | NnOp::AvgPool(w) => vec![
+                ("T", t(0)),
+                ("data_format", AttrValue::Str("NHWC")),
+                ("ksize", nhwc(w.k)),
+                ("padding", padding(w.padding)),
+                ("strides", nhwc(w.stride)),
+            ],
+            NnOp::Lrn { depth_radius, bias, alpha, beta } => vec![
+                ("T", t(0)),
+                ("alpha", AttrValue::Float(*alpha as f32)),
+                ("beta", AttrValue::Float(*beta as f32)),
+                ("bias", AttrValue::Float(*bias as f32)),
+                ("depth_radius", AttrValue::Int(*depth_radius as i64)),
+            ],
+            NnOp::SparseSoftmaxXent => vec![("T", t(0)), ("Tlabels", t(1))],
+            NnOp::L2Loss => vec![("T", t(0))],
+        },
+        Op::Reduce(
+            ReduceOp::Sum { keepdims, .. } | ReduceOp::Mean { keepdims, .. } | ReduceOp::Max { keepdims, .. },
+        ) => {
             vec![("T", t(0)), ("Tidx", i32_t()), ("keep_dims", AttrValue::Bool(*keepdims))]
         }
-        Op::Reshape { .. } => vec![("T", t(0)), ("Tshape", i32_t())],
-        Op::Transpose { .. } => vec![("T", t(0)), ("Tperm", i32_t())],
-        Op::Concat { .. } => vec![("N", AttrValue::Int(dtypes.len() as i64)), ("T", t(0)), ("Tidx", i32_t())],
-        Op::Split { .. } => vec![("T", t(0)), ("num_split", AttrValue::Int(outputs.len() as i64))],
-        Op::Slice { .. } => vec![("Index", i32_t()), ("T", t(0))],
-        Op::Gather { .. } => {
-            vec![("Taxis", i32_t()), ("Tindices", t(1)), ("Tparams", t(0)), ("batch_dims", AttrValue::Int(0))]
-        }
-        Op::Rsqrt
-        | Op::Unpack { .. }
-        | Op::Pack { .. }
-        | Op::FusedBatchNorm { .. }
-        | Op::RandomUniform { .. }
-        | Op::GreaterEqual
-        | Op::Select => super::extra::attrs(op, dtypes, outputs),
-        Op::Cast { to } => vec![("DstT", AttrValue::Type(*to)), ("SrcT", t(0)), ("Truncate", AttrValue::Bool(false))],
-        Op::Minimum | Op::Maximum | Op::Floor => vec![("T", t(0))],
-        Op::Scatter(_) => vec![("T", t(0)), ("Tindices", t(1)), ("use_locking", AttrValue::Bool(false))],
-        Op::Unique => vec![("T", t(0)), ("out_idx", i32_t())],
-        Op::UnsortedSegmentSum => vec![("T", t(0)), ("Tindices", t(1)), ("Tnumsegments", i32_t())],
+        Op::Shape(op) => match op {
+            ShapeOp::Reshape { .. } => vec![("T", t(0)), ("Tshape", i32_t())],
+            ShapeOp::Transpose { .. } => vec![("T", t(0)), ("Tperm", i32_t())],
+            ShapeOp::Concat { .. } => vec![("N", n()), ("T", t(0)), ("Tidx", i32_t())],
+            ShapeOp::Split { .. } => vec![("T", t(0)), ("num_split", AttrValue::Int(outputs.len() as i64))],
+            ShapeOp::Slice { .. } => vec![("Index", i32_t()), ("T", t(0))],
+            ShapeOp::Gather { .. } => {
+                vec![("Taxis", i32_t()), ("Tindices", t(1)), ("Tparams", t(0)), ("batch_dims", AttrValue::Int(0))]
+            }
+        },
+        Op::Extra(op) => match op {
+            ExtraOp::Rsqrt | ExtraOp::GreaterEqual => vec![("T", t(0))],
+            ExtraOp::Select => vec![("T", t(1))],
+            ExtraOp::RandomUniform { dtype, .. } => vec![
+                ("T", i32_t()),
+                ("dtype", AttrValue::Type(*dtype)),
+                ("seed", AttrValue::Int(0)),
+                ("seed2", AttrValue::Int(0)),
+            ],
+            ExtraOp::Unpack { axis, num } => {
+                vec![("T", t(0)), ("axis", AttrValue::Int(*axis as i64)), ("num", AttrValue::Int(*num as i64))]
+            }
+            ExtraOp::Pack { axis } => vec![("N", n()), ("T", t(0)), ("axis", AttrValue::Int(*axis as i64))],
+            ExtraOp::FusedBatchNorm { epsilon, training } => vec![
+                ("T", t(0)),
+                ("U", t(0)),
+                ("data_format", AttrValue::Str("NHWC")),
+                ("epsilon", AttrValue::Float(*epsilon as f32)),
+                ("exponential_avg_factor", AttrValue::Float(1.0)),
+                ("is_training", AttrValue::Bool(*training)),
+            ],
+        },
+        Op::Train(op) => match op {
+            TrainOp::Cast { to } => {
+                vec![("DstT", AttrValue::Type(*to)), ("SrcT", t(0)), ("Truncate", AttrValue::Bool(false))]
+            }
+            TrainOp::Minimum | TrainOp::Maximum | TrainOp::Floor => vec![("T", t(0))],
+            TrainOp::Scatter(_) => vec![("T", t(0)), ("Tindices", t(1)), ("use_locking", AttrValue::Bool(false))],
+            TrainOp::Unique => vec![("T", t(0)), ("out_idx", i32_t())],
+            TrainOp::UnsortedSegmentSum => vec![("T", t(0)), ("Tindices", t(1)), ("Tnumsegments", i32_t())],
+        },
         Op::Layer(op) => super::layer_ops::attrs(op, dtypes, outputs),
     }
 }

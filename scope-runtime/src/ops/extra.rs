@@ -22,7 +22,9 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::basic::broadcast_shapes;
 use super::math::{zip2, zip3};
-use super::{Elem, Float, Naming, Op, arg, norm_axis, op_error, same_dtype, same_value_dtype, shapes_error, typed};
+use super::{
+    Elem, ExtraOp, Float, Naming, arg, norm_axis, op_error, same_dtype, same_value_dtype, shapes_error, typed,
+};
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::scope::Scope;
@@ -57,8 +59,10 @@ impl Scope {
 
     /// `1 / sqrt(x)` for floats (op and default name `Rsqrt`).
     pub fn rsqrt(&self, x: &Tensor) -> Result<Tensor> {
-        const OP: &str = "Rsqrt";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Rsqrt, &[x], |node| super::float_only(OP, node, x))
+        let op_type = ExtraOp::Rsqrt.op_type();
+        self.record_op(Naming::Helper { default: op_type }, ExtraOp::Rsqrt, &[x], |node| {
+            super::float_only(op_type, node, x)
+        })
     }
 
     /// Splits `x` along `axis` into its `x.shape[axis]` slices, each without
@@ -84,8 +88,8 @@ impl Scope {
             |_| Ok(()),
             |node, v| {
                 let axis = norm_axis(OP, node, axis, x.shape().len())?;
-                let op = Op::Unpack { axis, num: x.shape()[axis] };
-                Ok((forward(&op, OP, node, v)?, op))
+                let op = ExtraOp::Unpack { axis, num: x.shape()[axis] }.into();
+                Ok((super::forward(&op, node, v)?, op))
             },
         )
     }
@@ -116,8 +120,8 @@ impl Scope {
                 xs.iter().try_for_each(|x| same_dtype(OP, node, xs[0], x))
             },
             |node, v| {
-                let op = Op::Pack { axis: norm_axis(OP, node, axis, rank + 1)? };
-                Ok((forward(&op, OP, node, v)?, op))
+                let op = ExtraOp::Pack { axis: norm_axis(OP, node, axis, rank + 1)? }.into();
+                Ok((super::forward(&op, node, v)?, op))
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -139,14 +143,14 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn random_uniform(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
-        const OP: &str = "RandomUniform";
-        let op = Op::RandomUniform { shape: shape.to_vec(), dtype, seed: self.graph().seed() };
-        self.record_op(Naming::Scoped { default: "random_uniform" }, OP, op, &[], |node| {
+        let op = ExtraOp::RandomUniform { shape: shape.to_vec(), dtype, seed: self.graph().seed() };
+        let op_type = op.op_type();
+        self.record_op(Naming::Scoped { default: "random_uniform" }, op, &[], |node| {
             if !dtype.is_float() {
-                return Err(super::unsupported(OP, node, dtype, "float32 or float64"));
+                return Err(super::unsupported(op_type, node, dtype, "float32 or float64"));
             }
             if checked_len(shape).is_none() {
-                return Err(too_large(&format!("op `{node}` ({OP})"), shape));
+                return Err(too_large(&format!("op `{node}` ({op_type})"), shape));
             }
             Ok(())
         })
@@ -156,8 +160,10 @@ impl Scope {
     /// default name `GreaterEqual`). TF's output is `bool`, which varscope
     /// has not: here it has the inputs' dtype, what [`Scope::select`] takes.
     pub fn greater_equal(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        const OP: &str = "GreaterEqual";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::GreaterEqual, &[a, b], |node| same_dtype(OP, node, a, b))
+        let op_type = ExtraOp::GreaterEqual.op_type();
+        self.record_op(Naming::Helper { default: op_type }, ExtraOp::GreaterEqual, &[a, b], |node| {
+            same_dtype(op_type, node, a, b)
+        })
     }
 
     /// `a` where `cond` is nonzero, else `b`, all three broadcast together
@@ -175,10 +181,10 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn select(&self, cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        const OP: &str = "SelectV2";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Select, &[cond, a, b], |node| {
-            same_dtype(OP, node, a, b)?;
-            same_dtype(OP, node, cond, a)
+        let op_type = ExtraOp::Select.op_type();
+        self.record_op(Naming::Helper { default: op_type }, ExtraOp::Select, &[cond, a, b], |node| {
+            same_dtype(op_type, node, a, b)?;
+            same_dtype(op_type, node, cond, a)
         })
     }
 
@@ -211,25 +217,29 @@ impl Scope {
         epsilon: f64,
         training: bool,
     ) -> Result<Vec<Tensor>> {
-        const OP: &str = "FusedBatchNormV3";
-        let op = Op::FusedBatchNorm { epsilon, training };
-        self.record_outputs(Naming::Helper { default: OP }, OP, op, &[x, scale, offset, mean, variance], |node| {
-            [scale, offset, mean, variance].iter().try_for_each(|t| same_dtype(OP, node, x, t))?;
-            super::float_only(OP, node, x)
+        let op = ExtraOp::FusedBatchNorm { epsilon, training };
+        let op_type = op.op_type();
+        self.record_outputs(Naming::Helper { default: op_type }, op, &[x, scale, offset, mean, variance], |node| {
+            [scale, offset, mean, variance].iter().try_for_each(|t| same_dtype(op_type, node, x, t))?;
+            super::float_only(op_type, node, x)
         })
     }
 }
 
 /// The value of one of this file's ops.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
-    if let Op::RandomUniform { shape, dtype, seed } = op {
-        let mut rng = crate::init::stream(*seed, node);
-        return Ok(vec![crate::init::Init::random_uniform(0.0, 1.0).build(node, shape, *dtype, &mut rng)?]);
-    }
-    let x = arg(op_type, node, v, 0)?;
-    match op {
-        Op::Rsqrt => Ok(vec![float_dispatch!(x.dtype(), op_type, node, rsqrt_value(x))?]),
-        Op::Unpack { axis, num } => {
+pub(crate) fn forward(op: &ExtraOp, node: &str, v: &[Value], out: &mut Vec<Value>) -> Result<()> {
+    let op_type = op.op_type();
+    let values = match op {
+        ExtraOp::RandomUniform { shape, dtype, seed } => {
+            let mut rng = crate::init::stream(*seed, node);
+            vec![crate::init::Init::random_uniform(0.0, 1.0).build(node, shape, *dtype, &mut rng)?]
+        }
+        ExtraOp::Rsqrt => {
+            let x = arg(op_type, node, v, 0)?;
+            vec![float_dispatch!(x.dtype(), op_type, node, rsqrt_value(x))?]
+        }
+        ExtraOp::Unpack { axis, num } => {
+            let x = arg(op_type, node, v, 0)?;
             let Some(&dim) = x.shape().get(*axis) else {
                 return Err(op_error(
                     op_type,
@@ -244,9 +254,10 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
                     format!("cannot unstack {num} tensors from axis {axis} of shape {}", fmt_shape(x.shape())),
                 ));
             }
-            any_dispatch!(x.dtype(), unpack_value(x, *axis))
+            any_dispatch!(x.dtype(), unpack_value(x, *axis))?
         }
-        Op::Pack { axis } => {
+        ExtraOp::Pack { axis } => {
+            let x = arg(op_type, node, v, 0)?;
             for t in v {
                 same_value_dtype(op_type, node, x, t)?;
                 if t.shape() != x.shape() {
@@ -264,9 +275,10 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             if checked_len(&shape).is_none() {
                 return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
             }
-            Ok(vec![any_dispatch!(x.dtype(), pack_value(v, *axis))?])
+            vec![any_dispatch!(x.dtype(), pack_value(v, *axis))?]
         }
-        Op::FusedBatchNorm { epsilon, training } => {
+        ExtraOp::FusedBatchNorm { epsilon, training } => {
+            let x = arg(op_type, node, v, 0)?;
             let channels = x.shape().last().copied().unwrap_or(0);
             if x.shape().is_empty() {
                 return Err(op_error(op_type, node, "needs an input of rank at least 1 (channels last)"));
@@ -278,9 +290,10 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
                     return Err(shapes_error(op_type, node, x.shape(), p.shape(), "parameters need the channel count"));
                 }
             }
-            float_dispatch!(x.dtype(), op_type, node, batch_norm_value(v, *epsilon, *training))
+            float_dispatch!(x.dtype(), op_type, node, batch_norm_value(v, *epsilon, *training))?
         }
-        Op::GreaterEqual | Op::Select => {
+        ExtraOp::GreaterEqual | ExtraOp::Select => {
+            let x = arg(op_type, node, v, 0)?;
             let mut shape = x.shape().to_vec();
             for t in &v[1..] {
                 same_value_dtype(op_type, node, x, t)?;
@@ -291,14 +304,15 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             if checked_len(&shape).is_none() {
                 return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
             }
-            if *op == Op::Select {
-                Ok(vec![any_dispatch!(x.dtype(), select_value(v, &shape))?])
+            if *op == ExtraOp::Select {
+                vec![any_dispatch!(x.dtype(), select_value(v, &shape))?]
             } else {
-                Ok(vec![any_dispatch!(x.dtype(), greater_equal_value(x, &v[1], &shape))?])
+                vec![any_dispatch!(x.dtype(), greater_equal_value(x, &v[1], &shape))?]
             }
         }
-        _ => Err(internal(format!("{op:?} is not one of the extra ops"))),
-    }
+    };
+    out.extend(values);
+    Ok(())
 }
 
 fn greater_equal_value<T: Elem>(a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
@@ -374,30 +388,36 @@ fn batch_norm_value<T: Float>(v: &[Value], epsilon: f64, training: bool) -> Resu
 }
 
 /// The gradients of this file's ops; `g` holds every output's gradient.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &[ArrayD<T>]) -> Result<Vec<Option<ArrayD<T>>>> {
+pub(crate) fn backward<T: Float>(
+    op: &ExtraOp,
+    x: &[Value],
+    y: &Value,
+    g: &[ArrayD<T>],
+) -> Result<Vec<Option<ArrayD<T>>>> {
     let g0 = g.first().ok_or_else(|| internal("no output gradient"))?;
     let shape = g0.shape().to_vec();
     match op {
-        Op::Rsqrt => {
+        ExtraOp::Rsqrt => {
             let ya = typed::<T>(y)?;
             Ok(vec![Some(zip2(g0.view(), ya.view(), &shape, |g, y| g * T::c(-0.5) * y * y * y)?)])
         }
-        Op::Unpack { axis, .. } => {
+        ExtraOp::Unpack { axis, .. } => {
             let views: Vec<ArrayViewD<'_, T>> = g.iter().map(|a| a.view()).collect();
             Ok(vec![Some(ndarray::stack(Axis(*axis), &views).map_err(internal)?)])
         }
-        Op::Pack { axis } => Ok(g0.axis_iter(Axis(*axis)).map(|s| Some(s.as_standard_layout().into_owned())).collect()),
-        Op::FusedBatchNorm { epsilon, training } => batch_norm_backward::<T>(x, g0, *epsilon, *training),
+        ExtraOp::Pack { axis } => {
+            Ok(g0.axis_iter(Axis(*axis)).map(|s| Some(s.as_standard_layout().into_owned())).collect())
+        }
+        ExtraOp::FusedBatchNorm { epsilon, training } => batch_norm_backward::<T>(x, g0, *epsilon, *training),
         // Random draws and comparisons pass no gradient (TF registers none).
-        Op::RandomUniform { .. } | Op::GreaterEqual => Ok(Vec::new()),
-        Op::Select => {
+        ExtraOp::RandomUniform { .. } | ExtraOp::GreaterEqual => Ok(Vec::new()),
+        ExtraOp::Select => {
             let (c, a, b) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?, typed::<T>(&x[2])?);
             let zero = T::zero();
             let ga = zip3(g0.view(), c.view(), c.view(), &shape, |g, c, _| if c != zero { g } else { zero })?;
             let gb = zip3(g0.view(), c.view(), c.view(), &shape, |g, c, _| if c != zero { zero } else { g })?;
-            Ok(vec![None, Some(super::unbroadcast(ga, a.shape())), Some(super::unbroadcast(gb, b.shape()))])
+            Ok(vec![None, Some(super::unbroadcast(ga, a.shape())?), Some(super::unbroadcast(gb, b.shape())?)])
         }
-        _ => Err(internal(format!("{op:?} is not one of the extra ops"))),
     }
 }
 
@@ -444,38 +464,4 @@ fn batch_norm_backward<T: Float>(
     let dx = dx.into_shape_with_order(IxDyn(&shape)).map_err(internal)?;
     let stats_grad = |a: ndarray::Array1<T>| if training { None } else { Some(a.into_dyn()) };
     Ok(vec![Some(dx), Some(dscale.into_dyn()), Some(doffset.into_dyn()), stats_grad(dmean), stats_grad(dvar)])
-}
-
-/// TF's attributes of this file's ops.
-pub(crate) fn attrs(op: &Op, dtypes: &[DType], outputs: &[Value]) -> Vec<(&'static str, super::AttrValue)> {
-    use super::AttrValue;
-    let t = |i: usize| AttrValue::Type(dtypes.get(i).copied().unwrap_or_default());
-    match op {
-        Op::Rsqrt | Op::GreaterEqual => vec![("T", t(0))],
-        Op::Select => vec![("T", t(1))],
-        Op::RandomUniform { dtype, .. } => vec![
-            ("T", AttrValue::Type(DType::I32)),
-            ("dtype", AttrValue::Type(*dtype)),
-            ("seed", AttrValue::Int(0)),
-            ("seed2", AttrValue::Int(0)),
-        ],
-        Op::Unpack { axis, num } => {
-            vec![("T", t(0)), ("axis", AttrValue::Int(*axis as i64)), ("num", AttrValue::Int(*num as i64))]
-        }
-        Op::Pack { axis } => {
-            vec![("N", AttrValue::Int(dtypes.len() as i64)), ("T", t(0)), ("axis", AttrValue::Int(*axis as i64))]
-        }
-        Op::FusedBatchNorm { epsilon, training } => vec![
-            ("T", t(0)),
-            ("U", t(0)),
-            ("data_format", AttrValue::Str("NHWC")),
-            ("epsilon", AttrValue::Float(*epsilon as f32)),
-            ("exponential_avg_factor", AttrValue::Float(1.0)),
-            ("is_training", AttrValue::Bool(*training)),
-        ],
-        _ => {
-            let _ = outputs;
-            Vec::new()
-        }
-    }
 }

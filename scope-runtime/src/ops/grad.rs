@@ -1,8 +1,9 @@
-//! The gradient of each recorded op, dispatched on its dtype and family.
+//! The gradient of each recorded op, dispatched on its dtype and family: one
+//! exhaustive `match` here, one in each family's `backward`.
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Float, Op, extra, layer_ops, linalg, math, nn, reduce, shape, train_ops, typed};
+use super::{Float, Op, TrainOp, extra, layer_ops, linalg, math, nn, reduce, shape, train_ops, typed};
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::record::Recorded;
@@ -13,7 +14,7 @@ use crate::tensor::Value;
 /// no gradient. `need[i]` says whether input `i` needs one; the costly ops
 /// (convolution, matrix products) skip the others.
 pub(crate) fn backward(rec: &Recorded, grads: &[Option<Value>], need: &[bool]) -> Result<Vec<Option<Value>>> {
-    if let (Op::Cast { .. }, Some(x)) = (&rec.op, rec.inputs.first()) {
+    if let (Op::Train(TrainOp::Cast { .. }), Some(x)) = (&rec.op, rec.inputs.first()) {
         // Input and output dtypes differ: the gradient changes dtype.
         return Ok(train_ops::cast_backward(x, grads.first().and_then(Option::as_ref)));
     }
@@ -45,49 +46,14 @@ fn typed_backward<T: Float>(rec: &Recorded, grads: &[Option<Value>], need: &[boo
                 "gradients of gradients are not supported: differentiate the loss once".to_string(),
             ));
         }
-        Op::Identity
-        | Op::Add
-        | Op::Sub
-        | Op::Mul
-        | Op::Div
-        | Op::Pow
-        | Op::Neg
-        | Op::Exp
-        | Op::Log
-        | Op::Sqrt
-        | Op::Relu
-        | Op::Sigmoid
-        | Op::Tanh => math::backward(&rec.op, x, y, g0)?,
-        Op::MatMul { .. } | Op::BatchMatMul { .. } => linalg::backward(&rec.op, x, g0, need)?,
-        Op::BiasAdd
-        | Op::Conv2D(_)
-        | Op::MaxPool(_)
-        | Op::AvgPool(_)
-        | Op::Softmax
-        | Op::LogSoftmax
-        | Op::SigmoidXent
-        | Op::SoftmaxXent => nn::backward(&rec.op, x, y, g0, need)?,
-        Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => reduce::backward(&rec.op, x, y, g0)?,
-        Op::Lrn { .. } | Op::L2Loss | Op::SparseSoftmaxXent => nn::backward(&rec.op, x, y, g0, need)?,
-        Op::AddN => x.iter().map(|_| Some(g0.clone())).collect(),
-        Op::Reshape { .. }
-        | Op::Transpose { .. }
-        | Op::Concat { .. }
-        | Op::Split { .. }
-        | Op::Slice { .. }
-        | Op::Gather { .. } => shape::backward(&rec.op, x, &g)?,
-        Op::Rsqrt
-        | Op::Unpack { .. }
-        | Op::Pack { .. }
-        | Op::FusedBatchNorm { .. }
-        | Op::RandomUniform { .. }
-        | Op::GreaterEqual
-        | Op::Select => extra::backward(&rec.op, x, y, &g)?,
-        // Row updates and `Unique` have no gradient in TF either.
-        // `Floor` is piecewise constant: a zero gradient, as TF's.
-        Op::Cast { .. } | Op::Scatter(_) | Op::Unique => Vec::new(),
-        Op::Floor => vec![Some(ArrayD::<T>::zeros(IxDyn(x[0].shape())))],
-        Op::Minimum | Op::Maximum | Op::UnsortedSegmentSum => train_ops::backward(&rec.op, x, g0)?,
+        Op::Identity => vec![Some(g0.clone())],
+        Op::Math(op) => math::backward(op, x, y, g0)?,
+        Op::Linalg(op) => linalg::backward(op, x, g0, need)?,
+        Op::Nn(op) => nn::backward(op, x, y, g0, need)?,
+        Op::Reduce(op) => reduce::backward(op, x, y, g0)?,
+        Op::Shape(op) => shape::backward(op, x, &g)?,
+        Op::Extra(op) => extra::backward(op, x, y, &g)?,
+        Op::Train(op) => train_ops::backward(op, x, g0)?,
         Op::Layer(op) => layer_ops::backward(op, x, y, g0)?,
     };
     Ok(x.iter()

@@ -31,9 +31,7 @@ use crate::tensor::{Tensor, Value, checked_len, too_large};
 impl Scope {
     fn layer_unary(&self, naming: Naming, op: LayerOp, x: &Tensor, float: bool) -> Result<Tensor> {
         let op_type = op.op_type();
-        self.record_op(naming, op_type, Op::Layer(op), &[x], |node| {
-            if float { super::float_only(op_type, node, x) } else { Ok(()) }
-        })
+        self.record_op(naming, op, &[x], |node| if float { super::float_only(op_type, node, x) } else { Ok(()) })
     }
 
     /// `|x|` elementwise (TF's `tf.abs`, op and default name `Abs`); for integers
@@ -147,9 +145,7 @@ impl Scope {
     /// ```
     pub fn equal(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         const OP: &str = "Equal";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Layer(LayerOp::Equal), &[a, b], |node| {
-            same_dtype(OP, node, a, b)
-        })
+        self.record_op(Naming::Helper { default: OP }, LayerOp::Equal, &[a, b], |node| same_dtype(OP, node, a, b))
     }
 
     /// The index of the largest element along `axis`, the first of equal ones
@@ -197,7 +193,7 @@ impl Scope {
             |node, v| {
                 let axis = norm_axis(op_type, node, axis, x.shape().len())?;
                 let op = Op::Layer(LayerOp::ArgMax { axis, min, output });
-                Ok((super::forward(&op, op_type, node, v)?, op))
+                Ok((super::forward(&op, node, v)?, op))
             },
         )?;
         super::first_output(op_type, &mut outputs)
@@ -247,7 +243,7 @@ impl Scope {
                 let rank = indices.shape().len();
                 let axis = if axis == -1 { rank } else { norm_axis(OP, node, axis, rank + 1)? };
                 let op = Op::Layer(LayerOp::OneHot { depth, on, off, axis, dtype });
-                Ok((super::forward(&op, OP, node, v)?, op))
+                Ok((super::forward(&op, node, v)?, op))
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -280,7 +276,7 @@ impl Scope {
                 resolved.sort_unstable();
                 resolved.dedup();
                 let op = Op::Layer(LayerOp::Squeeze { axes: resolved });
-                Ok((super::forward(&op, OP, node, v)?, op))
+                Ok((super::forward(&op, node, v)?, op))
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -308,7 +304,7 @@ impl Scope {
             |node, v| {
                 let axis = norm_axis(OP, node, axis, x.shape().len() + 1)?;
                 let op = Op::Layer(LayerOp::ExpandDims { axis });
-                Ok((super::forward(&op, OP, node, v)?, op))
+                Ok((super::forward(&op, node, v)?, op))
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -354,7 +350,7 @@ impl Scope {
                     ));
                 }
                 let op = Op::Layer(LayerOp::ReverseSequence { seq_axis, batch_axis });
-                Ok((super::forward(&op, OP, node, v)?, op))
+                Ok((super::forward(&op, node, v)?, op))
             },
         )?;
         super::first_output(OP, &mut outputs)

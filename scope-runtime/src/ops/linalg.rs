@@ -1,26 +1,22 @@
 //! Matrix products: `MatMul` (rank 2, with transposes) and `BatchMatMulV2`
 //! (rank ≥ 2, batch dimensions broadcast).
 
-use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
+use ndarray::{Array3, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
 
 use super::basic::broadcast_shapes;
-use super::{Elem, Float, Naming, Op, arg, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
+use super::{Elem, Float, LinalgOp, Naming, arg, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
-
-/// `op(a) · op(b)`, where `op` transposes when asked: the GEMM kernel for
-/// floats, `ndarray`'s `dot` for integers; always row-major.
-pub(crate) fn mm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
-    T::gemm(a, ta, b, tb)
-}
 
 fn as2<T: Elem>(v: &Value) -> Result<ArrayView2<'_, T>> {
     typed::<T>(v)?.view().into_dimensionality::<Ix2>().map_err(|_| Error::internal("expected a matrix"))
 }
 
+/// `op(a) · op(b)` of two matrices, as a batch of one (no copy).
 fn matmul2<T: Elem>(a: &Value, b: &Value, ta: bool, tb: bool) -> Result<Value> {
-    Ok(T::wrap(mm(as2::<T>(a)?, ta, as2::<T>(b)?, tb)?.into_dyn()))
+    let (a, b) = (as2::<T>(a)?.insert_axis(Axis(0)), as2::<T>(b)?.insert_axis(Axis(0)));
+    Ok(T::wrap(T::gemm(a, ta, b, tb)?.index_axis_move(Axis(0), 0).into_dyn()))
 }
 
 /// Both operands broadcast to the batch shape and flattened to `[batch, r, c]`.
@@ -42,16 +38,9 @@ fn flat_batches<T: Elem>(v: &Value, batch: &[usize]) -> Result<Array3<T>> {
 /// has shape `batch ++ [m, n]`.
 fn batch_mm<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize]) -> Result<ArrayD<T>> {
     let (x, y) = (flat_batches::<T>(a, batch)?, flat_batches::<T>(b, batch)?);
-    let n = x.shape()[0];
-    let m = if ta { x.shape()[2] } else { x.shape()[1] };
-    let p = if tb { y.shape()[1] } else { y.shape()[2] };
-    let mut out = Array3::<T>::zeros((n, m, p));
-    for i in 0..n {
-        let prod = mm(x.index_axis(Axis(0), i), ta, y.index_axis(Axis(0), i), tb)?;
-        out.index_axis_mut(Axis(0), i).assign(&prod);
-    }
+    let out = T::gemm(x.view(), ta, y.view(), tb)?;
     let mut shape = batch.to_vec();
-    shape.extend([m, p]);
+    shape.extend_from_slice(&out.shape()[1..]);
     out.into_shape_with_order(IxDyn(&shape)).map_err(|e| Error::internal(format!("{e}")))
 }
 
@@ -100,44 +89,42 @@ impl Scope {
     /// say so (TF's `tf.matmul(a, b, transpose_a, transpose_b)`; op and
     /// default name `MatMul`; batched for inputs of rank > 2).
     pub fn matmul_t(&self, a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
-        const OP: &str = "MatMul";
         if a.shape().len() > 2 || b.shape().len() > 2 {
             return self.batch_matmul(a, b, transpose_a, transpose_b);
         }
-        self.record_op(Naming::Scoped { default: OP }, OP, Op::MatMul { transpose_a, transpose_b }, &[a, b], |node| {
-            same_dtype(OP, node, a, b)
-        })
+        let op = LinalgOp::MatMul { transpose_a, transpose_b };
+        let op_type = op.op_type();
+        self.record_op(Naming::Scoped { default: op_type }, op, &[a, b], |node| same_dtype(op_type, node, a, b))
     }
 
     /// Batched matrix product of tensors of rank ≥ 2 whose leading (batch)
     /// dimensions broadcast; `adj_x` / `adj_y` transpose the last two
     /// dimensions (op `BatchMatMulV2`, default name `MatMul` as `tf.matmul`).
     pub fn batch_matmul(&self, a: &Tensor, b: &Tensor, adj_x: bool, adj_y: bool) -> Result<Tensor> {
-        const OP: &str = "BatchMatMulV2";
-        self.record_op(Naming::Scoped { default: "MatMul" }, OP, Op::BatchMatMul { adj_x, adj_y }, &[a, b], |node| {
-            same_dtype(OP, node, a, b)
-        })
+        let op = LinalgOp::BatchMatMul { adj_x, adj_y };
+        let op_type = op.op_type();
+        self.record_op(Naming::Scoped { default: "MatMul" }, op, &[a, b], |node| same_dtype(op_type, node, a, b))
     }
 }
 
 /// The matrix products' value.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+pub(crate) fn forward(op: &LinalgOp, node: &str, v: &[Value]) -> Result<Value> {
+    let op_type = op.op_type();
     let (a, b) = (arg(op_type, node, v, 0)?, arg(op_type, node, v, 1)?);
     same_value_dtype(op_type, node, a, b)?;
     let (sa, sb) = (a.shape(), b.shape());
     match *op {
-        Op::MatMul { transpose_a, transpose_b } => {
+        LinalgOp::MatMul { transpose_a, transpose_b } => {
             if sa.len() != 2 || sb.len() != 2 {
                 return Err(shapes_error(op_type, node, sa, sb, "both inputs must be of rank 2"));
             }
             batch_shape(op_type, node, sa, transpose_a, sb, transpose_b)?;
             any_dispatch!(a.dtype(), matmul2(a, b, transpose_a, transpose_b))
         }
-        Op::BatchMatMul { adj_x, adj_y } => {
+        LinalgOp::BatchMatMul { adj_x, adj_y } => {
             let batch = batch_shape(op_type, node, sa, adj_x, sb, adj_y)?;
             any_dispatch!(a.dtype(), batch_value(a, adj_x, b, adj_y, &batch))
         }
-        _ => Err(Error::internal(format!("{op:?} is not a matrix product"))),
     }
 }
 
@@ -146,11 +133,15 @@ fn batch_value<T: Elem>(a: &Value, ta: bool, b: &Value, tb: bool, batch: &[usize
 }
 
 /// Gradients of `MatMul` and `BatchMatMulV2`.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>, need: &[bool]) -> Result<Vec<Option<ArrayD<T>>>> {
-    let (ta, tb) = match op {
-        Op::MatMul { transpose_a, transpose_b } => (*transpose_a, *transpose_b),
-        Op::BatchMatMul { adj_x, adj_y } => (*adj_x, *adj_y),
-        _ => return Err(Error::internal(format!("{op:?} is not a matrix product"))),
+pub(crate) fn backward<T: Float>(
+    op: &LinalgOp,
+    x: &[Value],
+    g: &ArrayD<T>,
+    need: &[bool],
+) -> Result<Vec<Option<ArrayD<T>>>> {
+    let (ta, tb) = match *op {
+        LinalgOp::MatMul { transpose_a, transpose_b } => (transpose_a, transpose_b),
+        LinalgOp::BatchMatMul { adj_x, adj_y } => (adj_x, adj_y),
     };
     let (a, b) = (&x[0], &x[1]);
     let gv = T::wrap(g.clone());
@@ -164,11 +155,11 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>, need: &[bo
     let batch = &g.shape()[..g.ndim() - 2];
     let ga = match need.first() {
         Some(false) => None,
-        _ => Some(unbroadcast(batch_mm::<T>(ga.0, ga.1, ga.2, ga.3, batch)?, a.shape())),
+        _ => Some(unbroadcast(batch_mm::<T>(ga.0, ga.1, ga.2, ga.3, batch)?, a.shape())?),
     };
     let gb = match need.get(1) {
         Some(false) => None,
-        _ => Some(unbroadcast(batch_mm::<T>(gb.0, gb.1, gb.2, gb.3, batch)?, b.shape())),
+        _ => Some(unbroadcast(batch_mm::<T>(gb.0, gb.1, gb.2, gb.3, batch)?, b.shape())?),
     };
     Ok(vec![ga, gb])
 }

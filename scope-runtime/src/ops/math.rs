@@ -5,10 +5,19 @@
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::basic::broadcast_shapes;
-use super::{Elem, Float, Naming, Op, arg, float_only, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
+use super::{
+    BinaryOp, Elem, Float, MathOp, Naming, UnaryOp, arg, float_only, same_dtype, same_value_dtype, shapes_error, typed,
+    unbroadcast, unsupported,
+};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::kernels;
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("{e}"))
+}
 
 /// `f(a, b)` elementwise, both broadcast to `shape` (already checked).
 pub(crate) fn zip2<T: Elem, U: Elem>(
@@ -71,65 +80,59 @@ pub(crate) fn zip3<T: Elem>(
     Ok(Zip::from(&a).and(&b).and(&c).map_collect(|&x, &y, &z| f(x, y, z)))
 }
 
-fn binary_any<T: Elem>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
+/// A binary op on floats: every one of them applies.
+fn binary_float<T: Float>(op: BinaryOp, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
     let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
     let out = match op {
-        Op::Add => zip2(a, b, shape, T::plus)?,
-        Op::Sub => zip2(a, b, shape, T::minus)?,
-        Op::Mul => zip2(a, b, shape, T::times)?,
-        _ => return Err(not_here(op)),
+        BinaryOp::Add => zip2(a, b, shape, T::plus)?,
+        BinaryOp::Sub => zip2(a, b, shape, T::minus)?,
+        BinaryOp::Mul => zip2(a, b, shape, T::times)?,
+        BinaryOp::Div => zip2(a, b, shape, |x, y| x / y)?,
+        BinaryOp::Pow => zip2(a, b, shape, |x, y| x.powf(y))?,
     };
     Ok(T::wrap(out))
 }
 
-/// An op dispatched to the wrong helper: a bug, reported rather than a panic.
-fn not_here(op: &Op) -> Error {
-    Error::internal(format!("{op:?} reached the wrong elementwise helper"))
-}
-
-fn binary_float<T: Float>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
-    let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
-    let out = match op {
-        Op::Div => zip2(a, b, shape, |x, y| x / y)?,
-        Op::Pow => zip2(a, b, shape, |x, y| x.powf(y))?,
-        _ => return Err(not_here(op)),
+/// A binary op on integers (wrapping); `Div` and `Pow` take floats only.
+fn binary_int<T: Elem>(op: BinaryOp, node: &str, a: &Value, b: &Value, shape: &[usize]) -> Result<Value> {
+    let f = match op {
+        BinaryOp::Add => T::plus,
+        BinaryOp::Sub => T::minus,
+        BinaryOp::Mul => T::times,
+        BinaryOp::Div | BinaryOp::Pow => return Err(unsupported(op.op_type(), node, T::DTYPE, "float32 or float64")),
     };
-    Ok(T::wrap(out))
+    let (a, b) = (typed::<T>(a)?.view(), typed::<T>(b)?.view());
+    Ok(T::wrap(zip2(a, b, shape, f)?))
 }
 
-fn unary_any<T: Elem>(op: &Op, x: &Value) -> Result<Value> {
-    let x = typed::<T>(x)?;
+/// A unary op on floats: every one of them applies.
+fn unary_float<T: Float>(op: UnaryOp, x: &Value) -> Result<Value> {
+    let a = typed::<T>(x)?;
     let zero = T::zero();
     let out = match op {
-        Op::Neg => x.mapv(|v| zero.minus(v)),
-        Op::Relu => x.mapv(|v| if v > zero { v } else { zero }),
-        _ => return Err(not_here(op)),
+        UnaryOp::Neg => a.mapv(|v| zero.minus(v)),
+        UnaryOp::Relu => kernels::relu(a.view()),
+        UnaryOp::Exp => a.mapv(T::exp),
+        UnaryOp::Log => a.mapv(T::ln),
+        UnaryOp::Sqrt => a.mapv(T::sqrt),
+        UnaryOp::Sigmoid => kernels::sigmoid(a.view()),
+        UnaryOp::Tanh => kernels::tanh(a.view()),
     };
     Ok(T::wrap(out))
 }
 
-fn unary_float<T: Float>(op: &Op, x: &Value) -> Result<Value> {
+/// A unary op on integers: `Neg` (wrapping) and `Relu`; the others take floats only.
+fn unary_int<T: Elem>(op: UnaryOp, node: &str, x: &Value) -> Result<Value> {
     let a = typed::<T>(x)?;
-    let one = T::one();
+    let zero = T::zero();
     let out = match op {
-        Op::Exp => a.mapv(T::exp),
-        Op::Log => a.mapv(T::ln),
-        Op::Sqrt => a.mapv(T::sqrt),
-        Op::Sigmoid => a.mapv(|v| sigmoid(v, one)),
-        Op::Tanh => a.mapv(T::tanh),
-        _ => return unary_any::<T>(op, x),
+        UnaryOp::Neg => a.mapv(|v| zero.minus(v)),
+        UnaryOp::Relu => a.mapv(|v| if v > zero { v } else { zero }),
+        UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh => {
+            return Err(unsupported(op.op_type(), node, T::DTYPE, "float32 or float64"));
+        }
     };
     Ok(T::wrap(out))
-}
-
-/// The logistic function, without overflow for large `|v|`.
-pub(crate) fn sigmoid<T: Float>(v: T, one: T) -> T {
-    if v >= T::zero() {
-        one / (one + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (one + e)
-    }
 }
 
 /// `tf.sigmoid` opens a wrapper name scope; the other unary ops do not.
@@ -140,35 +143,36 @@ impl Scope {
     /// `a + b` with broadcasting (op `AddV2`, default name `add` as Python's
     /// `a + b`; name it `Add` for `tf.add`'s default).
     pub fn add(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        self.binary(Naming::Scoped { default: "add" }, "AddV2", Op::Add, a, b)
+        self.binary(Naming::Scoped { default: "add" }, BinaryOp::Add, a, b)
     }
 
     /// `a - b` with broadcasting (op `Sub`, default name `sub` as Python's `a - b`).
     pub fn sub(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        self.binary(Naming::Helper { default: "sub" }, "Sub", Op::Sub, a, b)
+        self.binary(Naming::Helper { default: "sub" }, BinaryOp::Sub, a, b)
     }
 
     /// `a * b` with broadcasting (op `Mul`, default name `mul` as Python's
     /// `a * b`; name it `Mul` for `tf.multiply`'s default).
     pub fn mul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        self.binary(Naming::Helper { default: "mul" }, "Mul", Op::Mul, a, b)
+        self.binary(Naming::Helper { default: "mul" }, BinaryOp::Mul, a, b)
     }
 
     /// `a / b` for floats with broadcasting (op `RealDiv`, default name
     /// `truediv` as Python's `a / b`).
     pub fn div(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        self.binary(Naming::Scoped { default: "truediv" }, "RealDiv", Op::Div, a, b)
+        self.binary(Naming::Scoped { default: "truediv" }, BinaryOp::Div, a, b)
     }
 
     /// `a` to the power `b` for floats with broadcasting (op `Pow`, default
     /// name `pow` as Python's `a ** b`).
     pub fn pow(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        self.binary(Naming::Scoped { default: "pow" }, "Pow", Op::Pow, a, b)
+        self.binary(Naming::Scoped { default: "pow" }, BinaryOp::Pow, a, b)
     }
 
-    fn binary(&self, naming: Naming, op_type: &'static str, op: Op, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        let float = matches!(op, Op::Div | Op::Pow);
-        self.record_op(naming, op_type, op, &[a, b], |node| {
+    fn binary(&self, naming: Naming, op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        let op_type = op.op_type();
+        let float = matches!(op, BinaryOp::Div | BinaryOp::Pow);
+        self.record_op(naming, op, &[a, b], |node| {
             same_dtype(op_type, node, a, b)?;
             if float { float_only(op_type, node, a) } else { Ok(()) }
         })
@@ -176,45 +180,46 @@ impl Scope {
 
     /// `-x` (op and default name `Neg`).
     pub fn neg(&self, x: &Tensor) -> Result<Tensor> {
-        self.unary(HELPER, "Neg", Op::Neg, x)
+        self.unary(HELPER, UnaryOp::Neg, x)
     }
 
     /// `e^x` (op and default name `Exp`).
     pub fn exp(&self, x: &Tensor) -> Result<Tensor> {
-        self.unary(HELPER, "Exp", Op::Exp, x)
+        self.unary(HELPER, UnaryOp::Exp, x)
     }
 
     /// The natural logarithm (op and default name `Log`).
     pub fn log(&self, x: &Tensor) -> Result<Tensor> {
-        self.unary(HELPER, "Log", Op::Log, x)
+        self.unary(HELPER, UnaryOp::Log, x)
     }
 
     /// The square root (op and default name `Sqrt`).
     pub fn sqrt(&self, x: &Tensor) -> Result<Tensor> {
-        self.unary(HELPER, "Sqrt", Op::Sqrt, x)
+        self.unary(HELPER, UnaryOp::Sqrt, x)
     }
 
     /// `max(x, 0)` elementwise (op and default name `Relu`).
     pub fn relu(&self, x: &Tensor) -> Result<Tensor> {
-        self.unary(HELPER, "Relu", Op::Relu, x)
+        self.unary(HELPER, UnaryOp::Relu, x)
     }
 
     /// The logistic function `1 / (1 + e^-x)` (op and default name `Sigmoid`).
     pub fn sigmoid(&self, x: &Tensor) -> Result<Tensor> {
-        self.unary(WRAPPED, "Sigmoid", Op::Sigmoid, x)
+        self.unary(WRAPPED, UnaryOp::Sigmoid, x)
     }
 
     /// The hyperbolic tangent (op and default name `Tanh`).
     pub fn tanh(&self, x: &Tensor) -> Result<Tensor> {
-        self.unary(HELPER, "Tanh", Op::Tanh, x)
+        self.unary(HELPER, UnaryOp::Tanh, x)
     }
 
     /// A unary op named by its type; `wrapped` says whether TF's Python
     /// function opens a wrapper name scope (see [`Naming`]).
-    fn unary(&self, wrapped: bool, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
-        let any = matches!(op, Op::Neg | Op::Relu);
+    fn unary(&self, wrapped: bool, op: UnaryOp, x: &Tensor) -> Result<Tensor> {
+        let op_type = op.op_type();
+        let any = matches!(op, UnaryOp::Neg | UnaryOp::Relu);
         let naming = if wrapped { Naming::Scoped { default: op_type } } else { Naming::Helper { default: op_type } };
-        self.record_op(naming, op_type, op, &[x], |node| if any { Ok(()) } else { float_only(op_type, node, x) })
+        self.record_op(naming, op, &[x], |node| if any { Ok(()) } else { float_only(op_type, node, x) })
     }
 }
 
@@ -232,22 +237,23 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn add_n(&self, xs: &[&Tensor]) -> Result<Tensor> {
-        const OP: &str = "AddN";
+        const OP: MathOp = MathOp::AddN;
         if let [one] = xs {
             self.next_name.set(None);
             return Ok((*one).clone());
         }
-        self.record_op(Naming::Helper { default: OP }, OP, Op::AddN, xs, |node| {
+        let op_type = OP.op_type();
+        self.record_op(Naming::Helper { default: op_type }, OP, xs, |node| {
             let Some(first) = xs.first() else {
-                return Err(super::op_error(OP, node, "needs at least one input"));
+                return Err(super::op_error(op_type, node, "needs at least one input"));
             };
-            xs.iter().try_for_each(|t| same_dtype(OP, node, first, t))
+            xs.iter().try_for_each(|t| same_dtype(op_type, node, first, t))
         })
     }
 }
 
 /// `AddN`'s value: inputs of one dtype and one shape (no broadcasting).
-pub(crate) fn add_n_forward(op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+fn add_n_forward(op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
     let first = arg(op_type, node, v, 0)?;
     for x in &v[1..] {
         same_value_dtype(op_type, node, first, x)?;
@@ -268,11 +274,11 @@ fn add_n_values<T: Elem>(v: &[Value]) -> Result<Value> {
 }
 
 /// The elementwise ops' value.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
-    let x = arg(op_type, node, v, 0)?;
-    match op {
-        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow => {
-            let y = arg(op_type, node, v, 1)?;
+pub(crate) fn forward(op: &MathOp, node: &str, v: &[Value]) -> Result<Value> {
+    let op_type = op.op_type();
+    match *op {
+        MathOp::Binary(op) => {
+            let (x, y) = (arg(op_type, node, v, 0)?, arg(op_type, node, v, 1)?);
             same_value_dtype(op_type, node, x, y)?;
             let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| {
                 shapes_error(op_type, node, x.shape(), y.shape(), "dimensions must be equal or 1 to broadcast")
@@ -280,19 +286,28 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             if checked_len(&shape).is_none() {
                 return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
             }
-            if matches!(op, Op::Div | Op::Pow) {
-                float_dispatch!(x.dtype(), op_type, node, binary_float(op, x, y, &shape))
-            } else {
-                any_dispatch!(x.dtype(), binary_any(op, x, y, &shape))
+            match x.dtype() {
+                DType::F32 => binary_float::<f32>(op, x, y, &shape),
+                DType::F64 => binary_float::<f64>(op, x, y, &shape),
+                DType::I32 => binary_int::<i32>(op, node, x, y, &shape),
+                DType::I64 => binary_int::<i64>(op, node, x, y, &shape),
             }
         }
-        Op::Neg | Op::Relu => any_dispatch!(x.dtype(), unary_any(op, x)),
-        _ => float_dispatch!(x.dtype(), op_type, node, unary_float(op, x)),
+        MathOp::Unary(op) => {
+            let x = arg(op_type, node, v, 0)?;
+            match x.dtype() {
+                DType::F32 => unary_float::<f32>(op, x),
+                DType::F64 => unary_float::<f64>(op, x),
+                DType::I32 => unary_int::<i32>(op, node, x),
+                DType::I64 => unary_int::<i64>(op, node, x),
+            }
+        }
+        MathOp::AddN => add_n_forward(op_type, node, v),
     }
 }
 
 /// Gradients of the elementwise ops: `g` is the output's gradient.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
+pub(crate) fn backward<T: Float>(op: &MathOp, x: &[Value], y: &Value, g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
     let gv = g.view();
     let shape = g.shape().to_vec();
     let one = T::one();
@@ -301,36 +316,37 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
         let (a, b) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?);
         let ga = zip3(gv.clone(), a.view(), b.view(), &shape, fa)?;
         let gb = zip3(gv.clone(), a.view(), b.view(), &shape, fb)?;
-        Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
+        Ok(vec![Some(unbroadcast(ga, a.shape())?), Some(unbroadcast(gb, b.shape())?)])
     };
-    match op {
-        // Sums pass the gradient through (negated for the subtrahend):
-        // no elementwise pass over the inputs is needed.
-        Op::Add | Op::Sub => {
-            let ga = unbroadcast(g.clone(), x[0].shape());
-            let gb = if *op == Op::Sub { g.mapv(|v| -v) } else { g.clone() };
-            Ok(vec![Some(ga), Some(unbroadcast(gb, x[1].shape()))])
-        }
-        Op::Mul => binary(&|g, _, b| g * b, &|g, a, _| g * a),
-        Op::Div => binary(&|g, _, b| g / b, &|g, a, b| -g * a / (b * b)),
-        Op::Pow => binary(&|g, a, b| g * b * a.powf(b - one), &|g, a, b| {
-            if a > zero { g * a.powf(b) * a.ln() } else { zero }
-        }),
-        _ => {
+    match *op {
+        MathOp::Binary(op) => match op {
+            // Sums pass the gradient through (negated for the subtrahend):
+            // no elementwise pass over the inputs is needed.
+            BinaryOp::Add | BinaryOp::Sub => {
+                let ga = unbroadcast(g.clone(), x[0].shape())?;
+                let gb = if op == BinaryOp::Sub { g.mapv(|v| -v) } else { g.clone() };
+                Ok(vec![Some(ga), Some(unbroadcast(gb, x[1].shape())?)])
+            }
+            BinaryOp::Mul => binary(&|g, _, b| g * b, &|g, a, _| g * a),
+            BinaryOp::Div => binary(&|g, _, b| g / b, &|g, a, b| -g * a / (b * b)),
+            BinaryOp::Pow => binary(&|g, a, b| g * b * a.powf(b - one), &|g, a, b| {
+                if a > zero { g * a.powf(b) * a.ln() } else { zero }
+            }),
+        },
+        MathOp::Unary(op) => {
             let xa = typed::<T>(&x[0])?.view();
             let ya = typed::<T>(y)?.view();
             let out = match op {
-                Op::Identity => g.clone(),
-                Op::Neg => g.mapv(|v| -v),
-                Op::Exp => zip2(gv, ya, &shape, |g, y| g * y)?,
-                Op::Log => zip2(gv, xa, &shape, |g, x| g / x)?,
-                Op::Sqrt => zip2(gv, ya, &shape, |g, y| g * T::c(0.5) / y)?,
-                Op::Relu => zip2(gv, xa, &shape, |g, x| if x > zero { g } else { zero })?,
-                Op::Sigmoid => zip2(gv, ya, &shape, |g, y| g * y * (one - y))?,
-                Op::Tanh => zip2(gv, ya, &shape, |g, y| g * (one - y * y))?,
-                _ => return Err(Error::internal(format!("{op:?} is not elementwise"))),
+                UnaryOp::Neg => g.mapv(|v| -v),
+                UnaryOp::Exp => zip2(gv, ya, &shape, |g, y| g * y)?,
+                UnaryOp::Log => zip2(gv, xa, &shape, |g, x| g / x)?,
+                UnaryOp::Sqrt => zip2(gv, ya, &shape, |g, y| g * T::c(0.5) / y)?,
+                UnaryOp::Relu => kernels::relu_grad(xa, gv).map_err(internal)?,
+                UnaryOp::Sigmoid => kernels::sigmoid_grad(ya, gv).map_err(internal)?,
+                UnaryOp::Tanh => kernels::tanh_grad(ya, gv).map_err(internal)?,
             };
             Ok(vec![Some(out)])
         }
+        MathOp::AddN => Ok(x.iter().map(|_| Some(g.clone())).collect()),
     }
 }

@@ -25,20 +25,20 @@
 //! - `reduce`: `Sum`, `Mean`, `Max`;
 //! - `shape`: `Reshape`, `Transpose`, `ConcatV2`, `Split`, `Slice`, `GatherV2`;
 //! - `layer_ops`: `Abs`, `Square`, `LeakyRelu`, `Elu`, `Softplus`, `StopGradient`, `Equal`,
-//!   `ArgMax`, `ArgMin`, `OneHot`, `Squeeze`, `ExpandDims`;
+//!   `ArgMax`, `ArgMin`, `OneHot`, `Squeeze`, `ExpandDims`, `ReverseSequence`;
 //! - `train_ops`: `Cast`, `Minimum`, `Maximum`, `Floor`, `ScatterUpdate`, `ScatterAdd`,
 //!   `ScatterSub`, `Unique`, `UnsortedSegmentSum`.
 
 use std::fmt::Debug;
 use std::ops::{Add, Mul, Sub};
 
-use ndarray::{ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, Axis, IxDyn, LinalgScalar, NdFloat};
+use ndarray::{ArcArray, Array3, ArrayD, ArrayView3, Axis, IxDyn, LinalgScalar};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::kernels::{self, KResult};
-pub(crate) use crate::record::Op;
+use crate::kernels;
 use crate::record::Recorded;
+pub(crate) use crate::record::{BinaryOp, ExtraOp, LinalgOp, MathOp, NnOp, Op, ReduceOp, ShapeOp, TrainOp, UnaryOp};
 use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
 
@@ -123,12 +123,13 @@ impl Scope {
     pub(crate) fn record_op(
         &self,
         naming: Naming,
-        op_type: &'static str,
-        op: Op,
+        op: impl Into<Op>,
         inputs: &[&Tensor],
         validate: impl FnOnce(&str) -> Result<()>,
     ) -> Result<Tensor> {
-        let mut outputs = self.record_outputs(naming, op_type, op, inputs, validate)?;
+        let op = op.into();
+        let op_type = op.op_type();
+        let mut outputs = self.record_outputs(naming, op, inputs, validate)?;
         first_output(op_type, &mut outputs)
     }
 
@@ -136,19 +137,21 @@ impl Scope {
     pub(crate) fn record_outputs(
         &self,
         naming: Naming,
-        op_type: &'static str,
-        op: Op,
+        op: impl Into<Op>,
         inputs: &[&Tensor],
         validate: impl FnOnce(&str) -> Result<()>,
     ) -> Result<Vec<Tensor>> {
-        self.record_computed(naming, op_type, inputs, validate, |node, values| {
-            Ok((forward(&op, op_type, node, values)?, op))
+        let op = op.into();
+        self.record_computed(naming, op.op_type(), inputs, validate, |node, values| {
+            Ok((forward(&op, node, values)?, op))
         })
     }
 
     /// Records an op whose attributes depend on its inputs (a normalised
     /// axis): `compute` returns the output values and the resolved op, which
-    /// must be what [`forward`] computes those values from.
+    /// must be what [`forward`] computes those values from. `op_type` names
+    /// the op before it is resolved; it must be the resolved op's
+    /// [`Op::op_type`] (a mismatch is an internal error).
     pub(crate) fn record_computed(
         &self,
         naming: Naming,
@@ -191,6 +194,9 @@ impl Scope {
         let mut g = graph.state();
         g.end_op(&node);
         let (values, outputs, op) = result?;
+        if op.op_type() != op_type {
+            return Err(Error::internal(format!("op `{node}` was named as {op_type} but computed as {op:?}")));
+        }
         // Another thread may have taken an exact name, or cleared the graph.
         g.check_new_node(&node)?;
         let what = format!("op `{node}` ({op_type})");
@@ -233,75 +239,36 @@ pub(crate) fn first_output(op_type: &str, outputs: &mut Vec<Tensor>) -> Result<T
 /// run with new feeds is refused as the build would have been. Ops whose
 /// value is not a function of their inputs (`Const`, `Placeholder`,
 /// assignments, gradients) are computed by their callers.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+pub(crate) fn forward(op: &Op, node: &str, v: &[Value]) -> Result<Vec<Value>> {
     let mut out = Vec::with_capacity(1);
-    forward_into(op, op_type, node, v, &mut out)?;
+    forward_into(op, node, v, &mut out)?;
     Ok(out)
 }
 
 /// [`forward`], appending the outputs to `out` (a session keeps every value
 /// of a run in one buffer, so a run of small ops allocates less).
-pub(crate) fn forward_into(
-    op: &Op,
-    op_type: &'static str,
-    node: &str,
-    v: &[Value],
-    out: &mut Vec<Value>,
-) -> Result<()> {
-    let mut one = |r: Result<Value>| r.map(|x| out.push(x));
+pub(crate) fn forward_into(op: &Op, node: &str, v: &[Value], out: &mut Vec<Value>) -> Result<()> {
+    let op_type = op.op_type();
     match op {
-        Op::Identity => one(arg(op_type, node, v, 0).cloned()),
-        Op::Group => one(Value::filled(DType::F32, &[0], 0.0)),
-        Op::Placeholder { with_default: true } => one(arg(op_type, node, v, 0).cloned()),
-        Op::Const | Op::Placeholder { with_default: false } | Op::Gradients => Err(Error::internal(format!(
-            "op `{node}` ({op_type}) has no value of its own inputs: it is computed where it is run"
-        ))),
-        Op::Assign(kind) => one(basic::assigned(*kind, op_type, node, v)),
-        Op::Add
-        | Op::Sub
-        | Op::Mul
-        | Op::Div
-        | Op::Pow
-        | Op::Neg
-        | Op::Exp
-        | Op::Log
-        | Op::Sqrt
-        | Op::Relu
-        | Op::Sigmoid
-        | Op::Tanh => one(math::forward(op, op_type, node, v)),
-        Op::MatMul { .. } | Op::BatchMatMul { .. } => one(linalg::forward(op, op_type, node, v)),
-        Op::BiasAdd
-        | Op::Conv2D(_)
-        | Op::MaxPool(_)
-        | Op::AvgPool(_)
-        | Op::Softmax
-        | Op::LogSoftmax
-        | Op::SigmoidXent
-        | Op::SoftmaxXent => one(nn::forward(op, op_type, node, v)),
-        Op::Sum { .. } | Op::Mean { .. } | Op::Max { .. } => one(reduce::forward(op, op_type, node, v)),
-        Op::Reshape { .. } | Op::Transpose { .. } | Op::Concat { .. } | Op::Slice { .. } | Op::Gather { .. } => {
-            one(shape::forward(op, op_type, node, v))
+        Op::Identity => out.push(arg(op_type, node, v, 0)?.clone()),
+        Op::Group => out.push(Value::filled(DType::F32, &[0], 0.0)?),
+        Op::Placeholder { with_default: true } => out.push(arg(op_type, node, v, 0)?.clone()),
+        Op::Const | Op::Placeholder { with_default: false } | Op::Gradients => {
+            return Err(Error::internal(format!(
+                "op `{node}` ({op_type}) has no value of its own inputs: it is computed where it is run"
+            )));
         }
-        Op::Split { .. } => shape::split_forward(op, op_type, node, v).map(|vs| out.extend(vs)),
-        Op::Lrn { .. } | Op::L2Loss => one(nn::forward(op, op_type, node, v)),
-        Op::SparseSoftmaxXent => nn::sparse_xent_forward(op_type, node, v).map(|vs| out.extend(vs)),
-        Op::AddN => one(math::add_n_forward(op_type, node, v)),
-        Op::Rsqrt
-        | Op::Unpack { .. }
-        | Op::Pack { .. }
-        | Op::FusedBatchNorm { .. }
-        | Op::RandomUniform { .. }
-        | Op::GreaterEqual
-        | Op::Select => extra::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
-        Op::Cast { .. }
-        | Op::Minimum
-        | Op::Maximum
-        | Op::Floor
-        | Op::Scatter(_)
-        | Op::Unique
-        | Op::UnsortedSegmentSum => train_ops::forward(op, op_type, node, v).map(|vs| out.extend(vs)),
-        Op::Layer(op) => one(layer_ops::forward(op, node, v)),
+        Op::Assign(kind) => out.push(basic::assigned(*kind, op_type, node, v)?),
+        Op::Math(op) => out.push(math::forward(op, node, v)?),
+        Op::Linalg(op) => out.push(linalg::forward(op, node, v)?),
+        Op::Nn(op) => nn::forward(op, node, v, out)?,
+        Op::Reduce(op) => out.push(reduce::forward(op, node, v)?),
+        Op::Shape(op) => shape::forward(op, node, v, out)?,
+        Op::Extra(op) => extra::forward(op, node, v, out)?,
+        Op::Train(op) => train_ops::forward(op, node, v, out)?,
+        Op::Layer(op) => out.push(layer_ops::forward(op, node, v)?),
     }
+    Ok(())
 }
 
 /// Input `i` of an op, or an internal error if the record has fewer.
@@ -396,8 +363,9 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     fn wrap(a: ArrayD<Self>) -> Value;
     /// The smallest value (`-inf` for floats), the identity of `max`.
     fn lowest() -> Self;
-    /// `op(a) · op(b)`, transposing where asked; shapes were checked.
-    fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>>;
+    /// `op(a[i]) · op(b[i])` for each `i` of two equal batches, transposing where asked;
+    /// shapes were checked.
+    fn gemm(a: ArrayView3<'_, Self>, ta: bool, b: ArrayView3<'_, Self>, tb: bool) -> Result<Array3<Self>>;
     /// `a + b`; integers wrap around as in TensorFlow (never a panic).
     fn plus(self, b: Self) -> Self;
     /// `a - b`; integers wrap around.
@@ -408,112 +376,24 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     fn sum_axis(a: &ArrayD<Self>, axis: Axis) -> ArrayD<Self>;
 }
 
-/// A float element type: every differentiable op computes in one. The
-/// window kernels are reached through it so generic op code needs one bound.
-pub(crate) trait Float: Elem + NdFloat {
+/// A float element type: every differentiable op computes in one, on the
+/// kernels (`kernels::Float`), so generic op code calls them directly.
+pub(crate) trait Float: Elem + kernels::Float {
     /// Converts an `f64` constant.
     fn c(x: f64) -> Self;
-    /// [`kernels::conv2d`].
-    fn conv2d(x: ArrayView4<'_, Self>, f: ArrayView4<'_, Self>, s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
-    /// [`kernels::conv2d_backward_input`].
-    fn conv2d_backward_input(
-        dy: ArrayView4<'_, Self>,
-        f: ArrayView4<'_, Self>,
-        input_shape: [usize; 4],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
-    /// [`kernels::conv2d_backward_filter`].
-    fn conv2d_backward_filter(
-        x: ArrayView4<'_, Self>,
-        dy: ArrayView4<'_, Self>,
-        filter_shape: [usize; 4],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
-    /// [`kernels::max_pool2d`].
-    fn max_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
-    /// [`kernels::max_pool2d_backward`].
-    fn max_pool2d_backward(
-        x: ArrayView4<'_, Self>,
-        dy: ArrayView4<'_, Self>,
-        k: [usize; 2],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
-    /// [`kernels::avg_pool2d`].
-    fn avg_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>>;
-    /// [`kernels::avg_pool2d_backward`].
-    fn avg_pool2d_backward(
-        dy: ArrayView4<'_, Self>,
-        input_shape: [usize; 4],
-        k: [usize; 2],
-        s: [usize; 2],
-        p: Padding,
-    ) -> KResult<Array4<Self>>;
 }
 
-macro_rules! float {
-    ($t:ty, $c:expr) => {
-        impl Float for $t {
-            fn c(x: f64) -> Self {
-                $c(x)
-            }
-            fn conv2d(
-                x: ArrayView4<'_, Self>,
-                f: ArrayView4<'_, Self>,
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::conv2d(x, f, s, p)
-            }
-            fn conv2d_backward_input(
-                dy: ArrayView4<'_, Self>,
-                f: ArrayView4<'_, Self>,
-                input_shape: [usize; 4],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::conv2d_backward_input(dy, f, input_shape, s, p)
-            }
-            fn conv2d_backward_filter(
-                x: ArrayView4<'_, Self>,
-                dy: ArrayView4<'_, Self>,
-                filter_shape: [usize; 4],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::conv2d_backward_filter(x, dy, filter_shape, s, p)
-            }
-            fn max_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>> {
-                kernels::max_pool2d(x, k, s, p)
-            }
-            fn max_pool2d_backward(
-                x: ArrayView4<'_, Self>,
-                dy: ArrayView4<'_, Self>,
-                k: [usize; 2],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::max_pool2d_backward(x, dy, k, s, p)
-            }
-            fn avg_pool2d(x: ArrayView4<'_, Self>, k: [usize; 2], s: [usize; 2], p: Padding) -> KResult<Array4<Self>> {
-                kernels::avg_pool2d(x, k, s, p)
-            }
-            fn avg_pool2d_backward(
-                dy: ArrayView4<'_, Self>,
-                input_shape: [usize; 4],
-                k: [usize; 2],
-                s: [usize; 2],
-                p: Padding,
-            ) -> KResult<Array4<Self>> {
-                kernels::avg_pool2d_backward(dy, input_shape, k, s, p)
-            }
-        }
-    };
+impl Float for f32 {
+    fn c(x: f64) -> Self {
+        x as f32
+    }
 }
-float!(f32, |x: f64| x as f32);
-float!(f64, |x: f64| x);
+
+impl Float for f64 {
+    fn c(x: f64) -> Self {
+        x
+    }
+}
 
 macro_rules! elem {
     ($t:ty, $variant:ident, $lowest:expr, $gemm:expr, $plus:ident, $minus:ident, $times:ident, $sum:expr) => {
@@ -531,7 +411,7 @@ macro_rules! elem {
             fn lowest() -> Self {
                 $lowest
             }
-            fn gemm(a: ArrayView2<'_, Self>, ta: bool, b: ArrayView2<'_, Self>, tb: bool) -> Result<Array2<Self>> {
+            fn gemm(a: ArrayView3<'_, Self>, ta: bool, b: ArrayView3<'_, Self>, tb: bool) -> Result<Array3<Self>> {
                 $gemm(a, ta, b, tb)
             }
             fn plus(self, b: Self) -> Self {
@@ -563,16 +443,18 @@ elem!(i64, I64, i64::MIN, int_gemm, wrapping_add, wrapping_sub, wrapping_mul, |a
 ));
 
 /// Float products run on the GEMM kernel (AVX-512 where available).
-fn kernel_gemm<T: kernels::Float>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
-    kernels::matmul(a, b, ta, tb).map_err(|e| Error::internal(format!("{e}")))
+fn kernel_gemm<T: kernels::Float>(a: ArrayView3<'_, T>, ta: bool, b: ArrayView3<'_, T>, tb: bool) -> Result<Array3<T>> {
+    kernels::batch_matmul(a, b, ta, tb).map_err(|e| Error::internal(format!("{e}")))
 }
 
 /// Integer products, wrapping around on overflow as TensorFlow's do.
-fn int_gemm<T: Elem>(a: ArrayView2<'_, T>, ta: bool, b: ArrayView2<'_, T>, tb: bool) -> Result<Array2<T>> {
-    let a = if ta { a.reversed_axes() } else { a };
-    let b = if tb { b.reversed_axes() } else { b };
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    Ok(Array2::from_shape_fn((m, n), |(i, j)| (0..k).fold(T::zero(), |s, l| s.plus(a[[i, l]].times(b[[l, j]])))))
+fn int_gemm<T: Elem>(a: ArrayView3<'_, T>, ta: bool, b: ArrayView3<'_, T>, tb: bool) -> Result<Array3<T>> {
+    let a = if ta { a.permuted_axes([0, 2, 1]) } else { a };
+    let b = if tb { b.permuted_axes([0, 2, 1]) } else { b };
+    let ((n, m, k), p) = (a.dim(), b.dim().2);
+    Ok(Array3::from_shape_fn((n, m, p), |(i, r, c)| {
+        (0..k).fold(T::zero(), |s, l| s.plus(a[[i, r, l]].times(b[[i, l, c]])))
+    }))
 }
 
 /// The typed array of `v`; the dtype was validated before, so a mismatch is
@@ -581,18 +463,13 @@ pub(crate) fn typed<T: Elem>(v: &Value) -> Result<&ArcArray<T, IxDyn>> {
     T::get(v).ok_or_else(|| Error::internal(format!("expected a {} value, found {}", T::DTYPE, v.dtype())))
 }
 
-/// Sums `g` (of a broadcast shape) down to `shape`, undoing broadcasting.
-pub(crate) fn unbroadcast<T: Elem>(g: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
-    let mut r = g;
-    while r.ndim() > shape.len() {
-        r = r.sum_axis(Axis(0));
+/// Sums `g` (of a broadcast shape) down to `shape`, undoing broadcasting
+/// ([`kernels::reduce_to_shape`]; `g` itself when nothing was broadcast).
+pub(crate) fn unbroadcast<T: Float>(g: ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>> {
+    if g.shape() == shape {
+        return Ok(g);
     }
-    for (i, &d) in shape.iter().enumerate() {
-        if d == 1 && r.shape()[i] != 1 {
-            r = r.sum_axis(Axis(i)).insert_axis(Axis(i));
-        }
-    }
-    r
+    kernels::reduce_to_shape(g.view(), shape).map_err(|e| Error::internal(format!("{e}")))
 }
 
 /// A possibly negative axis of a rank-`rank` tensor, as an index.

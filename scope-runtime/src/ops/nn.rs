@@ -7,13 +7,13 @@
 //! `ceil(in / stride)` and the `max((out - 1) * stride + k - in, 0)` padded
 //! cells are split with the extra one at the end (bottom/right).
 
-use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix4, IxDyn};
+use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix1, Ix4, IxDyn};
 
-use crate::kernels::Padding;
+use crate::kernels::{self, Padding};
 pub(crate) use crate::record::Window;
 
-use super::math::sigmoid;
-use super::{Elem, Float, Naming, Op, arg, float_only, op_error, same_dtype, same_value_dtype, shapes_error, typed};
+use super::{Elem, Float, Naming, NnOp, arg, float_only, op_error, same_dtype, same_value_dtype, shapes_error, typed};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
@@ -49,9 +49,9 @@ fn grad4<T: Elem>(g: &ArrayD<T>) -> Result<ArrayView4<'_, T>> {
     g.view().into_dimensionality::<Ix4>().map_err(internal)
 }
 
-fn conv2d_fwd<T: Float>(x: &Value, f: &Value, win: &Window, node: &str) -> Result<Value> {
-    let y = T::conv2d(view4::<T>(x)?, view4::<T>(f)?, win.stride, win.padding)
-        .map_err(|e| e.into_error("Conv2D", node, x.shape(), f.shape()))?;
+fn conv2d_fwd<T: Float>(x: &Value, f: &Value, win: &Window, op_type: &'static str, node: &str) -> Result<Value> {
+    let y = kernels::conv2d(view4::<T>(x)?, view4::<T>(f)?, win.stride, win.padding)
+        .map_err(|e| e.into_error(op_type, node, x.shape(), f.shape()))?;
     Ok(T::wrap(y.into_dyn()))
 }
 
@@ -66,33 +66,36 @@ fn conv2d_bwd<T: Float>(
     let shape = |v: &Value| -> Result<[usize; 4]> { v.shape().try_into().map_err(internal) };
     let gx = match need.first() {
         Some(false) => None,
-        _ => Some(T::conv2d_backward_input(gv, fv, shape(x)?, win.stride, win.padding).map_err(internal)?.into_dyn()),
+        _ => Some(
+            kernels::conv2d_backward_input(gv, fv, shape(x)?, win.stride, win.padding).map_err(internal)?.into_dyn(),
+        ),
     };
     let gf = match need.get(1) {
         Some(false) => None,
-        _ => Some(T::conv2d_backward_filter(xv, gv, shape(f)?, win.stride, win.padding).map_err(internal)?.into_dyn()),
+        _ => Some(
+            kernels::conv2d_backward_filter(xv, gv, shape(f)?, win.stride, win.padding).map_err(internal)?.into_dyn(),
+        ),
     };
     Ok(vec![gx, gf])
 }
 
-fn pool_fwd<T: Float>(x: &Value, win: &Window, max: bool, node: &str) -> Result<Value> {
+fn pool_fwd<T: Float>(x: &Value, win: &Window, max: bool, op_type: &'static str, node: &str) -> Result<Value> {
     let xv = view4::<T>(x)?;
     let y = if max {
-        T::max_pool2d(xv, win.k, win.stride, win.padding)
+        kernels::max_pool2d(xv, win.k, win.stride, win.padding)
     } else {
-        T::avg_pool2d(xv, win.k, win.stride, win.padding)
+        kernels::avg_pool2d(xv, win.k, win.stride, win.padding)
     };
-    let op = if max { "MaxPool" } else { "AvgPool" };
-    Ok(T::wrap(y.map_err(|e| e.into_error(op, node, x.shape(), &win.k))?.into_dyn()))
+    Ok(T::wrap(y.map_err(|e| e.into_error(op_type, node, x.shape(), &win.k))?.into_dyn()))
 }
 
 fn pool_bwd<T: Float>(x: &Value, g: &ArrayD<T>, win: &Window, max: bool) -> Result<Vec<Option<ArrayD<T>>>> {
     let (xv, gv) = (view4::<T>(x)?, grad4(g)?);
     let gx = if max {
-        T::max_pool2d_backward(xv, gv, win.k, win.stride, win.padding)
+        kernels::max_pool2d_backward(xv, gv, win.k, win.stride, win.padding)
     } else {
         let shape: [usize; 4] = x.shape().try_into().map_err(internal)?;
-        T::avg_pool2d_backward(gv, shape, win.k, win.stride, win.padding)
+        kernels::avg_pool2d_backward(gv, shape, win.k, win.stride, win.padding)
     };
     Ok(vec![Some(gx.map_err(internal)?.into_dyn())])
 }
@@ -110,27 +113,14 @@ fn as_rows<T: Elem>(v: &Value) -> Result<Array2<T>> {
     a.as_standard_layout().into_owned().into_shape_with_order((rows, last)).map_err(internal)
 }
 
-/// Per row, the maximum `m` and `log(sum(exp(row - m)))`: the row's
-/// log-softmax is `(v - m) - s`, computed without losing precision to a large
-/// `m`.
-fn log_sum_exp<T: Float>(a: &Array2<T>) -> Vec<(T, T)> {
-    a.rows()
-        .into_iter()
-        .map(|r| {
-            let m = r.iter().copied().fold(T::neg_infinity(), T::max);
-            let m = if m.is_finite() { m } else { T::zero() };
-            (m, r.iter().map(|&v| (v - m).exp()).fold(T::zero(), |s, v| s + v).ln())
-        })
-        .collect()
+fn softmax_fwd<T: Float>(x: &Value, log: bool) -> Result<Value> {
+    let x = typed::<T>(x)?.view();
+    Ok(T::wrap(if log { kernels::log_softmax(x) } else { kernels::softmax(x) }.map_err(internal)?))
 }
 
-fn softmax_fwd<T: Float>(x: &Value, log: bool) -> Result<Value> {
-    let mut a = as_rows::<T>(x)?;
-    let lse = log_sum_exp(&a);
-    for (mut r, (m, s)) in a.rows_mut().into_iter().zip(lse) {
-        r.mapv_inplace(|v| if log { (v - m) - s } else { ((v - m) - s).exp() });
-    }
-    Ok(T::wrap(a.into_shape_with_order(IxDyn(x.shape())).map_err(internal)?))
+/// The log-softmax of `x` over its last axis as `[rows, classes]`.
+fn log_softmax_rows<T: Float>(x: &Value) -> Result<Array2<T>> {
+    as_rows::<T>(&T::wrap(kernels::log_softmax(typed::<T>(x)?.view()).map_err(internal)?))
 }
 
 fn xent_fwd<T: Float>(z: &Value, x: &Value, softmax: bool) -> Result<Value> {
@@ -140,34 +130,36 @@ fn xent_fwd<T: Float>(z: &Value, x: &Value, softmax: bool) -> Result<Value> {
         let out = ndarray::Zip::from(x).and(z).map_collect(|&x, &z| x.max(zero) - x * z + (-x.abs()).exp().ln_1p());
         return Ok(T::wrap(out));
     }
-    let (zr, xr) = (as_rows::<T>(z)?, as_rows::<T>(x)?);
-    let lse = log_sum_exp(&xr);
-    let loss: Vec<T> = xr
+    let (zr, logp) = (as_rows::<T>(z)?, log_softmax_rows::<T>(x)?);
+    let loss: Vec<T> = logp
         .rows()
         .into_iter()
         .zip(zr.rows())
-        .zip(lse)
-        .map(|((xrow, zrow), (m, s))| {
-            xrow.iter().zip(zrow).fold(T::zero(), |acc, (&xv, &zv)| acc - zv * ((xv - m) - s))
-        })
+        .map(|(lrow, zrow)| lrow.iter().zip(zrow).fold(T::zero(), |acc, (&l, &zv)| acc - zv * l))
         .collect();
     let shape = &x.shape()[..x.shape().len() - 1];
     Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(shape), loss).map_err(internal)?))
 }
 
-fn bias_add_fwd<T: Elem>(x: &Value, b: &Value) -> Result<Value> {
+fn bias_add_float<T: Float>(x: &Value, b: &Value) -> Result<Value> {
     let (x, b) = (typed::<T>(x)?, typed::<T>(b)?);
-    let out = super::math::zip2(x.view(), b.view(), x.shape(), |x, b| x + b)?;
-    Ok(T::wrap(out))
+    let b = b.view().into_dimensionality::<Ix1>().map_err(internal)?;
+    Ok(T::wrap(kernels::bias_add(x.view(), b).map_err(internal)?))
+}
+
+/// Integers wrap around, as TF's.
+fn bias_add_int<T: Elem>(x: &Value, b: &Value) -> Result<Value> {
+    let (x, b) = (typed::<T>(x)?, typed::<T>(b)?);
+    Ok(T::wrap(super::math::zip2(x.view(), b.view(), x.shape(), T::plus)?))
 }
 
 impl Scope {
     /// Adds a rank-1 `bias` along the last axis of `x` (rank ≥ 2; op and
     /// default name `BiasAdd`, NHWC).
     pub fn bias_add(&self, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
-        const OP: &str = "BiasAdd";
-        self.record_op(Naming::Scoped { default: OP }, OP, Op::BiasAdd, &[x, bias], |node| {
-            same_dtype(OP, node, x, bias)
+        let op_type = NnOp::BiasAdd.op_type();
+        self.record_op(Naming::Scoped { default: op_type }, NnOp::BiasAdd, &[x, bias], |node| {
+            same_dtype(op_type, node, x, bias)
         })
     }
 
@@ -189,46 +181,44 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn conv2d(&self, input: &Tensor, filter: &Tensor, strides: [usize; 2], padding: Padding) -> Result<Tensor> {
-        const OP: &str = "Conv2D";
         let fs = filter.shape();
         let k = if fs.len() == 4 { [fs[0], fs[1]] } else { [1, 1] };
-        let win = Window { k, stride: strides, padding };
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Conv2D(win), &[input, filter], |node| {
-            same_dtype(OP, node, input, filter)?;
-            float_only(OP, node, input)
+        let op = NnOp::Conv2D(Window { k, stride: strides, padding });
+        let op_type = op.op_type();
+        self.record_op(Naming::Helper { default: op_type }, op, &[input, filter], |node| {
+            same_dtype(op_type, node, input, filter)?;
+            float_only(op_type, node, input)
         })
     }
 
     /// Max pooling of an NHWC tensor over `ksize` windows (op and default
     /// name `MaxPool`); padded cells never win.
     pub fn max_pool(&self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
-        self.pool("MaxPool", x, Window { k: ksize, stride: strides, padding })
+        let op = NnOp::MaxPool(Window { k: ksize, stride: strides, padding });
+        self.nn_float(Naming::Scoped { default: "MaxPool" }, op, x)
     }
 
     /// Average pooling of an NHWC tensor (op and default name `AvgPool`);
     /// as in TensorFlow, each window averages only the cells inside the input.
     pub fn avg_pool(&self, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: Padding) -> Result<Tensor> {
-        self.pool("AvgPool", x, Window { k: ksize, stride: strides, padding })
+        let op = NnOp::AvgPool(Window { k: ksize, stride: strides, padding });
+        self.nn_float(Naming::Scoped { default: "AvgPool" }, op, x)
     }
 
-    fn pool(&self, op_type: &'static str, x: &Tensor, win: Window) -> Result<Tensor> {
-        let max = op_type == "MaxPool";
-        let op = if max { Op::MaxPool(win) } else { Op::AvgPool(win) };
-        self.record_op(Naming::Scoped { default: op_type }, op_type, op, &[x], |node| float_only(op_type, node, x))
+    /// A one-input op of floats.
+    fn nn_float(&self, naming: Naming, op: NnOp, x: &Tensor) -> Result<Tensor> {
+        let op_type = op.op_type();
+        self.record_op(naming, op, &[x], |node| float_only(op_type, node, x))
     }
 
     /// Softmax over the last axis (op and default name `Softmax`).
     pub fn softmax(&self, logits: &Tensor) -> Result<Tensor> {
-        self.softmax_like("Softmax", Op::Softmax, logits)
+        self.nn_float(Naming::Helper { default: "Softmax" }, NnOp::Softmax, logits)
     }
 
     /// Log-softmax over the last axis (op and default name `LogSoftmax`).
     pub fn log_softmax(&self, logits: &Tensor) -> Result<Tensor> {
-        self.softmax_like("LogSoftmax", Op::LogSoftmax, logits)
-    }
-
-    fn softmax_like(&self, op_type: &'static str, op: Op, x: &Tensor) -> Result<Tensor> {
-        self.record_op(Naming::Helper { default: op_type }, op_type, op, &[x], |node| float_only(op_type, node, x))
+        self.nn_float(Naming::Helper { default: "LogSoftmax" }, NnOp::LogSoftmax, logits)
     }
 
     /// Elementwise logistic loss `max(x, 0) - x * z + log(1 + e^-|x|)` of
@@ -236,7 +226,7 @@ impl Scope {
     /// `tf.nn.sigmoid_cross_entropy_with_logits`, recorded as one op
     /// `SigmoidCrossEntropyWithLogits` with default name `logistic_loss`).
     pub fn sigmoid_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
-        self.xent("logistic_loss", "SigmoidCrossEntropyWithLogits", Op::SigmoidXent, labels, logits)
+        self.xent("logistic_loss", NnOp::SigmoidXent, labels, logits)
     }
 
     /// Softmax cross entropy `-sum(labels * log_softmax(logits))` over the
@@ -244,7 +234,7 @@ impl Scope {
     /// `SoftmaxCrossEntropyWithLogits`, default name
     /// `softmax_cross_entropy_with_logits`).
     pub fn softmax_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
-        self.xent("softmax_cross_entropy_with_logits", "SoftmaxCrossEntropyWithLogits", Op::SoftmaxXent, labels, logits)
+        self.xent("softmax_cross_entropy_with_logits", NnOp::SoftmaxXent, labels, logits)
     }
 
     /// Local response normalisation over the channels of an NHWC tensor (TF's `tf.nn.lrn`,
@@ -265,16 +255,13 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn lrn(&self, x: &Tensor, depth_radius: usize, bias: f64, alpha: f64, beta: f64) -> Result<Tensor> {
-        const OP: &str = "LRN";
-        let op = Op::Lrn { depth_radius, bias, alpha, beta };
-        self.record_op(Naming::Helper { default: OP }, OP, op, &[x], |node| float_only(OP, node, x))
+        self.nn_float(Naming::Helper { default: "LRN" }, NnOp::Lrn { depth_radius, bias, alpha, beta }, x)
     }
 
     /// `sum(x²) / 2` (TF's `tf.nn.l2_loss`, op and default name `L2Loss`), the weight decay
     /// of cifar10.py.
     pub fn l2_loss(&self, x: &Tensor) -> Result<Tensor> {
-        const OP: &str = "L2Loss";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::L2Loss, &[x], |node| float_only(OP, node, x))
+        self.nn_float(Naming::Helper { default: "L2Loss" }, NnOp::L2Loss, x)
     }
 
     /// Softmax cross entropy of `logits` (`[.., classes]`) against int32 class `labels`
@@ -295,25 +282,21 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn sparse_softmax_cross_entropy_with_logits(&self, labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
-        const OP: &str = "SparseSoftmaxCrossEntropyWithLogits";
-        let mut outs = self.record_outputs(
-            Naming::Nested { default: OP },
-            OP,
-            Op::SparseSoftmaxXent,
-            &[logits, labels],
-            |node| {
-                float_only(OP, node, logits)?;
-                if labels.dtype() != crate::dtype::DType::I32 {
-                    return Err(super::unsupported(OP, node, labels.dtype(), "int32 labels"));
-                }
-                Ok(())
-            },
-        )?;
-        super::first_output(OP, &mut outs)
+        const OP: NnOp = NnOp::SparseSoftmaxXent;
+        let op_type = OP.op_type();
+        let mut outs = self.record_outputs(Naming::Nested { default: op_type }, OP, &[logits, labels], |node| {
+            float_only(op_type, node, logits)?;
+            if labels.dtype() != crate::dtype::DType::I32 {
+                return Err(super::unsupported(op_type, node, labels.dtype(), "int32 labels"));
+            }
+            Ok(())
+        })?;
+        super::first_output(op_type, &mut outs)
     }
 
-    fn xent(&self, default: &'static str, op_type: &'static str, op: Op, z: &Tensor, x: &Tensor) -> Result<Tensor> {
-        self.record_op(Naming::Scoped { default }, op_type, op, &[z, x], |node| {
+    fn xent(&self, default: &'static str, op: NnOp, z: &Tensor, x: &Tensor) -> Result<Tensor> {
+        let op_type = op.op_type();
+        self.record_op(Naming::Scoped { default }, op, &[z, x], |node| {
             same_dtype(op_type, node, z, x)?;
             float_only(op_type, node, x)
         })
@@ -321,10 +304,11 @@ impl Scope {
 }
 
 /// The value of the ops of this module, with every shape check.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+pub(crate) fn forward(op: &NnOp, node: &str, v: &[Value], out: &mut Vec<Value>) -> Result<()> {
+    let op_type = op.op_type();
     let x = arg(op_type, node, v, 0)?;
-    match op {
-        Op::BiasAdd => {
+    let y = match op {
+        NnOp::BiasAdd => {
             let bias = arg(op_type, node, v, 1)?;
             same_value_dtype(op_type, node, x, bias)?;
             let (sx, sb) = (x.shape(), bias.shape());
@@ -337,9 +321,14 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
                     "the input must be of rank 2 or more and the bias a vector as long as its last dimension",
                 ));
             }
-            any_dispatch!(x.dtype(), bias_add_fwd(x, bias))
+            match x.dtype() {
+                DType::F32 => bias_add_float::<f32>(x, bias),
+                DType::F64 => bias_add_float::<f64>(x, bias),
+                DType::I32 => bias_add_int::<i32>(x, bias),
+                DType::I64 => bias_add_int::<i64>(x, bias),
+            }
         }
-        Op::Conv2D(win) => {
+        NnOp::Conv2D(win) => {
             let filter = arg(op_type, node, v, 1)?;
             same_value_dtype(op_type, node, x, filter)?;
             let (sx, sf) = (x.shape(), filter.shape());
@@ -357,23 +346,23 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
                     format!("the filter's input depth {} must equal the input's channels {channels}", sf[2]),
                 ));
             }
-            float_dispatch!(x.dtype(), op_type, node, conv2d_fwd(x, filter, &win, node))
+            float_dispatch!(x.dtype(), op_type, node, conv2d_fwd(x, filter, &win, op_type, node))
         }
-        Op::MaxPool(win) | Op::AvgPool(win) => {
+        NnOp::MaxPool(win) | NnOp::AvgPool(win) => {
             win.geometry(op_type, node, x.shape(), &win.k)?;
-            let max = matches!(op, Op::MaxPool(_));
-            float_dispatch!(x.dtype(), op_type, node, pool_fwd(x, win, max, node))
+            let max = matches!(op, NnOp::MaxPool(_));
+            float_dispatch!(x.dtype(), op_type, node, pool_fwd(x, win, max, op_type, node))
         }
-        Op::Softmax | Op::LogSoftmax => {
+        NnOp::Softmax | NnOp::LogSoftmax => {
             if x.shape().is_empty() {
                 return Err(op_error(op_type, node, "the logits must be of rank 1 or more"));
             }
-            float_dispatch!(x.dtype(), op_type, node, softmax_fwd(x, *op == Op::LogSoftmax))
+            float_dispatch!(x.dtype(), op_type, node, softmax_fwd(x, *op == NnOp::LogSoftmax))
         }
-        Op::SigmoidXent | Op::SoftmaxXent => {
+        NnOp::SigmoidXent | NnOp::SoftmaxXent => {
             let (z, logits) = (x, arg(op_type, node, v, 1)?);
             same_value_dtype(op_type, node, z, logits)?;
-            let softmax = *op == Op::SoftmaxXent;
+            let softmax = *op == NnOp::SoftmaxXent;
             if z.shape() != logits.shape() || (softmax && logits.shape().is_empty()) {
                 return Err(shapes_error(
                     op_type,
@@ -385,19 +374,24 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             }
             float_dispatch!(logits.dtype(), op_type, node, xent_fwd(z, logits, softmax))
         }
-        Op::Lrn { depth_radius, bias, alpha, beta } => {
+        NnOp::Lrn { depth_radius, bias, alpha, beta } => {
             if x.shape().len() != 4 {
                 return Err(op_error(op_type, node, "the input must be of rank 4 (NHWC)"));
             }
             float_dispatch!(x.dtype(), op_type, node, lrn_fwd(x, *depth_radius, *bias, *alpha, *beta))
         }
-        Op::L2Loss => float_dispatch!(x.dtype(), op_type, node, l2_fwd(x)),
-        _ => Err(Error::internal(format!("{op:?} is not an nn op"))),
-    }
+        NnOp::L2Loss => float_dispatch!(x.dtype(), op_type, node, l2_fwd(x)),
+        NnOp::SparseSoftmaxXent => {
+            out.extend(sparse_xent_forward(op_type, node, v)?);
+            return Ok(());
+        }
+    }?;
+    out.push(y);
+    Ok(())
 }
 
 /// The loss per row and its gradient with respect to the logits (`SparseSoftmaxCrossEntropyWithLogits`).
-pub(crate) fn sparse_xent_forward(op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+fn sparse_xent_forward(op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
     let (logits, labels) = (arg(op_type, node, v, 0)?, arg(op_type, node, v, 1)?);
     let ls = logits.shape();
     if ls.is_empty() || labels.shape() != &ls[..ls.len() - 1] {
@@ -426,13 +420,11 @@ pub(crate) fn sparse_xent_forward(op_type: &'static str, node: &str, v: &[Value]
 }
 
 fn sparse_xent_fwd<T: Float>(logits: &Value, ids: &[usize]) -> Result<Vec<Value>> {
-    let rows = as_rows::<T>(logits)?;
-    let lse = log_sum_exp(&rows);
-    let mut grad = rows.clone();
+    let logp = log_softmax_rows::<T>(logits)?;
+    let mut grad = logp.mapv(T::exp);
     let mut loss = Vec::with_capacity(ids.len());
-    for (i, ((mut g, (m, s)), &id)) in grad.rows_mut().into_iter().zip(lse).zip(ids).enumerate() {
-        loss.push(-((rows[[i, id]] - m) - s));
-        g.mapv_inplace(|v| ((v - m) - s).exp());
+    for (i, (mut g, &id)) in grad.rows_mut().into_iter().zip(ids).enumerate() {
+        loss.push(-logp[[i, id]]);
         g[id] -= T::one();
     }
     let shape = &logits.shape()[..logits.shape().len() - 1];
@@ -492,57 +484,51 @@ fn lrn_bwd<T: Float>(x: &Value, g: &ArrayD<T>, r: usize, bias: f64, alpha: f64, 
 
 /// Gradients of the ops of this module.
 pub(crate) fn backward<T: Float>(
-    op: &Op,
+    op: &NnOp,
     x: &[Value],
     y: &Value,
     g: &ArrayD<T>,
     need: &[bool],
 ) -> Result<Vec<Option<ArrayD<T>>>> {
     match op {
-        Op::BiasAdd => {
+        NnOp::BiasAdd => {
             let mut gb = g.clone();
             while gb.ndim() > 1 {
                 gb = gb.sum_axis(Axis(0));
             }
             Ok(vec![Some(g.clone()), Some(gb)])
         }
-        Op::Conv2D(win) => conv2d_bwd(&x[0], &x[1], g, win, need),
-        Op::MaxPool(win) => pool_bwd(&x[0], g, win, true),
-        Op::AvgPool(win) => pool_bwd(&x[0], g, win, false),
-        Op::Softmax | Op::LogSoftmax => {
-            let yr = as_rows::<T>(y)?;
-            let gr = as_rows::<T>(&T::wrap(g.clone()))?;
-            let mut out = gr.clone();
-            for ((mut o, yrow), grow) in out.rows_mut().into_iter().zip(yr.rows()).zip(gr.rows()) {
-                if *op == Op::Softmax {
-                    let dot = yrow.iter().zip(grow).fold(T::zero(), |s, (&a, &b)| s + a * b);
-                    o.zip_mut_with(&yrow, |gv, &yv| *gv = (*gv - dot) * yv);
-                } else {
-                    let total = grow.sum();
-                    o.zip_mut_with(&yrow, |gv, &yv| *gv -= yv.exp() * total);
-                }
-            }
-            Ok(vec![Some(out.into_shape_with_order(IxDyn(g.shape())).map_err(internal)?)])
+        NnOp::Conv2D(win) => conv2d_bwd(&x[0], &x[1], g, win, need),
+        NnOp::MaxPool(win) => pool_bwd(&x[0], g, win, true),
+        NnOp::AvgPool(win) => pool_bwd(&x[0], g, win, false),
+        NnOp::Softmax | NnOp::LogSoftmax => {
+            // Standard layout, so each row's sum runs as it always has.
+            let (y, g) = (typed::<T>(y)?.as_standard_layout(), g.as_standard_layout());
+            let out = if *op == NnOp::Softmax {
+                kernels::softmax_grad(y.view(), g.view())
+            } else {
+                kernels::log_softmax_grad(y.view(), g.view())
+            };
+            Ok(vec![Some(out.map_err(internal)?)])
         }
-        Op::SigmoidXent => {
+        NnOp::SigmoidXent => {
             let (z, xs) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?);
-            let one = T::one();
             let gz = ndarray::Zip::from(g).and(xs).map_collect(|&g, &x| -g * x);
-            let gx = ndarray::Zip::from(g).and(xs).and(z).map_collect(|&g, &x, &z| g * (sigmoid(x, one) - z));
+            let sig = kernels::sigmoid(xs.view());
+            let gx = ndarray::Zip::from(g).and(&sig).and(z).map_collect(|&g, &s, &z| g * (s - z));
             Ok(vec![Some(gz), Some(gx)])
         }
-        Op::SoftmaxXent => {
-            let (zr, xr) = (as_rows::<T>(&x[0])?, as_rows::<T>(&x[1])?);
+        NnOp::SoftmaxXent => {
+            let (zr, logp) = (as_rows::<T>(&x[0])?, log_softmax_rows::<T>(&x[1])?);
             let gs: Vec<T> = g.iter().copied().collect();
-            let lse = log_sum_exp(&xr);
             let mut gz = zr.clone();
-            let mut gx = xr.clone();
-            for (i, (m, s)) in lse.into_iter().enumerate() {
+            let mut gx = logp.clone();
+            for i in 0..logp.nrows() {
                 let zsum = zr.row(i).sum();
-                for j in 0..xr.ncols() {
-                    let logp = (xr[[i, j]] - m) - s;
-                    gz[[i, j]] = -gs[i] * logp;
-                    gx[[i, j]] = gs[i] * (zsum * logp.exp() - zr[[i, j]]);
+                for j in 0..logp.ncols() {
+                    let lp = logp[[i, j]];
+                    gz[[i, j]] = -gs[i] * lp;
+                    gx[[i, j]] = gs[i] * (zsum * lp.exp() - zr[[i, j]]);
                 }
             }
             let shape = IxDyn(x[1].shape());
@@ -551,14 +537,14 @@ pub(crate) fn backward<T: Float>(
                 Some(gx.into_shape_with_order(shape).map_err(internal)?),
             ])
         }
-        Op::Lrn { depth_radius, bias, alpha, beta } => {
+        NnOp::Lrn { depth_radius, bias, alpha, beta } => {
             Ok(vec![Some(lrn_bwd(&x[0], g, *depth_radius, *bias, *alpha, *beta)?)])
         }
-        Op::L2Loss => {
+        NnOp::L2Loss => {
             let s = g.iter().next().copied().unwrap_or_else(T::zero);
             Ok(vec![Some(typed::<T>(&x[0])?.mapv(|v| v * s))])
         }
-        Op::SparseSoftmaxXent => {
+        NnOp::SparseSoftmaxXent => {
             let ids: Vec<usize> = typed::<i32>(&x[1])?.iter().map(|&l| l.max(0) as usize).collect();
             let outs = sparse_xent_fwd::<T>(&x[0], &ids)?;
             let grad = typed::<T>(&outs[1])?;
@@ -572,6 +558,5 @@ pub(crate) fn backward<T: Float>(
             }
             Ok(vec![Some(out), None])
         }
-        _ => Err(Error::internal(format!("{op:?} is not an nn op"))),
     }
 }

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
-use super::{Elem, Float, Naming, Op, arg, float_only, norm_axis, op_error, typed};
+use super::{Elem, Float, Naming, ReduceOp, arg, float_only, norm_axis, op_error, typed};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
@@ -109,34 +109,34 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn reduce_sum(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
-        self.reduce("Sum", x, axes.into(), keepdims)
+        self.reduce(|axes, keepdims| ReduceOp::Sum { axes, keepdims }, x, axes.into(), keepdims)
     }
 
     /// Mean over `axes` of a float tensor (TF's `tf.reduce_mean`; op and
     /// default name `Mean`).
     pub fn reduce_mean(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
-        self.reduce("Mean", x, axes.into(), keepdims)
+        self.reduce(|axes, keepdims| ReduceOp::Mean { axes, keepdims }, x, axes.into(), keepdims)
     }
 
     /// Maximum over `axes` (TF's `tf.reduce_max`; op and default name `Max`).
     pub fn reduce_max(&self, x: &Tensor, axes: impl Into<Axes>, keepdims: bool) -> Result<Tensor> {
-        self.reduce("Max", x, axes.into(), keepdims)
+        self.reduce(|axes, keepdims| ReduceOp::Max { axes, keepdims }, x, axes.into(), keepdims)
     }
 
-    fn reduce(&self, op_type: &'static str, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
+    /// A reduction `make` builds once its axes are resolved against `x`'s rank.
+    fn reduce(&self, make: fn(Vec<usize>, bool) -> ReduceOp, x: &Tensor, axes: Axes, keepdims: bool) -> Result<Tensor> {
+        // The op type does not depend on the axes.
+        let unresolved = make(Vec::new(), keepdims);
+        let op_type = unresolved.op_type();
+        let mean = matches!(unresolved, ReduceOp::Mean { .. });
         self.record_computed(
             Naming::Helper { default: op_type },
             op_type,
             &[x],
-            |node| if op_type == "Mean" { float_only(op_type, node, x) } else { Ok(()) },
+            |node| if mean { float_only(op_type, node, x) } else { Ok(()) },
             |node, v| {
-                let axes = resolve(op_type, node, &axes, x.shape().len())?;
-                let op = match op_type {
-                    "Sum" => Op::Sum { axes, keepdims },
-                    "Max" => Op::Max { axes, keepdims },
-                    _ => Op::Mean { axes, keepdims },
-                };
-                Ok((vec![forward(&op, op_type, node, v)?], op))
+                let op = make(resolve(op_type, node, &axes, x.shape().len())?, keepdims);
+                Ok((vec![forward(&op, node, v)?], op.into()))
             },
         )
         .and_then(|mut outs| super::first_output(op_type, &mut outs))
@@ -144,11 +144,10 @@ impl Scope {
 }
 
 /// A reduction's value; its axes were resolved against the input's rank.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+pub(crate) fn forward(op: &ReduceOp, node: &str, v: &[Value]) -> Result<Value> {
+    let op_type = op.op_type();
     let x = arg(op_type, node, v, 0)?;
-    let (Op::Sum { axes, keepdims } | Op::Mean { axes, keepdims } | Op::Max { axes, keepdims }) = op else {
-        return Err(Error::internal(format!("{op:?} is not a reduction")));
-    };
+    let (ReduceOp::Sum { axes, keepdims } | ReduceOp::Mean { axes, keepdims } | ReduceOp::Max { axes, keepdims }) = op;
     if let Some(&ax) = axes.iter().find(|&&a| a >= x.shape().len()) {
         return Err(op_error(
             op_type,
@@ -157,29 +156,32 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
         ));
     }
     match op {
-        Op::Sum { .. } => any_dispatch!(x.dtype(), reduce_fwd(x, axes, *keepdims, false)),
-        Op::Max { .. } => any_dispatch!(x.dtype(), reduce_fwd(x, axes, *keepdims, true)),
-        _ => float_dispatch!(x.dtype(), op_type, node, mean_fwd(x, axes, *keepdims)),
+        ReduceOp::Sum { .. } => any_dispatch!(x.dtype(), reduce_fwd(x, axes, *keepdims, false)),
+        ReduceOp::Max { .. } => any_dispatch!(x.dtype(), reduce_fwd(x, axes, *keepdims, true)),
+        ReduceOp::Mean { .. } => float_dispatch!(x.dtype(), op_type, node, mean_fwd(x, axes, *keepdims)),
     }
 }
 
 /// Gradients of the reductions.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
-    let (Op::Sum { axes, .. } | Op::Mean { axes, .. } | Op::Max { axes, .. }) = op else {
-        return Err(Error::internal(format!("{op:?} is not a reduction")));
-    };
+pub(crate) fn backward<T: Float>(
+    op: &ReduceOp,
+    x: &[Value],
+    y: &Value,
+    g: &ArrayD<T>,
+) -> Result<Vec<Option<ArrayD<T>>>> {
+    let (ReduceOp::Sum { axes, .. } | ReduceOp::Mean { axes, .. } | ReduceOp::Max { axes, .. }) = op;
     let xa = typed::<T>(&x[0])?;
     let keep = IxDyn(&kept_shape(xa.shape(), axes));
     let internal = |e: ndarray::ShapeError| Error::internal(format!("{e}"));
     let gk = g.as_standard_layout().into_owned().into_shape_with_order(keep.clone()).map_err(internal)?;
     let gb = gk.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("gradient does not broadcast"))?;
     let out = match op {
-        Op::Sum { .. } => gb.to_owned(),
-        Op::Mean { .. } => {
+        ReduceOp::Sum { .. } => gb.to_owned(),
+        ReduceOp::Mean { .. } => {
             let count: usize = axes.iter().map(|&i| xa.shape()[i]).product();
             gb.mapv(|v| v / T::c(count.max(1) as f64))
         }
-        _ => {
+        ReduceOp::Max { .. } => {
             let yk = typed::<T>(y)?.as_standard_layout().into_owned().into_shape_with_order(keep).map_err(internal)?;
             let yb = yk.broadcast(xa.raw_dim()).ok_or_else(|| Error::internal("max does not broadcast"))?;
             // Ties share the gradient equally, as in TensorFlow.

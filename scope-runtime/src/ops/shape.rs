@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 
-use super::{Elem, Float, Naming, Op, arg, norm_axis, op_error, shapes_error, typed, unsupported};
+use super::{Elem, Float, Naming, ShapeOp, arg, norm_axis, op_error, shapes_error, typed, unsupported};
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::scope::Scope;
@@ -53,17 +53,16 @@ impl Scope {
     /// The same elements in a new shape; one entry may be `-1`, inferred
     /// (op and default name `Reshape`).
     pub fn reshape(&self, x: &Tensor, shape: &[isize]) -> Result<Tensor> {
-        const OP: &str = "Reshape";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::Reshape { shape: shape.to_vec() }, &[x], |_| Ok(()))
+        self.record_op(Naming::Helper { default: "Reshape" }, ShapeOp::Reshape { shape: shape.to_vec() }, &[x], |_| {
+            Ok(())
+        })
     }
 
     /// Permutes the axes: output axis `i` is input axis `perm[i]` (op
     /// `Transpose`, default name `transpose`).
     pub fn transpose(&self, x: &Tensor, perm: &[usize]) -> Result<Tensor> {
-        const OP: &str = "Transpose";
-        self.record_op(Naming::Scoped { default: "transpose" }, OP, Op::Transpose { perm: perm.to_vec() }, &[x], |_| {
-            Ok(())
-        })
+        let op = ShapeOp::Transpose { perm: perm.to_vec() };
+        self.record_op(Naming::Scoped { default: "transpose" }, op, &[x], |_| Ok(()))
     }
 
     /// Joins tensors along `axis`; all other dimensions must agree (op
@@ -89,8 +88,9 @@ impl Scope {
                 }
             },
             |node, v| {
-                let op = Op::Concat { axis: norm_axis(OP, node, axis, arg(OP, node, v, 0)?.shape().len())? };
-                Ok((vec![forward(&op, OP, node, v)?], op))
+                let op =
+                    ShapeOp::Concat { axis: norm_axis(OP, node, axis, arg(OP, node, v, 0)?.shape().len())? }.into();
+                Ok((super::forward(&op, node, v)?, op))
             },
         )
         .and_then(|mut o| super::first_output(OP, &mut o))
@@ -106,8 +106,8 @@ impl Scope {
             &[x],
             |_| Ok(()),
             |node, v| {
-                let op = Op::Split { axis: norm_axis(OP, node, axis, x.shape().len())?, num };
-                Ok((split_forward(&op, OP, node, v)?, op))
+                let op = ShapeOp::Split { axis: norm_axis(OP, node, axis, x.shape().len())?, num }.into();
+                Ok((super::forward(&op, node, v)?, op))
             },
         )
     }
@@ -115,9 +115,8 @@ impl Scope {
     /// The block of `x` starting at `begin` with `size` (`-1` = to the end;
     /// op and default name `Slice`).
     pub fn slice(&self, x: &Tensor, begin: &[usize], size: &[isize]) -> Result<Tensor> {
-        const OP: &str = "Slice";
-        let op = Op::Slice { begin: begin.to_vec(), size: size.to_vec() };
-        self.record_op(Naming::Helper { default: OP }, OP, op, &[x], |_| Ok(()))
+        let op = ShapeOp::Slice { begin: begin.to_vec(), size: size.to_vec() };
+        self.record_op(Naming::Helper { default: "Slice" }, op, &[x], |_| Ok(()))
     }
 
     /// Picks slices of `params` along `axis` by the int32 `indices` (TF's
@@ -137,24 +136,25 @@ impl Scope {
                 Ok(())
             },
             |node, v| {
-                let op = Op::Gather { axis: norm_axis(OP, node, axis, params.shape().len())? };
-                Ok((vec![forward(&op, OP, node, v)?], op))
+                let op = ShapeOp::Gather { axis: norm_axis(OP, node, axis, params.shape().len())? }.into();
+                Ok((super::forward(&op, node, v)?, op))
             },
         )
         .and_then(|mut o| super::first_output(OP, &mut o))
     }
 }
 
-/// The value of a one-output shape op, with every check.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Value> {
+/// The value of a shape op, with every check.
+pub(crate) fn forward(op: &ShapeOp, node: &str, v: &[Value], outputs: &mut Vec<Value>) -> Result<()> {
+    let op_type = op.op_type();
     let x = arg(op_type, node, v, 0)?;
     let shape = x.shape();
-    match op {
-        Op::Reshape { shape: requested } => {
-            let target = infer_shape(node, shape, requested)?;
+    let y = match op {
+        ShapeOp::Reshape { shape: requested } => {
+            let target = infer_shape(op_type, node, shape, requested)?;
             any_dispatch!(x.dtype(), reshape_to(x, &target))
         }
-        Op::Transpose { perm } => {
+        ShapeOp::Transpose { perm } => {
             let mut seen = perm.clone();
             seen.sort_unstable();
             if seen != (0..shape.len()).collect::<Vec<_>>() {
@@ -170,7 +170,7 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             }
             any_dispatch!(x.dtype(), transpose_by(x, perm))
         }
-        Op::Concat { axis } => {
+        ShapeOp::Concat { axis } => {
             let ax = *axis;
             if ax >= shape.len() {
                 return Err(op_error(
@@ -211,7 +211,7 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             }
             any_dispatch!(x.dtype(), concat_values(v, ax))
         }
-        Op::Slice { begin, size } => {
+        ShapeOp::Slice { begin, size } => {
             if begin.len() != shape.len() || size.len() != shape.len() {
                 return Err(op_error(
                     op_type,
@@ -240,7 +240,7 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             }
             any_dispatch!(x.dtype(), slice_value(x, begin, &sizes))
         }
-        Op::Gather { axis } => {
+        ShapeOp::Gather { axis } => {
             let ax = *axis;
             let indices = arg(op_type, node, v, 1)?;
             if ax >= shape.len() {
@@ -253,7 +253,7 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             if indices.dtype() != DType::I32 {
                 return Err(unsupported(op_type, node, indices.dtype(), "int32 indices"));
             }
-            let idx = gather_indices(node, indices, shape[ax])?;
+            let idx = gather_indices(op_type, node, indices, shape[ax])?;
             let mut out = shape[..ax].to_vec();
             out.extend_from_slice(indices.shape());
             out.extend_from_slice(&shape[ax + 1..]);
@@ -262,16 +262,17 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             }
             any_dispatch!(x.dtype(), gather_value(x, &idx, &out, ax))
         }
-        _ => Err(internal(format!("{op:?} is not a one-output shape op"))),
-    }
+        &ShapeOp::Split { axis, num } => {
+            outputs.extend(split_forward(op_type, node, x, axis, num)?);
+            return Ok(());
+        }
+    }?;
+    outputs.push(y);
+    Ok(())
 }
 
 /// The values of `Split`.
-pub(crate) fn split_forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
-    let x = arg(op_type, node, v, 0)?;
-    let Op::Split { axis, num } = *op else {
-        return Err(internal(format!("{op:?} is not a split")));
-    };
+fn split_forward(op_type: &'static str, node: &str, x: &Value, axis: usize, num: usize) -> Result<Vec<Value>> {
     let Some(&dim) = x.shape().get(axis) else {
         return Err(op_error(op_type, node, format!("axis {axis} is out of range for shape {}", fmt_shape(x.shape()))));
     };
@@ -289,12 +290,12 @@ pub(crate) fn split_forward(op: &Op, op_type: &'static str, node: &str, v: &[Val
 }
 
 /// The indices of a gather as `usize`, each checked against `dim`.
-fn gather_indices(node: &str, v: &Value, dim: usize) -> Result<Vec<usize>> {
+fn gather_indices(op_type: &'static str, node: &str, v: &Value, dim: usize) -> Result<Vec<usize>> {
     let idx = typed::<i32>(v)?;
     idx.iter()
         .map(|&i| {
             usize::try_from(i).ok().filter(|&u| u < dim).ok_or_else(|| {
-                op_error("GatherV2", node, format!("index {i} is out of range [0, {dim}): use indices within the axis"))
+                op_error(op_type, node, format!("index {i} is out of range [0, {dim}): use indices within the axis"))
             })
         })
         .collect()
@@ -302,11 +303,11 @@ fn gather_indices(node: &str, v: &Value, dim: usize) -> Result<Vec<usize>> {
 
 /// The shape `requested` asks for (with at most one `-1`), checked against
 /// the element count of `shape`.
-fn infer_shape(node: &str, shape: &[usize], requested: &[isize]) -> Result<Vec<usize>> {
+fn infer_shape(op_type: &'static str, node: &str, shape: &[usize], requested: &[isize]) -> Result<Vec<usize>> {
     let total: usize = shape.iter().product();
     let bad = |why: &str| {
         op_error(
-            "Reshape",
+            op_type,
             node,
             format!("cannot reshape a tensor of shape {} into {requested:?}: {why}", fmt_shape(shape)),
         )
@@ -335,22 +336,22 @@ fn infer_shape(node: &str, shape: &[usize], requested: &[isize]) -> Result<Vec<u
 }
 
 /// Gradients of the shape ops; `g` has one entry per output.
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &[ArrayD<T>]) -> Result<Vec<Option<ArrayD<T>>>> {
+pub(crate) fn backward<T: Float>(op: &ShapeOp, x: &[Value], g: &[ArrayD<T>]) -> Result<Vec<Option<ArrayD<T>>>> {
     let g0 = g.first().ok_or_else(|| internal("no output gradient"))?;
     match op {
-        Op::Reshape { .. } => {
+        ShapeOp::Reshape { .. } => {
             let out =
                 g0.as_standard_layout().into_owned().into_shape_with_order(IxDyn(x[0].shape())).map_err(internal)?;
             Ok(vec![Some(out)])
         }
-        Op::Transpose { perm } => {
+        ShapeOp::Transpose { perm } => {
             let mut inv = vec![0; perm.len()];
             for (i, &p) in perm.iter().enumerate() {
                 inv[p] = i;
             }
             Ok(vec![Some(g0.view().permuted_axes(IxDyn(&inv)).as_standard_layout().into_owned())])
         }
-        Op::Concat { axis } => {
+        ShapeOp::Concat { axis } => {
             let mut start = 0;
             Ok(x.iter()
                 .map(|v| {
@@ -361,19 +362,20 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &[ArrayD<T>]) -> Resul
                 })
                 .collect())
         }
-        Op::Split { axis, .. } => {
+        ShapeOp::Split { axis, .. } => {
             let views: Vec<ArrayViewD<'_, T>> = g.iter().map(|a| a.view()).collect();
             Ok(vec![Some(ndarray::concatenate(Axis(*axis), &views).map_err(internal)?)])
         }
-        Op::Slice { begin, .. } => {
+        ShapeOp::Slice { begin, .. } => {
             let mut out = ArrayD::<T>::zeros(IxDyn(x[0].shape()));
             let size = g0.shape().to_vec();
             out.slice_each_axis_mut(|ax| Slice::from(begin[ax.axis.0]..begin[ax.axis.0] + size[ax.axis.0])).assign(g0);
             Ok(vec![Some(out)])
         }
-        Op::Gather { axis } => {
+        ShapeOp::Gather { axis } => {
             let ps = x[0].shape();
-            let idx = gather_indices("GatherV2", &x[1], ps[*axis])?;
+            // The indices were checked when the op ran; the record keeps no node name.
+            let idx = gather_indices(op.op_type(), op.op_type(), &x[1], ps[*axis])?;
             let mut flat_shape = ps[..*axis].to_vec();
             flat_shape.push(idx.len());
             flat_shape.extend_from_slice(&ps[axis + 1..]);
@@ -386,6 +388,5 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &[ArrayD<T>]) -> Resul
             }
             Ok(vec![Some(out), None])
         }
-        _ => Err(internal(format!("{op:?} is not a shape op"))),
     }
 }

@@ -7,7 +7,9 @@ use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::basic::broadcast_shapes;
 use super::math::zip2;
-use super::{Elem, Float, Naming, Op, arg, op_error, same_value_dtype, shapes_error, typed, unbroadcast, unsupported};
+use super::{
+    Elem, Float, Naming, TrainOp, arg, op_error, same_value_dtype, shapes_error, typed, unbroadcast, unsupported,
+};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::record::AssignKind;
@@ -31,7 +33,7 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
-        self.record_op(Naming::Scoped { default: "Cast" }, "Cast", Op::Cast { to: dtype }, &[x], |_| Ok(()))
+        self.record_op(Naming::Scoped { default: "Cast" }, TrainOp::Cast { to: dtype }, &[x], |_| Ok(()))
     }
 
     /// The elementwise smaller of `a` and `b`, with broadcasting (TF's
@@ -49,14 +51,14 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn minimum(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        self.record_op(Naming::Helper { default: "Minimum" }, "Minimum", Op::Minimum, &[a, b], |_| Ok(()))
+        self.record_op(Naming::Helper { default: "Minimum" }, TrainOp::Minimum, &[a, b], |_| Ok(()))
     }
 
     /// The elementwise larger of `a` and `b`, with broadcasting (TF's
     /// `tf.maximum`, op and default name `Maximum`); the gradient goes to `a`
     /// where `a >= b`, else to `b`.
     pub fn maximum(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        self.record_op(Naming::Helper { default: "Maximum" }, "Maximum", Op::Maximum, &[a, b], |_| Ok(()))
+        self.record_op(Naming::Helper { default: "Maximum" }, TrainOp::Maximum, &[a, b], |_| Ok(()))
     }
 
     /// The largest integer not above each element of the float `x` (TF's
@@ -71,8 +73,9 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn floor(&self, x: &Tensor) -> Result<Tensor> {
-        self.record_op(Naming::Helper { default: "Floor" }, "Floor", Op::Floor, &[x], |node| {
-            super::float_only("Floor", node, x)
+        let op_type = TrainOp::Floor.op_type();
+        self.record_op(Naming::Helper { default: op_type }, TrainOp::Floor, &[x], |node| {
+            super::float_only(op_type, node, x)
         })
     }
 
@@ -94,19 +97,19 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn scatter_update(&self, var: &Tensor, indices: &Tensor, updates: &Tensor) -> Result<Tensor> {
-        self.scatter(AssignKind::Set, "ScatterUpdate", var, indices, updates)
+        self.scatter(AssignKind::Set, var, indices, updates)
     }
 
     /// `var[indices[i]] += updates[i]` (TF's `scatter_add`, op `ScatterAdd`):
     /// see [`Scope::scatter_update`]; duplicate indices accumulate.
     pub fn scatter_add(&self, var: &Tensor, indices: &Tensor, updates: &Tensor) -> Result<Tensor> {
-        self.scatter(AssignKind::Add, "ScatterAdd", var, indices, updates)
+        self.scatter(AssignKind::Add, var, indices, updates)
     }
 
     /// `var[indices[i]] -= updates[i]` (TF's `scatter_sub`, op `ScatterSub`):
     /// see [`Scope::scatter_update`]; duplicate indices accumulate.
     pub fn scatter_sub(&self, var: &Tensor, indices: &Tensor, updates: &Tensor) -> Result<Tensor> {
-        self.scatter(AssignKind::Sub, "ScatterSub", var, indices, updates)
+        self.scatter(AssignKind::Sub, var, indices, updates)
     }
 
     /// The distinct elements of the rank-1 int32 `x` in order of first
@@ -124,10 +127,10 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn unique(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        let mut out =
-            self.record_outputs(Naming::Helper { default: "Unique" }, "Unique", Op::Unique, &[x], |node| {
-                int32_vector("Unique", node, x)
-            })?;
+        let op_type = TrainOp::Unique.op_type();
+        let mut out = self.record_outputs(Naming::Helper { default: op_type }, TrainOp::Unique, &[x], |node| {
+            int32_vector(op_type, node, x)
+        })?;
         let idx = out.pop().ok_or_else(|| Error::internal("Unique made no second output"))?;
         let y = out.pop().ok_or_else(|| Error::internal("Unique made no output"))?;
         Ok((y, idx))
@@ -149,39 +152,29 @@ impl Scope {
     /// # Ok::<(), varscope::Error>(())
     /// ```
     pub fn unsorted_segment_sum(&self, data: &Tensor, segment_ids: &Tensor, like: &Tensor) -> Result<Tensor> {
-        const OP: &str = "UnsortedSegmentSum";
-        self.record_op(Naming::Helper { default: OP }, OP, Op::UnsortedSegmentSum, &[data, segment_ids, like], |node| {
-            int32_vector(OP, node, segment_ids)
+        const OP: TrainOp = TrainOp::UnsortedSegmentSum;
+        let op_type = OP.op_type();
+        self.record_op(Naming::Helper { default: op_type }, OP, &[data, segment_ids, like], |node| {
+            int32_vector(op_type, node, segment_ids)
         })
     }
 
-    fn scatter(
-        &self,
-        kind: AssignKind,
-        op_type: &'static str,
-        var: &Tensor,
-        indices: &Tensor,
-        updates: &Tensor,
-    ) -> Result<Tensor> {
-        let out = self.record_op(
-            Naming::Helper { default: op_type },
-            op_type,
-            Op::Scatter(kind),
-            &[var, indices, updates],
-            |node| {
-                if !matches!(var.origin(), Origin::Variable { .. }) {
-                    return Err(op_error(
-                        op_type,
-                        node,
-                        format!("`{}` is not a variable: scatter into a variable", var.name()),
-                    ));
-                }
-                if indices.dtype() != DType::I32 {
-                    return Err(unsupported(op_type, node, indices.dtype(), "int32 indices"));
-                }
-                Ok(())
-            },
-        )?;
+    fn scatter(&self, kind: AssignKind, var: &Tensor, indices: &Tensor, updates: &Tensor) -> Result<Tensor> {
+        let op = TrainOp::Scatter(kind);
+        let op_type = op.op_type();
+        let out = self.record_op(Naming::Helper { default: op_type }, op, &[var, indices, updates], |node| {
+            if !matches!(var.origin(), Origin::Variable { .. }) {
+                return Err(op_error(
+                    op_type,
+                    node,
+                    format!("`{}` is not a variable: scatter into a variable", var.name()),
+                ));
+            }
+            if indices.dtype() != DType::I32 {
+                return Err(unsupported(op_type, node, indices.dtype(), "int32 indices"));
+            }
+            Ok(())
+        })?;
         var.set_value(out.value());
         Ok(out)
     }
@@ -202,16 +195,17 @@ fn int32_vector(op: &'static str, node: &str, t: &Tensor) -> Result<()> {
 }
 
 /// The values of the ops of this file.
-pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -> Result<Vec<Value>> {
+pub(crate) fn forward(op: &TrainOp, node: &str, v: &[Value], out: &mut Vec<Value>) -> Result<()> {
+    let op_type = op.op_type();
     let x = arg(op_type, node, v, 0)?;
-    match op {
-        Op::Cast { to } => Ok(vec![cast(x, *to)]),
-        Op::Floor => match x {
-            Value::F32(a) => Ok(vec![Value::F32(a.mapv(f32::floor).into_shared())]),
-            Value::F64(a) => Ok(vec![Value::F64(a.mapv(f64::floor).into_shared())]),
-            other => Err(unsupported(op_type, node, other.dtype(), "float32 or float64")),
+    let y = match *op {
+        TrainOp::Cast { to } => cast(x, to),
+        TrainOp::Floor => match x {
+            Value::F32(a) => Value::F32(a.mapv(f32::floor).into_shared()),
+            Value::F64(a) => Value::F64(a.mapv(f64::floor).into_shared()),
+            other => return Err(unsupported(op_type, node, other.dtype(), "float32 or float64")),
         },
-        Op::Minimum | Op::Maximum => {
+        TrainOp::Minimum | TrainOp::Maximum => {
             let y = arg(op_type, node, v, 1)?;
             same_value_dtype(op_type, node, x, y)?;
             let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| {
@@ -220,10 +214,10 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
             if checked_len(&shape).is_none() {
                 return Err(too_large(&format!("op `{node}` ({op_type})"), &shape));
             }
-            let max = *op == Op::Maximum;
-            Ok(vec![any_dispatch!(x.dtype(), extremum(max, x, y, &shape))?])
+            let max = *op == TrainOp::Maximum;
+            any_dispatch!(x.dtype(), extremum(max, x, y, &shape))?
         }
-        Op::Scatter(kind) => {
+        TrainOp::Scatter(kind) => {
             let (indices, updates) = (ids(op_type, node, arg(op_type, node, v, 1)?)?, arg(op_type, node, v, 2)?);
             same_value_dtype(op_type, node, x, updates)?;
             let rows = x.shape().first().copied().unwrap_or(0);
@@ -239,9 +233,9 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
                 ));
             }
             check_range(op_type, node, &indices, rows)?;
-            Ok(vec![any_dispatch!(x.dtype(), scatter(*kind, x, &indices, updates))?])
+            any_dispatch!(x.dtype(), scatter(kind, x, &indices, updates))?
         }
-        Op::Unique => {
+        TrainOp::Unique => {
             let x = ids(op_type, node, x)?;
             let mut seen = std::collections::HashMap::new();
             let mut y = Vec::new();
@@ -254,9 +248,10 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
                     })
                 })
                 .collect();
-            Ok(vec![Value::from(y), Value::from(idx)])
+            out.extend([Value::from(y), Value::from(idx)]);
+            return Ok(());
         }
-        Op::UnsortedSegmentSum => {
+        TrainOp::UnsortedSegmentSum => {
             let segs = ids(op_type, node, arg(op_type, node, v, 1)?)?;
             let n = arg(op_type, node, v, 2)?.shape().first().copied().unwrap_or(0);
             if x.shape().first() != Some(&segs.len()) {
@@ -269,10 +264,11 @@ pub(crate) fn forward(op: &Op, op_type: &'static str, node: &str, v: &[Value]) -
                 ));
             }
             check_range(op_type, node, &segs, n)?;
-            Ok(vec![any_dispatch!(x.dtype(), segment_sum(x, &segs, n))?])
+            any_dispatch!(x.dtype(), segment_sum(x, &segs, n))?
         }
-        _ => Err(Error::internal(format!("{op:?} is not a training op"))),
-    }
+    };
+    out.push(y);
+    Ok(())
 }
 
 /// Row indices of an int32 value (refused if negative).
@@ -364,13 +360,18 @@ pub(crate) fn cast_backward(x: &Value, g: Option<&Value>) -> Vec<Option<Value>> 
     }
 }
 
-/// Gradients of `Minimum` / `Maximum` (input order) and `UnsortedSegmentSum` (the data only).
-pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
+/// Gradients of `Minimum` / `Maximum` (input order), `UnsortedSegmentSum` (the data only)
+/// and `Floor` (zero). Row updates and `Unique` have no gradient in TF either;
+/// `Cast`'s changes dtype, so it is [`cast_backward`].
+pub(crate) fn backward<T: Float>(op: &TrainOp, x: &[Value], g: &ArrayD<T>) -> Result<Vec<Option<ArrayD<T>>>> {
     match op {
-        Op::Minimum | Op::Maximum => {
+        TrainOp::Cast { .. } | TrainOp::Scatter(_) | TrainOp::Unique => Ok(Vec::new()),
+        // `Floor` is piecewise constant: a zero gradient, as TF's.
+        TrainOp::Floor => Ok(vec![Some(ArrayD::<T>::zeros(IxDyn(x[0].shape())))]),
+        TrainOp::Minimum | TrainOp::Maximum => {
             let (a, b) = (typed::<T>(&x[0])?, typed::<T>(&x[1])?);
             let shape = g.shape().to_vec();
-            let max = *op == Op::Maximum;
+            let max = *op == TrainOp::Maximum;
             let first = |p: T, q: T| if max { p >= q } else { p <= q };
             let zero = T::zero();
             let dim = IxDyn(&shape);
@@ -381,9 +382,9 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>) -> Result<
                 ndarray::Zip::from(g).and(&ab).and(&bb).map_collect(|&g, &p, &q| if first(p, q) { g } else { zero });
             let gb =
                 ndarray::Zip::from(g).and(&ab).and(&bb).map_collect(|&g, &p, &q| if first(p, q) { zero } else { g });
-            Ok(vec![Some(unbroadcast(ga, a.shape())), Some(unbroadcast(gb, b.shape()))])
+            Ok(vec![Some(unbroadcast(ga, a.shape())?), Some(unbroadcast(gb, b.shape())?)])
         }
-        Op::UnsortedSegmentSum => {
+        TrainOp::UnsortedSegmentSum => {
             let segs = x[1].as_i32().ok_or_else(|| Error::internal("segment ids are not int32"))?;
             let rows: Vec<_> = segs.iter().map(|&s| g.index_axis(Axis(0), s.max(0) as usize)).collect();
             if rows.is_empty() {
@@ -392,6 +393,5 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], g: &ArrayD<T>) -> Result<
             let gd = ndarray::stack(Axis(0), &rows).map_err(|e| Error::internal(format!("segment gradient: {e}")))?;
             Ok(vec![Some(gd), None, None])
         }
-        _ => Ok(Vec::new()),
     }
 }

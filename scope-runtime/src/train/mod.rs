@@ -54,7 +54,7 @@ use std::collections::{HashMap, HashSet};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::init::Init;
-use crate::record::Op;
+use crate::record::{Op, ShapeOp};
 use crate::scope::{Scope, VarScope, VarSpec};
 use crate::tensor::{Origin, Tensor, Value};
 use crate::variable::Variable;
@@ -222,7 +222,8 @@ pub(crate) fn compute_gradients(
                     let node = &state.nodes[r];
                     let is_params =
                         node.inputs.first().is_some_and(|t| t.same(v)) && !node.inputs[1..].iter().any(|t| t.same(v));
-                    let gather0 = matches!(node.grad.as_deref().map(|r| &r.op), Some(Op::Gather { axis: 0 }));
+                    let gather0 =
+                        matches!(node.grad.as_deref().map(|r| &r.op), Some(Op::Shape(ShapeOp::Gather { axis: 0 })));
                     let out = node.grad.as_deref().and_then(|rec| rec.outputs.first());
                     match (gather0 && is_params, out) {
                         (true, Some(value)) => {
