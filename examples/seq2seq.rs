@@ -2,17 +2,30 @@
 //! TF's `embedding_rnn_seq2seq` names it: one embedding shared by an LSTM
 //! encoder and an LSTM decoder that starts from the encoder's final state,
 //! then an output projection. It learns to reverse sequences of digits
-//! (teacher forcing), built once and trained by gradient descent in a
-//! `Session`.
+//! (teacher forcing), built once and trained with `GradientDescentOptimizer`
+//! in a `Session`; its accuracy is computed in the graph (`argmax`, `equal`).
 //!
-//! ```text
-//! cargo run --release --example seq2seq [STEPS]
+//! ```sh
+//! cargo run --release --example seq2seq -- [--steps N] [--out DIR]
 //! ```
+//!
+//! Shows a progress bar, then writes to `DIR` (default `target/examples/seq2seq`)
+//! the loss curve (`loss.png`) and a TF checkpoint.
 
+#[path = "common/plot.rs"]
+mod plot;
+
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use varscope::checkpoint::Saver;
 use varscope::layers::{BasicLstmCell, Dense, dense, dynamic_rnn, embedding_lookup};
 use varscope::ndarray::{ArrayD, IxDyn};
 use varscope::ops::Axes;
-use varscope::{DType, Graph, Result, Session, Tensor, Value, VarScope};
+use varscope::train::{GradientDescentOptimizer, Minimize};
+use varscope::{DType, Graph, Session, Value, VarScope};
+
+type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const VOCAB: usize = 8; // 0 is GO, the digits are 1..8
 const LEN: usize = 5;
@@ -20,8 +33,8 @@ const BATCH: usize = 32;
 const UNITS: usize = 32;
 
 /// A batch: encoder ids, decoder ids (GO, then the reversed sequence
-/// shifted right) and one-hot targets (the reversed sequence).
-fn batch(seed: &mut u64) -> (Value, Value, Value, Vec<usize>) {
+/// shifted right) and the target ids (the reversed sequence), all `[BATCH, LEN]` int32.
+fn batch(seed: &mut u64) -> (Value, Value, Value) {
     let mut next = || {
         *seed ^= *seed << 13;
         *seed ^= *seed >> 7;
@@ -37,17 +50,25 @@ fn batch(seed: &mut u64) -> (Value, Value, Value, Vec<usize>) {
         dec.extend(rev[..LEN - 1].iter().map(|&d| d as i32));
         target.extend(rev);
     }
-    let onehot = ArrayD::from_shape_fn(IxDyn(&[BATCH * LEN, VOCAB]), |ix| f32::from(target[ix[0]] == ix[1]));
+    let target = target.into_iter().map(|d| d as i32).collect();
     let ids = |v: Vec<i32>| Value::from(ArrayD::from_shape_vec(IxDyn(&[BATCH, LEN]), v).expect("batch shape"));
-    (ids(enc), ids(dec), Value::from(onehot), target)
+    (ids(enc), ids(dec), ids(target))
 }
 
-fn main() -> Result<()> {
-    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(600);
+fn main() -> BoxResult<()> {
+    let (mut steps, mut out) = (600usize, PathBuf::from("target/examples/seq2seq"));
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--steps" => steps = args.next().ok_or("--steps needs a number")?.parse()?,
+            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
+            other => return Err(format!("unknown argument `{other}` (use --steps N, --out DIR)").into()),
+        }
+    }
     let graph = Graph::with_seed(1);
     let mut cx = graph.scope();
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let (e0, d0, t0, _) = batch(&mut seed);
+    let (e0, d0, t0) = batch(&mut seed);
     let enc_ids = cx.placeholder("enc_ids", e0)?;
     let dec_ids = cx.placeholder("dec_ids", d0)?;
     let targets = cx.placeholder("targets", t0)?;
@@ -67,42 +88,44 @@ fn main() -> Result<()> {
     cx.pop_scope()?;
 
     let flat = cx.reshape(&logits, &[-1, VOCAB as isize])?;
-    let xent = cx.softmax_cross_entropy_with_logits(&targets, &flat)?;
+    let labels = cx.reshape(&targets, &[-1])?;
+    let onehot = cx.one_hot(&labels, VOCAB, 1.0, 0.0, -1, DType::F32)?;
+    let xent = cx.softmax_cross_entropy_with_logits(&onehot, &flat)?;
     let loss = cx.named("loss").reduce_mean(&xent, Axes::All, false)?;
-    let vars = graph.trainable_variables();
-    let wrt: Vec<&Tensor> = vars.iter().map(|v| v.tensor()).collect();
-    let grads = cx.gradients(&loss, &wrt)?;
-    let rate = cx.constant(0.5f32)?;
-    let mut updates = Vec::new();
-    for (v, g) in vars.iter().zip(&grads) {
-        let step = cx.mul(g, &rate)?;
-        updates.push(cx.assign_sub(v.tensor(), &step)?);
-    }
-    let train = cx.group(&updates.iter().collect::<Vec<_>>())?;
+    let predicted = cx.argmax(&flat, -1, DType::I32)?;
+    let hits = cx.cast(&cx.equal(&predicted, &labels)?, DType::F32)?;
+    let accuracy = cx.named("accuracy").reduce_mean(&hits, Axes::All, false)?;
+    let train = GradientDescentOptimizer::new(0.5).minimize(&mut cx, &loss, Minimize::new())?;
 
     println!("variables:");
-    for v in &vars {
-        println!("  {} {:?}", v.name(), v.shape());
+    for v in graph.trainable_variables() {
+        println!("  {:<58} {:?}", v.name(), v.shape());
     }
     let sess = Session::new(&graph);
-    for step in 0..=steps {
-        let (e, d, t, target) = batch(&mut seed);
+    let bar = ProgressBar::new(steps as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")?);
+    let mut losses = Vec::with_capacity(steps);
+    let mut last_accuracy = 0.0;
+    for _ in 0..steps {
+        let (e, d, t) = batch(&mut seed);
         let feeds = [(&enc_ids, e), (&dec_ids, d), (&targets, t)];
-        let out = sess.run(&[&loss, &flat, &train], &feeds)?;
-        if step % 100 == 0 {
-            let scores = out[1].to_f64_vec();
-            let right = target
-                .iter()
-                .enumerate()
-                .filter(|&(i, &want)| {
-                    let row = &scores[i * VOCAB..(i + 1) * VOCAB];
-                    let best = (0..VOCAB).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0);
-                    best == want
-                })
-                .count();
-            let acc = right as f64 / target.len() as f64;
-            println!("step {step:>4}: loss {:.4}, accuracy {:.1} %", out[0].to_f64_vec()[0], 100.0 * acc);
-        }
+        let out = sess.run(&[&loss, &accuracy, &train], &feeds)?;
+        let (l, a) = (out[0].to_f64_vec()[0], out[1].to_f64_vec()[0]);
+        losses.push(l);
+        last_accuracy = a;
+        bar.set_message(format!("loss {l:.3}, accuracy {:.0} %", 100.0 * a));
+        bar.inc(1);
     }
+    bar.finish();
+    let (e, d, t) = batch(&mut seed);
+    let held_out = sess.run(&[&accuracy], &[(&enc_ids, e), (&dec_ids, d), (&targets, t)])?[0].to_f64_vec()[0];
+    println!("last training batch: {:.1} % of digits right", 100.0 * last_accuracy);
+    println!("a fresh batch: {:.1} % of digits right (chance: {:.1} %)", 100.0 * held_out, 100.0 / 7.0);
+    std::fs::create_dir_all(&out)?;
+    let png = out.join("loss.png");
+    plot::loss_curve(&png, "seq2seq reversing digit sequences: cross entropy", &losses, 25)?;
+    println!("loss curve: {}", png.display());
+    let checkpoint = Saver::new(&graph).save(out.join("model.ckpt"), Some(steps as u64))?;
+    println!("checkpoint: {}", checkpoint.display());
     Ok(())
 }
