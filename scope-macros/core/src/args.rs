@@ -231,9 +231,6 @@ fn parse_var_plain(tokens: &TokenStream) -> Option<VarArgs> {
             return None;
         }
         let (TokenTree::Ident(key), value) = (&part[0], &part[2..]) else { return None };
-        if !simple_value(value) {
-            return None;
-        }
         let value_tokens: TokenStream = value.iter().cloned().collect();
         let slot = match key.to_string().as_str() {
             symbol::SHAPE => {
@@ -249,7 +246,7 @@ fn parse_var_plain(tokens: &TokenStream) -> Option<VarArgs> {
             symbol::TRAINABLE => &mut args.trainable,
             _ => return None,
         };
-        if slot.is_some() {
+        if slot.is_some() || !simple_value(value) {
             return None;
         }
         // `dtype` and `trainable` are inspected for literals: parse them (they are short).
@@ -607,4 +604,67 @@ pub fn parse_model(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Re
         }
     }
     Ok(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(a: &VarArgs) -> String {
+        let opt = |e: &Option<Expr>| e.as_ref().map(|e| e.to_token_stream().to_string());
+        format!(
+            "{} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+            a.cx,
+            a.cx_expr.to_token_stream(),
+            opt(&a.name),
+            opt(&a.shape),
+            opt(&a.init),
+            opt(&a.regularizer),
+            opt(&a.dtype),
+            opt(&a.trainable)
+        )
+    }
+
+    #[test]
+    fn plain_parse_agrees_with_the_full_parse() {
+        let plain = [
+            r#"cx, "w""#,
+            r#"cx, "w", [1, 4]"#,
+            r#"cx, "w", [1, 4],"#,
+            r#"cx, name, shape"#,
+            r#"cx, "w", [3], init = Init::Zeros, dtype = DType::F64, trainable = false"#,
+            r#"cx, "w", init = Init::RandomNormal { mean: 0.0, stddev: 1.0 }, shape = [2]"#,
+            r#"cx, "w", [2], init = Init::constant(0.0), regularizer = Regularizer::l2(0.01)"#,
+            r#"cx, "w", [2], init = self.init.clone()"#,
+            r#"cx, "w", [2], init = -1"#,
+            r#"cx, "w", [1], init = Init::custom(|a, b| a)"#,
+        ];
+        for src in plain {
+            let tokens: TokenStream = src.parse().unwrap();
+            let fast = parse_var_plain(&tokens).unwrap_or_else(|| panic!("not plain: {src}"));
+            let mut errors = Vec::new();
+            let full = parse_var_syn(tokens, &TokenStream::new(), &mut errors).unwrap();
+            assert!(errors.is_empty(), "{src}");
+            assert_eq!(show(&fast), show(&full), "{src}");
+        }
+        // Forms the plain parse leaves to the full one (which reports the mistakes).
+        let other = [
+            r#"cx, "w" [1]"#,
+            r#"cx, shape = [1], "w""#,
+            r#"cx, "w", [1], init = Init::Zeros dtype = DType::F64"#,
+            r#"cx, "w", [1], init = Init::Zeros, init = Init::Zeros"#,
+            r#"cx, "w", [1], colour = 3"#,
+            r#"cx, "w", [1], regularizer = |t, cx| t"#,
+            r#"cx, "w", [1], init = Init::f::<A, B>()"#,
+            r#"&mut *cx, "w", [1]"#,
+            r#"cx, "w", [n; 2]"#,
+            r#"cx, "w", [1], [2]"#,
+            r#"cx"#,
+            r#"self, "w""#,
+        ];
+        for src in other {
+            let tokens: TokenStream = src.parse().unwrap();
+            assert!(parse_var_plain(&tokens).is_none(), "{src}");
+        }
+    }
 }
