@@ -16,7 +16,8 @@
 # so the checks across calls are exercised too.
 set -euo pipefail
 out=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# The varscope the crates depend on: this tree, or $VARSCOPE_ROOT (compare.sh's baseline).
+root=${VARSCOPE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 n=${MODELS:-200}
 
 manifest() {

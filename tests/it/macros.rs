@@ -134,6 +134,92 @@ fn manifest_lists_the_variables_a_run_creates() -> Result<()> {
     Ok(())
 }
 
+/// An unrolled cell: every step in the loop, none taken out of it (as `examples/sequence` had to
+/// before, so that the manifest listed the cell's variables).
+#[model]
+fn unrolled_in_a_loop(cx: &mut Scope, x: &Tensor, steps: usize) -> Result<Tensor> {
+    let row = |cx: &Scope, t: usize| cx.add(x, &cx.constant(t as f32)?);
+    scope!(cx, "rnn", auto_reuse {
+        let mut h = x.clone();
+        for t in 0..steps {
+            let x = row(cx, t)?;
+            h = scope!(cx, "cell" { layers::dense_relu(cx, &cx.add(&x, &h)?, 5) })?;
+        }
+        Ok::<_, Error>(h)
+    })
+}
+
+/// The same cell over a literal count of steps, and over a collection.
+#[model]
+fn unrolled_over_literal_steps(cx: &mut Scope, xs: &[Tensor]) -> Result<()> {
+    scope!(cx, "rnn", auto_reuse {
+        for _ in 0..3 {
+            scope!(cx, "cell" { layers::dense_relu(cx, &xs[0], 5) })?;
+        }
+        for x in xs {
+            scope!(cx, "other" { layers::dense_relu(cx, x, 5) })?;
+        }
+        let mut t = 0;
+        while t < xs.len() {
+            layers::dense_relu(cx, &xs[t], 5)?;
+            t += 1;
+        }
+        loop {
+            let h = scope!(cx, "looped" { layers::dense_relu(cx, &xs[0], 5) })?;
+            if h.shape()[0] > 0 {
+                break;
+            }
+        }
+        Ok::<_, Error>(())
+    })
+}
+
+#[test]
+fn manifest_lists_the_variables_of_calls_in_loops() -> Result<()> {
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let x = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5))?;
+    unrolled_in_a_loop(&mut cx, &x, 4)?;
+    let created: Vec<String> = graph.global_variables().iter().map(|v| v.op_name().to_owned()).collect();
+    assert_eq!(created, ["rnn/cell/weights", "rnn/cell/biases"]);
+    // Each run with at least one step creates them; a run with none does not: listed, marked
+    // conditional.
+    let listed = unrolled_in_a_loop::MANIFEST.variables();
+    let names: Vec<&str> = listed.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["rnn/cell/weights", "rnn/cell/biases"]);
+    assert!(listed.iter().all(|v| v.conditional && v.mode == varscope::manifest::Mode::Auto), "{listed:?}");
+    let table = unrolled_in_a_loop::MANIFEST.to_string();
+    assert!(table.contains("rnn/cell/weights | dynamic | scope | Init::RandomNormal"), "{table}");
+
+    let listed = unrolled_over_literal_steps::MANIFEST.variables();
+    let rows: Vec<(&str, bool)> = listed.iter().map(|v| (v.name.as_str(), v.conditional)).collect();
+    // `0..3` runs: created for sure; a collection may be empty.
+    assert_eq!(
+        rows,
+        [
+            ("rnn/cell/weights", false),
+            ("rnn/cell/biases", false),
+            ("rnn/other/weights", true),
+            ("rnn/other/biases", true),
+            ("rnn/weights", true),
+            ("rnn/biases", true),
+            ("rnn/looped/weights", false),
+            ("rnn/looped/biases", false)
+        ]
+    );
+    // A run over one input creates exactly the listed variables.
+    let graph = Graph::new();
+    let mut cx = graph.scope();
+    let x = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5))?;
+    unrolled_over_literal_steps(&mut cx, &[x])?;
+    let mut created: Vec<String> = graph.global_variables().iter().map(|v| v.op_name().to_owned()).collect();
+    let mut names: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    created.sort();
+    names.sort_unstable();
+    assert_eq!(created, names);
+    Ok(())
+}
+
 #[test]
 fn manifest_prints_as_a_table() {
     let table = image_filter::MANIFEST.to_string();

@@ -5,6 +5,7 @@
 //! compile reports all of them, and the parse still yields arguments to expand.
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Ident, Token};
@@ -144,6 +145,160 @@ fn context_ident(e: &Expr) -> Option<Ident> {
 
 /// Parses `var!` arguments, pushing recoverable errors to `errors`.
 pub fn parse_var(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<VarArgs> {
+    if let Some(args) = parse_var_plain(&tokens) {
+        return Ok(args);
+    }
+    parse_var_syn(tokens, site, errors)
+}
+
+/// The arguments of a `var!` written in the plain form, without syn's expression parser
+/// (proc macros run unoptimized in a debug build, where that parser costs most of a `var!`'s
+/// expansion): `cx`, a string literal or identifier name, an optional shape that is a bracket of
+/// literals or an identifier, then `key = value` options each given once, values without a
+/// top-level `=`, `|` or `<` (which a comma could split). Anything else returns `None` and takes
+/// the full parse, which reports every mistake; the two give the same arguments.
+fn parse_var_plain(tokens: &TokenStream) -> Option<VarArgs> {
+    use proc_macro2::{Delimiter, Spacing, TokenTree};
+    let mut parts: Vec<Vec<TokenTree>> = vec![Vec::new()];
+    for tt in tokens.clone() {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == ',' => parts.push(Vec::new()),
+            _ => parts.last_mut()?.push(tt),
+        }
+    }
+    if parts.last().is_some_and(Vec::is_empty) {
+        parts.pop();
+    }
+    if parts.len() < 2 || parts.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let single_ident = |part: &[TokenTree]| match part {
+        [TokenTree::Ident(i)] => syn::parse2::<Ident>(i.to_token_stream()).ok(),
+        _ => None,
+    };
+    let lit_expr =
+        |lit: &proc_macro2::Literal| Expr::Lit(syn::ExprLit { attrs: Vec::new(), lit: syn::Lit::new(lit.clone()) });
+    // A shape: `[1, 4]` (literals only) or an identifier.
+    let shape = |part: &[TokenTree]| -> Option<Expr> {
+        if let Some(i) = single_ident(part) {
+            return Some(ident_expr(&i));
+        }
+        let [TokenTree::Group(g)] = part else { return None };
+        if g.delimiter() != Delimiter::Bracket {
+            return None;
+        }
+        let mut elems = syn::punctuated::Punctuated::new();
+        let mut want_lit = true;
+        for tt in g.stream() {
+            match (&tt, want_lit) {
+                (TokenTree::Literal(l), true) => elems.push_value(lit_expr(l)),
+                (TokenTree::Punct(p), false) if p.as_char() == ',' => elems.push_punct(Token![,](p.span())),
+                _ => return None,
+            }
+            want_lit = !want_lit;
+        }
+        Some(Expr::Array(syn::ExprArray {
+            attrs: Vec::new(),
+            bracket_token: syn::token::Bracket(g.delim_span()),
+            elems,
+        }))
+    };
+    let cx = single_ident(&parts[0])?;
+    let name = match parts[1].as_slice() {
+        [TokenTree::Literal(l)] if l.to_string().starts_with('"') => lit_expr(l),
+        part => ident_expr(&single_ident(part)?),
+    };
+    let mut args = VarArgs {
+        cx_expr: ident_expr(&cx),
+        cx,
+        name: Some(name),
+        shape: None,
+        init: None,
+        regularizer: None,
+        dtype: None,
+        trainable: None,
+    };
+    let mut rest = &parts[2..];
+    let is_option = |part: &[TokenTree]| matches!(part, [TokenTree::Ident(_), TokenTree::Punct(p), _, ..] if p.as_char() == '=' && p.spacing() == Spacing::Alone);
+    if let Some(first) = rest.first()
+        && !is_option(first)
+    {
+        args.shape = Some(shape(first)?);
+        rest = &rest[1..];
+    }
+    for part in rest {
+        if !is_option(part) {
+            return None;
+        }
+        let (TokenTree::Ident(key), value) = (&part[0], &part[2..]) else { return None };
+        let value_tokens: TokenStream = value.iter().cloned().collect();
+        let slot = match key.to_string().as_str() {
+            symbol::SHAPE => {
+                if args.shape.is_some() {
+                    return None;
+                }
+                args.shape = Some(shape(value)?);
+                continue;
+            }
+            symbol::INIT => &mut args.init,
+            symbol::REGULARIZER => &mut args.regularizer,
+            symbol::DTYPE => &mut args.dtype,
+            symbol::TRAINABLE => &mut args.trainable,
+            _ => return None,
+        };
+        if slot.is_some() || !simple_value(value) {
+            return None;
+        }
+        // `dtype` and `trainable` are inspected for literals: parse them (they are short).
+        let inspected = matches!(key.to_string().as_str(), symbol::DTYPE | symbol::TRAINABLE);
+        *slot = Some(if inspected { syn::parse2::<Expr>(value_tokens).ok()? } else { Expr::Verbatim(value_tokens) });
+    }
+    Some(args)
+}
+
+/// Whether `tokens` are an expression the plain parse passes through whole: a literal, `-`
+/// literal, or a path (`Init::Zeros`) with at most one `(..)`/`{..}` group, then `.method(..)`s.
+fn simple_value(tokens: &[proc_macro2::TokenTree]) -> bool {
+    use proc_macro2::{Delimiter, TokenTree as T};
+    let punct = |t: Option<&T>, c: char| matches!(t, Some(T::Punct(p)) if p.as_char() == c);
+    match tokens {
+        [T::Literal(_)] => return true,
+        [T::Punct(p), T::Literal(_)] if p.as_char() == '-' => return true,
+        _ => {}
+    }
+    let mut i = 0;
+    if punct(tokens.first(), ':') && punct(tokens.get(1), ':') {
+        i = 2;
+    }
+    loop {
+        if !matches!(tokens.get(i), Some(T::Ident(_))) {
+            return false;
+        }
+        i += 1;
+        if punct(tokens.get(i), ':') && punct(tokens.get(i + 1), ':') {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    if matches!(tokens.get(i), Some(T::Group(g)) if matches!(g.delimiter(), Delimiter::Parenthesis | Delimiter::Brace))
+    {
+        i += 1;
+    }
+    while punct(tokens.get(i), '.') {
+        if !matches!(tokens.get(i + 1), Some(T::Ident(_))) {
+            return false;
+        }
+        i += 2;
+        if matches!(tokens.get(i), Some(T::Group(g)) if g.delimiter() == Delimiter::Parenthesis) {
+            i += 1;
+        }
+    }
+    i == tokens.len()
+}
+
+/// The full parse of `var!` arguments.
+fn parse_var_syn(tokens: TokenStream, site: &TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<VarArgs> {
     let parser = |input: ParseStream<'_>| -> syn::Result<VarArgs> {
         let (cx, cx_expr) = parse_cx(input, symbol::VAR)?;
         let mut args = VarArgs {
@@ -449,4 +604,67 @@ pub fn parse_model(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Re
         }
     }
     Ok(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(a: &VarArgs) -> String {
+        let opt = |e: &Option<Expr>| e.as_ref().map(|e| e.to_token_stream().to_string());
+        format!(
+            "{} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+            a.cx,
+            a.cx_expr.to_token_stream(),
+            opt(&a.name),
+            opt(&a.shape),
+            opt(&a.init),
+            opt(&a.regularizer),
+            opt(&a.dtype),
+            opt(&a.trainable)
+        )
+    }
+
+    #[test]
+    fn plain_parse_agrees_with_the_full_parse() {
+        let plain = [
+            r#"cx, "w""#,
+            r#"cx, "w", [1, 4]"#,
+            r#"cx, "w", [1, 4],"#,
+            r#"cx, name, shape"#,
+            r#"cx, "w", [3], init = Init::Zeros, dtype = DType::F64, trainable = false"#,
+            r#"cx, "w", init = Init::RandomNormal { mean: 0.0, stddev: 1.0 }, shape = [2]"#,
+            r#"cx, "w", [2], init = Init::constant(0.0), regularizer = Regularizer::l2(0.01)"#,
+            r#"cx, "w", [2], init = self.init.clone()"#,
+            r#"cx, "w", [2], init = -1"#,
+            r#"cx, "w", [1], init = Init::custom(|a, b| a)"#,
+        ];
+        for src in plain {
+            let tokens: TokenStream = src.parse().unwrap();
+            let fast = parse_var_plain(&tokens).unwrap_or_else(|| panic!("not plain: {src}"));
+            let mut errors = Vec::new();
+            let full = parse_var_syn(tokens, &TokenStream::new(), &mut errors).unwrap();
+            assert!(errors.is_empty(), "{src}");
+            assert_eq!(show(&fast), show(&full), "{src}");
+        }
+        // Forms the plain parse leaves to the full one (which reports the mistakes).
+        let other = [
+            r#"cx, "w" [1]"#,
+            r#"cx, shape = [1], "w""#,
+            r#"cx, "w", [1], init = Init::Zeros dtype = DType::F64"#,
+            r#"cx, "w", [1], init = Init::Zeros, init = Init::Zeros"#,
+            r#"cx, "w", [1], colour = 3"#,
+            r#"cx, "w", [1], regularizer = |t, cx| t"#,
+            r#"cx, "w", [1], init = Init::f::<A, B>()"#,
+            r#"&mut *cx, "w", [1]"#,
+            r#"cx, "w", [n; 2]"#,
+            r#"cx, "w", [1], [2]"#,
+            r#"cx"#,
+            r#"self, "w""#,
+        ];
+        for src in other {
+            let tokens: TokenStream = src.parse().unwrap();
+            assert!(parse_var_plain(&tokens).is_none(), "{src}");
+        }
+    }
 }

@@ -3,15 +3,42 @@
 
 use std::collections::HashMap;
 
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
 use crate::ast::{Item, Kind, Mode};
 
-/// Runs every in-body check and returns the errors, in source order.
-pub fn check(items: &[Item], root_desc: &str) -> Vec<syn::Error> {
-    let mut errors = Vec::new();
-    check_duplicates(items, root_desc, &mut errors);
-    check_loops(items, root_desc, &mut errors);
-    check_limits(items, &mut errors);
-    errors
+/// What the in-body checks found: the errors, in source order, and the code that points at the
+/// first declaration of each duplicate (see [`first_declared_here`]), to put in the body.
+pub struct Findings {
+    /// The errors.
+    pub errors: Vec<syn::Error>,
+    /// The notes at first declarations, as statements.
+    pub notes: TokenStream,
+}
+
+/// Runs every in-body check.
+pub fn check(items: &[Item], root_desc: &str) -> Findings {
+    let mut out = Findings { errors: Vec::new(), notes: TokenStream::new() };
+    check_duplicates(items, root_desc, &mut out);
+    check_loops(items, root_desc, &mut out.errors);
+    check_limits(items, &mut out.errors);
+    out
+}
+
+/// A second span for an error, at the first declaration of a duplicate, without a second error:
+/// a use of a `#[deprecated]` item spanned at the declaration's arguments, which rustc reports
+/// as a warning whose text is the note (stable proc macros have no notes of their own).
+pub fn first_declared_here(first: &Item, note: &str) -> TokenStream {
+    let item = Ident::new("first_declared_here", first.hi);
+    quote!(
+        const _: () = {
+            #[deprecated(note = #note)]
+            #[allow(non_camel_case_types, dead_code)]
+            struct first_declared_here;
+            let _ = #item;
+        };
+    )
 }
 
 /// A second creation of one name in a create-only scope fails at run time with
@@ -20,7 +47,8 @@ pub fn check(items: &[Item], root_desc: &str) -> Vec<syn::Error> {
 /// one runs counts (it dominates it: not in an arm the later one is outside of); any earlier
 /// declaration that succeeded leaves the variable existing, whatever its mode. Two
 /// declarations whose literal shapes or dtypes differ fail whatever the mode.
-fn check_duplicates(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error>) {
+fn check_duplicates(items: &[Item], root_desc: &str, out: &mut Findings) {
+    let errors = &mut out.errors;
     let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
     for (j, item) in items.iter().enumerate() {
         let Some(key) = item.var_key() else {
@@ -32,12 +60,17 @@ fn check_duplicates(items: &[Item], root_desc: &str, errors: &mut Vec<syn::Error
             if !first.dominates(item) {
                 continue;
             }
+            let note = |what: &str| {
+                format!("`{}` is declared here first; {what} at line {} is the error", item.path(), item.line)
+            };
             if item.mode == Mode::Create {
                 errors.push(syn::Error::new_spanned(&item.site_tokens, duplicate_message(first, item, root_desc)));
+                out.notes.extend(first_declared_here(first, &note("its second declaration")));
                 break;
             }
             if let Some(e) = conflict(first, item, root_desc) {
                 errors.push(e);
+                out.notes.extend(first_declared_here(first, &note("the conflicting declaration")));
                 break;
             }
         }

@@ -73,9 +73,18 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
     let mut call_index: HashMap<String, u64> = HashMap::new();
     // Other models first, then the model itself, so that the runtime summarizes a prefix.
     let mut own_calls = Vec::new();
-    for item in items {
+    // Each call's manifest path as text, computed once (token printing is costly in a proc
+    // macro).
+    let keys: Vec<String> = items
+        .iter()
+        .map(|item| match &item.kind {
+            Kind::Call { manifest, .. } => manifest.to_string(),
+            _ => String::new(),
+        })
+        .collect();
+    for (item, key) in items.iter().zip(&keys) {
         if let Kind::Call { manifest, path, callee } = &item.kind {
-            let key = manifest.to_string();
+            let key = key.clone();
             if call_index.contains_key(&key) {
                 continue;
             }
@@ -146,7 +155,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
                 }
                 crate::hash::segment(name)
             }
-            Kind::Call { manifest, callee, .. } => {
+            Kind::Call { callee, .. } => {
                 flags |= CALL;
                 if callee == model {
                     flags |= SELF_CALL;
@@ -154,7 +163,7 @@ pub fn encode(items: &[Item], model: &str) -> Encoded {
                 if !walk[index] {
                     flags |= ISOLATED;
                 }
-                call_index.get(&manifest.to_string()).copied().unwrap_or(u64::MAX)
+                call_index.get(&keys[index]).copied().unwrap_or(u64::MAX)
             }
             Kind::Opaque { callee } => {
                 flags |= OPAQUE;

@@ -60,7 +60,8 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     // beside it in the `impl`, so it gets the in-body checks without a manifest.
     let method = opts.method
         || matches!(func.sig.inputs.first(), Some(FnArg::Receiver(_)))
-        || mentions_self(func.sig.to_token_stream());
+        || mentions_self(func.sig.to_token_stream())
+        || body_names_self(&func.block);
     let cx = func.sig.inputs.iter().find_map(|arg| match arg {
         FnArg::Typed(t) => match &*t.pat {
             Pat::Ident(p) => Some(p.ident.clone()),
@@ -87,7 +88,8 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
     walker.visit_block_mut(&mut func.block);
     walker.finish();
     errors.append(&mut walker.errors);
-    errors.extend(check::check(&walker.items, &format!("in model `{name}`")));
+    let findings = check::check(&walker.items, &format!("in model `{name}`"));
+    errors.extend(findings.errors);
 
     let manifest =
         format_ident!("__varscope_manifest_of_{}__a_cycle_here_means_mutual_recursion_mark_one_call_opaque", name);
@@ -98,7 +100,8 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
         func.attrs.push(syn::parse_quote!(#[allow(unreachable_code)]));
     }
     let errors = errors_to_tokens(errors);
-    let uses = expand::macro_uses(&walker.macro_paths);
+    let mut uses = expand::macro_uses(&walker.macro_paths);
+    uses.extend(findings.notes);
     let id = expand::manifest_id(&name, func.sig.ident.span());
     if method {
         let statics =
@@ -151,6 +154,29 @@ fn mentions_self(tokens: TokenStream) -> bool {
     })
 }
 
+/// Whether a body names `Self` outside the items nested in it (`Ok(Self { .. })`,
+/// `Self::helper(..)`, also in macro arguments): only an associated fn can, so the fn gets no
+/// manifest beside it.
+fn body_names_self(block: &syn::Block) -> bool {
+    struct Find(bool);
+    impl syn::visit::Visit<'_> for Find {
+        fn visit_item(&mut self, _: &syn::Item) {}
+        fn visit_path(&mut self, p: &syn::Path) {
+            if p.segments.first().is_some_and(|s| s.ident == "Self") {
+                self.0 = true;
+            }
+            syn::visit::visit_path(self, p);
+        }
+        fn visit_macro(&mut self, m: &syn::Macro) {
+            // `scope!(cx, "a" { Self::new(cx) })`: macro arguments are tokens.
+            self.0 |= mentions_self(m.tokens.clone());
+        }
+    }
+    let mut f = Find(false);
+    syn::visit::Visit::visit_block(&mut f, block);
+    f.0
+}
+
 /// The names the parameters of a fn bind.
 fn param_idents(sig: &syn::Signature) -> Vec<syn::Ident> {
     struct Collect(Vec<syn::Ident>);
@@ -194,12 +220,14 @@ pub fn checked(attr: TokenStream, item: TokenStream) -> TokenStream {
     walker.finish();
     errors.append(&mut walker.errors);
     let desc = format!("in `fn {name}`");
-    errors.extend(check::check(&walker.items, &desc));
+    let findings = check::check(&walker.items, &desc);
+    errors.extend(findings.errors);
     if !errors.is_empty() {
         func.attrs.push(syn::parse_quote!(#[allow(unreachable_code)]));
     }
     let errors = errors_to_tokens(errors);
-    let uses = expand::macro_uses(&walker.macro_paths);
+    let mut uses = expand::macro_uses(&walker.macro_paths);
+    uses.extend(findings.notes);
     let manifest = syn::Ident::new("__varscope_checked_manifest", Span::mixed_site());
     let (statics, checks) = if walker.items.iter().any(ast::Item::is_call) {
         let id = expand::manifest_id(&name, func.sig.ident.span());
@@ -244,9 +272,11 @@ pub fn scope(input: TokenStream) -> TokenStream {
     let expansion = walker.handle_scope(input, &site);
     walker.finish();
     let mut errors = std::mem::take(&mut walker.errors);
-    errors.extend(check::check(&walker.items, "in this `scope!`"));
+    let findings = check::check(&walker.items, "in this `scope!`");
+    errors.extend(findings.errors);
     let errors = errors_to_tokens(errors);
-    let uses = expand::macro_uses(&walker.macro_paths);
+    let mut uses = expand::macro_uses(&walker.macro_paths);
+    uses.extend(findings.notes);
     if !walker.items.iter().any(ast::Item::is_call) {
         return quote!({ #errors #uses #expansion });
     }

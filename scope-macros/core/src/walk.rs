@@ -79,6 +79,8 @@ pub struct Walker {
     pub uses: Vec<syn::ItemUse>,
     /// The paths of the `var!`/`scope!`/`opaque!` invocations the walk expanded.
     pub macro_paths: Vec<TokenStream>,
+    /// `macro_paths` as text, to compare them.
+    macro_path_keys: Vec<String>,
     /// The model's name, for messages.
     model: String,
     /// Type parameters of the model: calls through them are opaque.
@@ -121,6 +123,7 @@ impl Walker {
             errors: Vec::new(),
             uses: Vec::new(),
             macro_paths: Vec::new(),
+            macro_path_keys: Vec::new(),
             model,
             type_params,
             frames: vec![Frame { segs: Vec::new(), mode: Mode::Create, dtype: None }],
@@ -279,10 +282,7 @@ impl Walker {
         };
         // The expansion replaces the invocation; the macro's path is remembered so that the
         // expansion can name it once (`use path as _;`) and the user's import stays used.
-        let path = mac.path.to_token_stream();
-        if !self.macro_paths.iter().any(|p| p.to_string() == path.to_string()) {
-            self.macro_paths.push(path);
-        }
+        self.note_macro_path(mac.path.to_token_stream());
         Some(Expr::Verbatim(tokens))
     }
 
@@ -491,6 +491,15 @@ impl Walker {
 
     /// Remembers the paths of the `var!`/`scope!`/`opaque!` invocations in `tokens` that are
     /// not expanded, so that their imports stay used.
+    /// Remembers one macro path (once per distinct spelling).
+    fn note_macro_path(&mut self, path: TokenStream) {
+        let key = path.to_string();
+        if !self.macro_path_keys.contains(&key) {
+            self.macro_path_keys.push(key);
+            self.macro_paths.push(path);
+        }
+    }
+
     fn note_macro_paths(&mut self, tokens: &TokenStream) {
         let mut prev: Option<Ident> = None;
         for tt in tokens.clone() {
@@ -499,10 +508,7 @@ impl Walker {
                     if let Some(i) = prev.take()
                         && (i == symbol::VAR || i == symbol::SCOPE || i == symbol::OPAQUE)
                     {
-                        let path = i.to_token_stream();
-                        if !self.macro_paths.iter().any(|p| p.to_string() == path.to_string()) {
-                            self.macro_paths.push(path);
-                        }
+                        self.note_macro_path(i.to_token_stream());
                     }
                 }
                 TokenTree::Ident(i) => {
