@@ -178,7 +178,7 @@ fn unrolled_over_literal_steps(cx: &mut Scope, xs: &[Tensor]) -> Result<()> {
 fn manifest_lists_the_variables_of_calls_in_loops() -> Result<()> {
     let graph = Graph::new();
     let mut cx = graph.scope();
-    let x = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5))?;
+    let x = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5)?)?;
     unrolled_in_a_loop(&mut cx, &x, 4)?;
     let created: Vec<String> = graph.global_variables().iter().map(|v| v.op_name().to_owned()).collect();
     assert_eq!(created, ["rnn/cell/weights", "rnn/cell/biases"]);
@@ -210,7 +210,7 @@ fn manifest_lists_the_variables_of_calls_in_loops() -> Result<()> {
     // A run over one input creates exactly the listed variables.
     let graph = Graph::new();
     let mut cx = graph.scope();
-    let x = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5))?;
+    let x = cx.constant(Value::filled(DType::F32, &[2, 5], 0.5)?)?;
     unrolled_over_literal_steps(&mut cx, &[x])?;
     let mut created: Vec<String> = graph.global_variables().iter().map(|v| v.op_name().to_owned()).collect();
     let mut names: Vec<&str> = rows.iter().map(|r| r.0).collect();
