@@ -156,10 +156,17 @@ impl GraphState {
     /// nodes or emptied name scopes used; returns how many nodes went.
     pub(crate) fn clear_ops(&mut self) -> usize {
         let before = self.nodes.len();
+        let mut records = Vec::new();
         for index in std::mem::take(&mut self.op_nodes) {
             if let Some(node) = self.nodes.remove(&index) {
                 self.node_index.remove(&node.name);
+                records.extend(node.grad);
             }
+        }
+        // Once every removed node's input handles are gone, the records may hold the last
+        // handles of large activations: their buffers serve the next step's ops.
+        for rec in records {
+            rec.recycle();
         }
         self.epoch += 1;
         // A variable keeps its own name and every helper name below it

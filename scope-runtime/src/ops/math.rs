@@ -2,11 +2,12 @@
 //! NumPy/TensorFlow broadcasting, and `Neg`, `Exp`, `Log`, `Sqrt`, `Relu`,
 //! `Sigmoid`, `Tanh`.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::basic::broadcast_shapes;
 use super::{Elem, Float, Naming, Op, arg, float_only, same_dtype, same_value_dtype, shapes_error, typed, unbroadcast};
 use crate::error::{Error, Result};
+use crate::kernels::par;
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
 
@@ -15,7 +16,7 @@ pub(crate) fn zip2<T: Elem, U: Elem>(
     a: ArrayViewD<'_, T>,
     b: ArrayViewD<'_, T>,
     shape: &[usize],
-    f: impl Fn(T, T) -> U,
+    f: impl Fn(T, T) -> U + Sync,
 ) -> Result<ArrayD<U>> {
     if let Some(out) = zip2_contiguous(&a, &b, shape, &f) {
         return Ok(out);
@@ -35,21 +36,22 @@ fn is_tail(small: &[usize], shape: &[usize]) -> bool {
 }
 
 /// The fast paths of [`zip2`] for row-major inputs: equal shapes, or one
-/// side (a bias, a scalar) repeating along the other.
+/// side (a bias, a scalar) repeating along the other; on both cores for large
+/// inputs (the kernels' elementwise passes).
 fn zip2_contiguous<T: Elem, U: Elem>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
     shape: &[usize],
-    f: &impl Fn(T, T) -> U,
+    f: &(impl Fn(T, T) -> U + Sync),
 ) -> Option<ArrayD<U>> {
     let (xs, ys) = (a.as_slice()?, b.as_slice()?);
     let n: usize = shape.iter().product();
     let out: Vec<U> = if xs.len() == n && ys.len() == n && a.shape() == b.shape() {
-        xs.iter().zip(ys).map(|(&x, &y)| f(x, y)).collect()
+        par::map2(xs, ys, f)
     } else if xs.len() == n && !ys.is_empty() && a.shape() == shape && is_tail(b.shape(), shape) {
-        xs.chunks_exact(ys.len()).flat_map(|c| c.iter().zip(ys).map(|(&x, &y)| f(x, y))).collect()
+        par::map2_tail(xs, ys, false, U::zero(), f)
     } else if ys.len() == n && !xs.is_empty() && b.shape() == shape && is_tail(a.shape(), shape) {
-        ys.chunks_exact(xs.len()).flat_map(|c| xs.iter().zip(c).map(|(&x, &y)| f(x, y))).collect()
+        par::map2_tail(ys, xs, true, U::zero(), f)
     } else {
         return None;
     };
@@ -97,12 +99,22 @@ fn binary_float<T: Float>(op: &Op, a: &Value, b: &Value, shape: &[usize]) -> Res
     Ok(T::wrap(out))
 }
 
+/// `f(x)` elementwise; on both cores for large row-major inputs.
+pub(crate) fn map_elems<T: Elem, U: Elem>(x: &ArcArray<T, IxDyn>, f: impl Fn(T) -> U + Sync) -> ArrayD<U> {
+    if let Some(xs) = x.as_slice()
+        && let Ok(a) = ArrayD::from_shape_vec(x.raw_dim(), par::map1(xs, &f))
+    {
+        return a;
+    }
+    x.mapv(f)
+}
+
 fn unary_any<T: Elem>(op: &Op, x: &Value) -> Result<Value> {
     let x = typed::<T>(x)?;
     let zero = T::zero();
     let out = match op {
-        Op::Neg => x.mapv(|v| zero.minus(v)),
-        Op::Relu => x.mapv(|v| if v > zero { v } else { zero }),
+        Op::Neg => map_elems(x, |v| zero.minus(v)),
+        Op::Relu => map_elems(x, |v| if v > zero { v } else { zero }),
         _ => return Err(not_here(op)),
     };
     Ok(T::wrap(out))
@@ -112,11 +124,11 @@ fn unary_float<T: Float>(op: &Op, x: &Value) -> Result<Value> {
     let a = typed::<T>(x)?;
     let one = T::one();
     let out = match op {
-        Op::Exp => a.mapv(T::exp),
-        Op::Log => a.mapv(T::ln),
-        Op::Sqrt => a.mapv(T::sqrt),
-        Op::Sigmoid => a.mapv(|v| sigmoid(v, one)),
-        Op::Tanh => a.mapv(T::tanh),
+        Op::Exp => map_elems(a, T::exp),
+        Op::Log => map_elems(a, T::ln),
+        Op::Sqrt => map_elems(a, T::sqrt),
+        Op::Sigmoid => map_elems(a, |v| sigmoid(v, one)),
+        Op::Tanh => map_elems(a, T::tanh),
         _ => return unary_any::<T>(op, x),
     };
     Ok(T::wrap(out))
@@ -325,7 +337,9 @@ pub(crate) fn backward<T: Float>(op: &Op, x: &[Value], y: &Value, g: &ArrayD<T>)
                 Op::Exp => zip2(gv, ya, &shape, |g, y| g * y)?,
                 Op::Log => zip2(gv, xa, &shape, |g, x| g / x)?,
                 Op::Sqrt => zip2(gv, ya, &shape, |g, y| g * T::c(0.5) / y)?,
-                Op::Relu => zip2(gv, xa, &shape, |g, x| if x > zero { g } else { zero })?,
+                // From the output: `relu(x) > 0` exactly where `x > 0`, and a fused
+                // Conv2D/bias/Relu run keeps only the output.
+                Op::Relu => zip2(gv, ya, &shape, |g, y| if y > zero { g } else { zero })?,
                 Op::Sigmoid => zip2(gv, ya, &shape, |g, y| g * y * (one - y))?,
                 Op::Tanh => zip2(gv, ya, &shape, |g, y| g * (one - y * y))?,
                 _ => return Err(Error::internal(format!("{op:?} is not elementwise"))),

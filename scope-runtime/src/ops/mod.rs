@@ -30,7 +30,9 @@
 use std::fmt::Debug;
 use std::ops::{Add, Mul, Sub};
 
-use ndarray::{ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, Axis, IxDyn, LinalgScalar, NdFloat};
+use ndarray::{
+    ArcArray, Array2, Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewD, Axis, IxDyn, LinalgScalar, NdFloat,
+};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -77,6 +79,7 @@ mod train_ops;
 pub use crate::kernels::Padding;
 pub use basic::{ControlDependencies, broadcast_shapes};
 pub use export::{AttrValue, NodeDetails};
+pub(crate) use nn::conv2d_bias_relu;
 pub use reduce::Axes;
 
 /// How TensorFlow names an op.
@@ -387,6 +390,8 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     const DTYPE: DType;
     /// The typed array inside `v`, if it has this dtype.
     fn get(v: &Value) -> Option<&ArcArray<Self, IxDyn>>;
+    /// The typed array of `v` by value (no copy when `v` holds the only handle), or `v` back.
+    fn take(v: Value) -> std::result::Result<ArrayD<Self>, Value>;
     /// Wraps an array as a value.
     fn wrap(a: ArrayD<Self>) -> Value;
     /// The smallest value (`-inf` for floats), the identity of `max`.
@@ -520,6 +525,12 @@ macro_rules! elem {
                     _ => None,
                 }
             }
+            fn take(v: Value) -> std::result::Result<ArrayD<Self>, Value> {
+                match v {
+                    Value::$variant(a) => Ok(a.into_owned()),
+                    other => Err(other),
+                }
+            }
             fn wrap(a: ArrayD<Self>) -> Value {
                 Value::$variant(a.into_shared())
             }
@@ -588,6 +599,18 @@ pub(crate) fn unbroadcast<T: Elem>(g: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
         }
     }
     r
+}
+
+/// [`unbroadcast`] of a borrowed gradient: copies it only when no axis is summed.
+pub(crate) fn unbroadcast_view<T: Elem>(g: ArrayViewD<'_, T>, shape: &[usize]) -> ArrayD<T> {
+    if g.ndim() > shape.len() {
+        return unbroadcast(g.sum_axis(Axis(0)), shape);
+    }
+    // The first axis `unbroadcast` would sum; it continues from there in the same order.
+    match shape.iter().enumerate().find(|&(i, &d)| d == 1 && g.shape()[i] != 1) {
+        Some((i, _)) => unbroadcast(g.sum_axis(Axis(i)).insert_axis(Axis(i)), shape),
+        None => g.to_owned(),
+    }
 }
 
 /// A possibly negative axis of a rank-`rank` tensor, as an index.
