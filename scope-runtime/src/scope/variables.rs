@@ -47,7 +47,7 @@ impl Scope {
             let suggestion = graph.state().suggest(&full);
             return Err(Error::NotFound { name: full, suggestion });
         }
-        let Some(shape) = spec.shape.clone() else {
+        let Some(shape) = spec.shape.as_deref().map(<[usize]>::to_vec) else {
             return Err(Error::invalid(format!(
                 "variable `{full}` does not exist yet and needs a shape to be created: pass one \
                  (`get_variable(\"{name}\", [..])`), or reuse an existing variable"
@@ -85,7 +85,7 @@ impl Scope {
         let spec = spec.into();
         let dtype = spec.dtype.unwrap_or_default();
         let init = spec.init.unwrap_or(Init::Zeros);
-        let shape = spec.shape.ok_or_else(|| {
+        let shape = spec.shape.as_deref().map(<[usize]>::to_vec).ok_or_else(|| {
             Error::invalid(format!(
                 "plain variable `{}` needs a shape: pass `VarSpec::new().shape(..)`",
                 name.unwrap_or("Variable")
@@ -137,7 +137,7 @@ impl Scope {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct VarSpec {
-    pub(crate) shape: Option<Vec<usize>>,
+    pub(crate) shape: Option<SpecShape>,
     pub(crate) dtype: Option<DType>,
     pub(crate) init: Option<Init>,
     pub(crate) regularizer: Option<Regularizer>,
@@ -163,7 +163,7 @@ impl VarSpec {
 
     /// Sets the shape.
     pub fn shape(mut self, shape: impl AsRef<[usize]>) -> VarSpec {
-        self.shape = Some(shape.as_ref().to_vec());
+        self.shape = Some(SpecShape::new(shape.as_ref()));
         self
     }
 
@@ -207,7 +207,54 @@ impl From<&[usize]> for VarSpec {
 
 impl From<Vec<usize>> for VarSpec {
     fn from(shape: Vec<usize>) -> VarSpec {
+        let shape = if shape.len() <= INLINE_DIMS { SpecShape::new(&shape) } else { SpecShape::Heap(shape) };
         VarSpec { shape: Some(shape), ..VarSpec::new() }
+    }
+}
+
+/// Dimensions a [`SpecShape`] holds without allocating (every shape of the seed models).
+const INLINE_DIMS: usize = 6;
+
+/// The shape a [`VarSpec`] asks for: inline up to [`INLINE_DIMS`] dimensions, so the
+/// `get_variable(name, [..])` of a reusing lookup allocates nothing for it.
+#[derive(Clone)]
+pub(crate) enum SpecShape {
+    Inline { len: u8, dims: [usize; INLINE_DIMS] },
+    Heap(Vec<usize>),
+}
+
+impl SpecShape {
+    fn new(shape: &[usize]) -> SpecShape {
+        let mut dims = [0; INLINE_DIMS];
+        match dims.get_mut(..shape.len()) {
+            Some(d) => {
+                d.copy_from_slice(shape);
+                SpecShape::Inline { len: shape.len() as u8, dims }
+            }
+            None => SpecShape::Heap(shape.to_vec()),
+        }
+    }
+}
+
+impl std::ops::Deref for SpecShape {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match self {
+            SpecShape::Inline { len, dims } => &dims[..usize::from(*len)],
+            SpecShape::Heap(v) => v,
+        }
+    }
+}
+
+impl PartialEq for SpecShape {
+    fn eq(&self, other: &SpecShape) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for SpecShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
     }
 }
 
@@ -224,4 +271,22 @@ fn join_name<'a>(buf: &'a mut [u8], prefix: &'a str, name: &'a str) -> Option<&'
     dst[prefix.len() + 1..].copy_from_slice(name.as_bytes());
     // Two valid strings joined by an ASCII byte are valid UTF-8; this never fails.
     std::str::from_utf8(dst).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_shapes_are_the_same_inline_or_on_the_heap() {
+        for shape in [vec![], vec![3], vec![5, 5, 32, 32], vec![1, 2, 3, 4, 5, 6], vec![1, 2, 3, 4, 5, 6, 7, 8]] {
+            let from_vec = VarSpec::from(shape.clone());
+            let from_slice = VarSpec::new().shape(&shape);
+            assert_eq!(from_vec, from_slice);
+            assert_eq!(from_vec.shape.as_deref(), Some(shape.as_slice()));
+            assert_eq!(matches!(from_slice.shape, Some(SpecShape::Inline { .. })), shape.len() <= INLINE_DIMS);
+        }
+        assert_ne!(VarSpec::from([2, 3]), VarSpec::from([3, 2]));
+        assert_eq!(format!("{:?}", VarSpec::from([2, 3]).shape), "Some([2, 3])");
+    }
 }
