@@ -38,8 +38,15 @@ impl Scope {
         let graph = &self.graph;
         // The reusing path reads the store alone, so lookups from many
         // threads do not wait for one another.
+        let cached = self.seen.try_borrow().ok().and_then(|seen| seen.get(full).cloned());
+        if let Some(found) = cached {
+            return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
+        }
         let found = graph.store_get(full);
         if let Some(found) = found {
+            if let Ok(mut seen) = self.seen.try_borrow_mut() {
+                seen.insert(full.to_string(), found.clone());
+            }
             return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
         }
         let full = full.to_string();
@@ -288,5 +295,24 @@ mod tests {
         }
         assert_ne!(VarSpec::from([2, 3]), VarSpec::from([3, 2]));
         assert_eq!(format!("{:?}", VarSpec::from([2, 3]).shape), "Some([2, 3])");
+    }
+
+    /// A repeated lookup is answered from the scope's cache with every check of the first.
+    #[test]
+    fn cached_lookups_check_shape_dtype_and_reuse_as_the_first() -> Result<()> {
+        use crate::store::Reuse;
+        let graph = crate::graph::Graph::new();
+        let mut cx = graph.scope();
+        let v = cx.get_variable("v", [2, 3])?;
+        let mut s = cx.variable_scope(crate::scope::VarScope::new("").reuse(Reuse::Auto))?;
+        for _ in 0..2 {
+            assert!(s.get_variable("v", [2, 3])?.tensor().same(v.tensor()));
+            assert!(s.get_variable("v", [3, 2]).is_err());
+            assert!(s.get_variable("v", VarSpec::new().dtype(DType::F64)).is_err());
+        }
+        drop(s);
+        // Under the default reuse mode an existing name is refused, cached or not.
+        assert!(cx.get_variable("v", [2, 3]).is_err());
+        Ok(())
     }
 }
