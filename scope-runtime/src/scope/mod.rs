@@ -95,6 +95,8 @@ pub struct Scope {
     /// replaces or removes one, so a reusing `get_variable` finds it here without the
     /// store's lock (two atomic operations on a line all threads share) or a second hash.
     pub(crate) seen: RefCell<HashMap<String, Variable, FxBuild>>,
+    /// Where `get_variable` joins a full name (kept, so a lookup allocates nothing).
+    pub(crate) name_buf: RefCell<String>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -129,6 +131,7 @@ impl Scope {
             next_name: Cell::new(None),
             control: RefCell::new(Vec::new()),
             seen: RefCell::new(HashMap::default()),
+            name_buf: RefCell::new(String::new()),
         }
     }
 

@@ -22,12 +22,21 @@ impl Scope {
         // Borrowed, not cloned: a clone of a shared `Arc` is a write to a
         // cache line every thread's lookups would share.
         let scope = &self.current;
-        // The full name is joined on the stack when it fits (the common case), so a reusing
-        // lookup allocates nothing for it; only creation and errors own a copy.
-        let mut buf = [0u8; 256];
+        // The full name is joined in the scope's reused buffer, so a reusing lookup allocates
+        // nothing for it; only creation and errors own a copy.
+        let mut buf = self.name_buf.try_borrow_mut().ok();
         let heap;
-        let full: &str = match join_name(&mut buf, scope.name(), name) {
-            Some(joined) => joined,
+        let full: &str = match buf.as_deref_mut() {
+            Some(buf) => {
+                buf.clear();
+                if !scope.name().is_empty() {
+                    buf.push_str(scope.name());
+                    buf.push('/');
+                }
+                buf.push_str(name);
+                buf
+            }
+            None if scope.name().is_empty() => name,
             None => {
                 heap = format!("{}/{name}", scope.name());
                 &heap
@@ -265,21 +274,6 @@ impl std::fmt::Debug for SpecShape {
     }
 }
 
-/// `prefix/name` (or `name` when `prefix` is empty) written into `buf`, or `None` when it does
-/// not fit (then the caller joins it on the heap).
-fn join_name<'a>(buf: &'a mut [u8], prefix: &'a str, name: &'a str) -> Option<&'a str> {
-    if prefix.is_empty() {
-        return Some(name);
-    }
-    let len = prefix.len() + 1 + name.len();
-    let dst = buf.get_mut(..len)?;
-    dst[..prefix.len()].copy_from_slice(prefix.as_bytes());
-    dst[prefix.len()] = b'/';
-    dst[prefix.len() + 1..].copy_from_slice(name.as_bytes());
-    // Two valid strings joined by an ASCII byte are valid UTF-8; this never fails.
-    std::str::from_utf8(dst).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,7 +298,7 @@ mod tests {
         let graph = crate::graph::Graph::new();
         let mut cx = graph.scope();
         let v = cx.get_variable("v", [2, 3])?;
-        let mut s = cx.variable_scope(crate::scope::VarScope::new("").reuse(Reuse::Auto))?;
+        let s = cx.variable_scope(crate::scope::VarScope::new("").reuse(Reuse::Auto))?;
         for _ in 0..2 {
             assert!(s.get_variable("v", [2, 3])?.tensor().same(v.tensor()));
             assert!(s.get_variable("v", [3, 2]).is_err());
