@@ -19,7 +19,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::graph::Graph;
 use crate::ops::{grad, output_index};
-use crate::record::{Op, Recorded};
+use crate::record::Recorded;
 use crate::tensor::{Tensor, Value};
 use crate::variable::Variable;
 
@@ -28,23 +28,6 @@ pub(crate) struct Step<R> {
     pub(crate) index: usize,
     pub(crate) inputs: Vec<(usize, usize)>,
     pub(crate) rec: Option<R>,
-}
-
-/// Adds each `(input, gradient)` to the gradients collected so far (summing at shared tensors).
-fn accumulate<'a>(
-    grads: &mut HashMap<(usize, usize), Value>,
-    needed: &HashSet<usize>,
-    ins: impl Iterator<Item = (&'a (usize, usize), Option<Value>)>,
-) -> Result<()> {
-    for (&key, g) in ins {
-        let (Some(g), true) = (g, needed.contains(&key.0)) else { continue };
-        let sum = match grads.get(&key) {
-            Some(prev) => add_values(prev, &g)?,
-            None => g,
-        };
-        grads.insert(key, sum);
-    }
-    Ok(())
 }
 
 fn add_values(a: &Value, b: &Value) -> Result<Value> {
@@ -80,60 +63,28 @@ pub(crate) fn backprop<R: std::borrow::Borrow<Recorded>>(
     }
     let mut grads: HashMap<(usize, usize), Value> = HashMap::new();
     grads.insert(loss, Value::try_filled(loss_value.dtype(), loss_value.shape(), 1.0)?);
-    // `Relu(AddV2/BiasAdd(x, bias))` whose sum feeds only the relu: both gradients in one pass
-    // (`grad::relu_bias_backward`); the sum's step then takes its bias gradient from here.
-    let mut uses: HashMap<(usize, usize), usize> = HashMap::new();
-    for i in steps.iter().filter(|s| s.rec.is_some()).flat_map(|s| &s.inputs) {
-        *uses.entry(*i).or_default() += 1;
-    }
-    let sums: HashMap<usize, &Recorded> = steps
-        .iter()
-        .filter_map(|s| s.rec.as_ref().map(|r| (s.index, r.borrow())))
-        .filter(|(_, r)| matches!(r.op, Op::Add | Op::BiasAdd))
-        .collect();
-    let mut bias_grads: HashMap<usize, Value> = HashMap::new();
     for s in steps {
         let Some(rec) = &s.rec else { continue };
         let rec = rec.borrow();
         if !needed.contains(&s.index) {
             continue;
         }
-        let mut outs: Vec<Option<Value>> = (0..rec.outputs.len()).map(|i| grads.remove(&(s.index, i))).collect();
+        let outs: Vec<Option<Value>> = (0..rec.outputs.len()).map(|i| grads.remove(&(s.index, i))).collect();
         if outs.iter().all(Option::is_none) {
             continue;
         }
         let need: Vec<bool> = s.inputs.iter().map(|t| needed.contains(&t.0)).collect();
         // Outputs that are themselves targets keep their gradient.
         let kept = targets.contains(&s.index).then(|| outs.clone());
-        if let Some(gb) = bias_grads.remove(&s.index) {
-            // The sum passes its gradient on and its bias's was summed with the relu's.
-            let g = outs.swap_remove(0);
-            accumulate(&mut grads, &needed, s.inputs.iter().zip([g, Some(gb)]))?;
-            continue;
-        }
-        if let (Op::Relu, [sum], [Some(_)]) = (&rec.op, s.inputs.as_slice(), outs.as_slice())
-            && sum.1 == 0
-            && uses.get(sum) == Some(&1)
-            && !targets.contains(&sum.0)
-            && let Some(add) = sums.get(&sum.0)
-            && let [x, b] = add.inputs.as_slice()
-            && x.shape() == rec.outputs[0].shape()
-            && x.dtype() == b.dtype()
-            && kept.is_none()
-            && let Some(g) = outs.pop().flatten()
-        {
-            let (gx, gb) = grad::relu_bias_backward(&rec.outputs[0], g, b.shape())?;
-            match gb {
-                Some(gb) => {
-                    bias_grads.insert(sum.0, gb);
-                    accumulate(&mut grads, &needed, s.inputs.iter().zip([Some(gx)]))?;
-                    continue;
-                }
-                None => outs.push(Some(gx)),
-            }
-        }
         let ins = grad::backward(rec, outs, &need)?;
-        accumulate(&mut grads, &needed, s.inputs.iter().zip(ins))?;
+        for (&key, g) in s.inputs.iter().zip(ins) {
+            let (Some(g), true) = (g, needed.contains(&key.0)) else { continue };
+            let sum = match grads.get(&key) {
+                Some(prev) => add_values(prev, &g)?,
+                None => g,
+            };
+            grads.insert(key, sum);
+        }
         if let Some(outs) = kept {
             for (i, g) in outs.into_iter().enumerate() {
                 if let Some(g) = g {
