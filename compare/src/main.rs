@@ -387,6 +387,19 @@ fn main() -> Res<()> {
     let image = ArrayD::from_shape_vec(IxDyn(&ImageFilter::shape()), m.x.iter().copied().collect())?;
     let (graph_f, graph_b) = (Graph::with_seed(7), Graph::with_seed(7));
     let (mut cx_f, mut cx_b) = (graph_f.scope(), graph_b.scope());
+    // And built once, run many (`Session::run` with the image fed), as a training loop runs it.
+    let graph_s = Graph::with_seed(7);
+    let mut cx_s = graph_s.scope();
+    let feed = varscope::Value::from(image.clone());
+    let x_s = cx_s.placeholder("image", feed.clone())?;
+    let y_s = graph_image_filter(&mut cx_s, &x_s)?;
+    let loss_s = cx_s.reduce_sum(&y_s, Axes::All, false)?;
+    let vars_s = graph_s.trainable_variables();
+    let wrt_s: Vec<&varscope::Tensor> = vars_s.iter().map(|v| v.tensor()).collect();
+    let grads_s = cx_s.gradients(&loss_s, &wrt_s)?;
+    let mut fetch_s: Vec<&varscope::Tensor> = vec![&loss_s];
+    fetch_s.extend(grads_s.iter());
+    let sess = varscope::Session::new(&graph_s);
     let t = time_set(
         budget,
         &mut [
@@ -411,9 +424,12 @@ fn main() -> Res<()> {
             }),
             &mut tf_run(&tf, "filter_fwd"),
             &mut tf_run(&tf, "filter_fb"),
+            &mut run(|| Ok(sess.run(&[&y_s], &[(&x_s, feed.clone())])?)),
+            &mut run(|| Ok(sess.run(&fetch_s, &[(&x_s, feed.clone())])?)),
         ],
     )?;
     let (g_fwd, k_fwd, g_fb, k_fb, tf_g_fwd, tf_g_fb) = (t[0], t[1], t[2], t[3], t[4], t[5]);
+    let (s_fwd, s_fb) = (t[6], t[7]);
     for (k, v) in [
         ("conv_fwd", conv_fwd),
         ("conv_bwd", conv_bwd),
@@ -427,6 +443,10 @@ fn main() -> Res<()> {
         ("filter_fb_candle", fb_c),
         ("graph_fwd", g_fwd),
         ("graph_fb", g_fb),
+        ("graph_round_kernels_fwd", k_fwd),
+        ("graph_round_kernels_fb", k_fb),
+        ("session_fwd", s_fwd),
+        ("session_fb", s_fb),
         ("tf_conv_fwd", tf_conv_fwd),
         ("tf_conv_bwd", tf_conv_bwd),
         ("tf_filter_fwd", tf_fwd),
@@ -497,6 +517,19 @@ fn main() -> Res<()> {
         g_fb.best / k_fb.best
     ));
 
+    rows.push(format!(
+        "| my_image_filter forward, Session::run (fused Conv2D/bias/Relu), ms | {} | - | - | session / kernels (same round) <= 1.05x: {:.2}x / {:.2}x | |",
+        pair_ms(s_fwd),
+        s_fwd.median / k_fwd.median,
+        s_fwd.best / k_fwd.best
+    ));
+    rows.push(format!(
+        "| my_image_filter forward + backward, Session::run, ms | {} | - | - | session / kernels (same round) <= 1.05x: {:.2}x / {:.2}x | |",
+        pair_ms(s_fb),
+        s_fb.median / k_fb.median,
+        s_fb.best / k_fb.best
+    ));
+
     println!("| workload | varscope | candle-core 0.11 | varscope speed-up | target | check |");
     println!("|---|---|---|---|---|---|");
     for r in rows {
@@ -527,6 +560,8 @@ fn main() -> Res<()> {
         println!("{}", vs("my_image_filter forward + backward, kernels", fb, tf_fb));
         println!("{}", vs("my_image_filter forward, through the graph", g_fwd, tf_g_fwd));
         println!("{}", vs("my_image_filter forward + backward, through the graph", g_fb, tf_g_fb));
+        println!("{}", vs("my_image_filter forward, Session::run", s_fwd, tf_g_fwd));
+        println!("{}", vs("my_image_filter forward + backward, Session::run", s_fb, tf_g_fb));
         println!("{}", vs("conv2d layer forward", conv_fwd, tf_conv_fwd));
         println!("{}", vs("conv2d layer backward (input + filter)", conv_bwd, tf_conv_bwd));
         for (k, t) in &summary {

@@ -74,7 +74,9 @@ pub(crate) fn backprop<R: std::borrow::Borrow<Recorded>>(
             continue;
         }
         let need: Vec<bool> = s.inputs.iter().map(|t| needed.contains(&t.0)).collect();
-        let ins = grad::backward(rec, &outs, &need)?;
+        // Outputs that are themselves targets keep their gradient.
+        let kept = targets.contains(&s.index).then(|| outs.clone());
+        let ins = grad::backward(rec, outs, &need)?;
         for (&key, g) in s.inputs.iter().zip(ins) {
             let (Some(g), true) = (g, needed.contains(&key.0)) else { continue };
             let sum = match grads.get(&key) {
@@ -83,8 +85,7 @@ pub(crate) fn backprop<R: std::borrow::Borrow<Recorded>>(
             };
             grads.insert(key, sum);
         }
-        // Outputs that are themselves targets keep their gradient.
-        if targets.contains(&s.index) {
+        if let Some(outs) = kept {
             for (i, g) in outs.into_iter().enumerate() {
                 if let Some(g) = g {
                     grads.insert((s.index, i), g);

@@ -156,10 +156,17 @@ impl GraphState {
     /// nodes or emptied name scopes used; returns how many nodes went.
     pub(crate) fn clear_ops(&mut self) -> usize {
         let before = self.nodes.len();
+        let mut records = Vec::new();
         for index in std::mem::take(&mut self.op_nodes) {
             if let Some(node) = self.nodes.remove(&index) {
                 self.node_index.remove(&node.name);
+                records.extend(node.grad);
             }
+        }
+        // Once every removed node's input handles are gone, the records may hold the last
+        // handles of large activations: their buffers serve the next step's ops.
+        for rec in records {
+            rec.recycle();
         }
         self.epoch += 1;
         // A variable keeps its own name and every helper name below it
@@ -259,6 +266,52 @@ const UPDATE_OPS: &str = "update_ops";
 /// How many locks the `get_variable` store is split over.
 const STORE_SHARDS: usize = 16;
 
+/// FxHash (rustc's hasher: a rotate, xor and multiply per 8 bytes) for the `get_variable`
+/// store. Its keys are the program's own variable names, not adversarial input, so SipHash's
+/// resistance to chosen collisions buys nothing, while its cost was a large part of a reusing
+/// lookup (which hashed the name twice: shard, then map). Hand-rolled: fifteen lines do not
+/// justify a dependency.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// The store's hasher.
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 pub(crate) struct GraphInner {
     state: Mutex<GraphState>,
     /// The `get_variable` store, keyed by full variable name (`foo/v`), in
@@ -266,7 +319,7 @@ pub(crate) struct GraphInner {
     /// many threads run side by side (on different locks for different
     /// names); written only with `state` held (lock order: `state`, then a
     /// shard).
-    store: [RwLock<HashMap<String, Variable>>; STORE_SHARDS],
+    store: [RwLock<HashMap<String, Variable, FxBuild>>; STORE_SHARDS],
     /// The seed of every random initializer (see [`Graph::with_seed`]).
     seed: u64,
 }
@@ -353,7 +406,7 @@ impl Graph {
                     var_prefixes: HashSet::new(),
                     op_nodes: Vec::new(),
                 }),
-                store: std::array::from_fn(|_| RwLock::new(HashMap::new())),
+                store: std::array::from_fn(|_| RwLock::new(HashMap::default())),
                 seed,
             }),
         }
@@ -464,12 +517,12 @@ impl Graph {
         std::ptr::eq(t.graph_ptr(), Arc::as_ptr(&self.inner) as *const ())
     }
 
-    /// The shard of the `get_variable` store that holds `full_name`.
-    fn shard(&self, full_name: &str) -> &RwLock<HashMap<String, Variable>> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
-        full_name.hash(&mut h);
-        &self.inner.store[(h.finish() as usize) % STORE_SHARDS]
+    /// The shard of the `get_variable` store that holds `full_name`: bits of its FxHash that
+    /// neither the shard's bucket index (low bits) nor its tags (top bits) use.
+    fn shard(&self, full_name: &str) -> &RwLock<HashMap<String, Variable, FxBuild>> {
+        use std::hash::BuildHasher;
+        let h = FxBuild::default().hash_one(full_name);
+        &self.inner.store[((h >> 32) as usize) % STORE_SHARDS]
     }
 
     /// The variable of the store under `full_name`, taking only its shard's read lock.
@@ -506,5 +559,20 @@ mod tests {
         assert_eq!(s.unique_name("", "foo"), "foo_2");
         assert_eq!(s.unique_name("", "Foo"), "Foo_3");
         assert_eq!(s.unique_name("a", "Const"), "a/Const");
+    }
+
+    #[test]
+    fn the_store_hash_tells_names_apart_and_spreads_them_over_the_shards() {
+        use std::hash::BuildHasher;
+        let h = |s: &str| FxBuild::default().hash_one(s);
+        // Trailing bytes and lengths count (a zero-padded tail must not collide).
+        assert_ne!(h("conv1/w"), h("conv1/w\0"));
+        assert_ne!(h("a"), h("a\0\0\0\0\0\0\0"));
+        assert_ne!(h("layer_1/weights"), h("layer_2/weights"));
+        let mut used = [0usize; STORE_SHARDS];
+        for i in 0..1024 {
+            used[((h(&format!("scope_{i}/weights")) >> 32) as usize) % STORE_SHARDS] += 1;
+        }
+        assert!(used.iter().all(|&n| (16..=128).contains(&n)), "{used:?}");
     }
 }

@@ -442,3 +442,12 @@ pub(crate) struct Recorded {
     pub(crate) inputs: Vec<Value>,
     pub(crate) outputs: Vec<Value>,
 }
+
+impl Recorded {
+    /// Recycles the values only this record still holds ([`Value::recycle`]).
+    pub(crate) fn recycle(self) {
+        for v in self.inputs.into_iter().chain(self.outputs) {
+            v.recycle();
+        }
+    }
+}

@@ -20,7 +20,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::graph::{Graph, GraphState};
 use crate::ops::{Naming, forward_into};
-use crate::record::{Op, Recorded, TrainOp};
+use crate::record::{BinaryOp, MathOp, NnOp, Op, Recorded, TrainOp, UnaryOp};
 use crate::scope::Scope;
 use crate::tensor::{Origin, Tensor, Value};
 
@@ -53,6 +53,28 @@ struct PlanStep {
     inputs: Vec<Input>,
     /// The graph keys of the inputs, for the backward pass.
     input_keys: Vec<(usize, usize)>,
+    /// Computed by a later step's [`Fusion`]: its slot holds a stand-in until then.
+    deferred: bool,
+    /// A `Relu` that computes its `Conv2D → AddV2/BiasAdd → Relu` chain in one convolution.
+    fusion: Option<Fusion>,
+}
+
+/// `Conv2D → AddV2/BiasAdd(bias) → Relu` whose intermediate values nothing else in the plan
+/// reads (not fetched, one consumer each), run as one convolution with the bias and relu
+/// applied as it writes ([`crate::ops::conv2d_bias_relu`], the same bits). It runs at the
+/// relu's position, when every input is there. The conv's and the add's slots then hold the
+/// relu's output as a stand-in of their shape and dtype: their only readers are the fused
+/// ops themselves and the backward pass, whose `Conv2D` gradient reads its inputs, `AddV2`'s
+/// only the shapes, and `Relu`'s only its output.
+struct Fusion {
+    conv: usize,
+    add: usize,
+    win: crate::record::Window,
+    x: Input,
+    filter: Input,
+    bias: Input,
+    /// `bias + conv` rather than `conv + bias`.
+    bias_first: bool,
 }
 
 /// The steps a set of fetches needs given a set of fed tensors, in build order.
@@ -214,7 +236,15 @@ fn build_plan(state: &GraphState, fetches: &[&Tensor], feed_keys: &[(usize, usiz
             }
         };
         let input_keys = inputs.iter().map(key).collect();
-        steps.push(PlanStep { index, name, kind, inputs: inputs.iter().map(resolve).collect(), input_keys });
+        steps.push(PlanStep {
+            index,
+            name,
+            kind,
+            inputs: inputs.iter().map(resolve).collect(),
+            input_keys,
+            deferred: false,
+            fusion: None,
+        });
     }
     // A gradients node differentiates over the steps its loss depends on.
     for p in 0..steps.len() {
@@ -245,8 +275,66 @@ fn build_plan(state: &GraphState, fetches: &[&Tensor], feed_keys: &[(usize, usiz
         let wrt = node.inputs[1..].iter().map(|t| (key(t), t.dtype(), t.shape().to_vec())).collect();
         steps[p].kind = Kind::Gradients { over, wrt };
     }
-    let fetches = fetches.iter().map(|t| resolve(t)).collect();
+    let fetches: Vec<Input> = fetches.iter().map(|t| resolve(t)).collect();
+    fuse_conv_bias_relu(state, &mut steps, &fetches);
     Ok(Plan { epoch: state.epoch, steps, fetches })
+}
+
+/// Marks every `Conv2D → AddV2/BiasAdd(bias) → Relu` chain that can run as one convolution
+/// (see [`Fusion`]): the conv's and the add's outputs are read once, by the next op of the
+/// chain, and not fetched; the bias is a vector of the conv's output channels; no assignment
+/// runs between the conv and the relu (a deferred conv must read the same variable values).
+fn fuse_conv_bias_relu(state: &GraphState, steps: &mut [PlanStep], fetches: &[Input]) {
+    let mut uses = vec![0usize; steps.len()];
+    for i in steps.iter().flat_map(|s| &s.inputs).chain(fetches) {
+        if let Input::Step(p, _) = *i {
+            uses[p] += 1;
+        }
+    }
+    let op_of = |steps: &[PlanStep], p: usize| match &steps[p].kind {
+        Kind::Op { op, assigns: None } => Some(op.clone()),
+        _ => None,
+    };
+    for r in 0..steps.len() {
+        let (Some(Op::Math(MathOp::Unary(UnaryOp::Relu))), [Input::Step(a, 0)]) =
+            (op_of(steps, r), steps[r].inputs.as_slice())
+        else {
+            continue;
+        };
+        let a = *a;
+        let Some(add @ (Op::Math(MathOp::Binary(BinaryOp::Add)) | Op::Nn(NnOp::BiasAdd))) = op_of(steps, a) else {
+            continue;
+        };
+        let conv_at = |i: Input| match i {
+            Input::Step(c, 0) => match op_of(steps, c) {
+                Some(Op::Nn(NnOp::Conv2D(win))) if !steps[c].deferred => Some((c, win)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (c, win, bias, bias_first, at) = match *steps[a].inputs.as_slice() {
+            [i0, i1] if let Some((c, win)) = conv_at(i0) => (c, win, i1, false, 0),
+            [i0, i1]
+                if add == Op::Math(MathOp::Binary(BinaryOp::Add))
+                    && let Some((c, win)) = conv_at(i1) =>
+            {
+                (c, win, i0, true, 1)
+            }
+            _ => continue,
+        };
+        let Some(node) = state.nodes.get(&steps[a].index) else { continue };
+        let (Some(conv_out), Some(b)) = (node.inputs.get(at), node.inputs.get(1 - at)) else { continue };
+        let channels = conv_out.shape().last().copied();
+        let fits = b.shape().len() == 1 && Some(b.shape()[0]) == channels && b.dtype() == conv_out.dtype();
+        let assigns_between = steps[c + 1..r].iter().any(|s| matches!(s.kind, Kind::Op { assigns: Some(_), .. }));
+        let [x, filter] = *steps[c].inputs.as_slice() else { continue };
+        if uses[c] != 1 || uses[a] != 1 || !fits || assigns_between || !conv_out.dtype().is_float() {
+            continue;
+        }
+        steps[c].deferred = true;
+        steps[a].deferred = true;
+        steps[r].fusion = Some(Fusion { conv: c, add: a, win, x, filter, bias, bias_first });
+    }
 }
 
 fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
@@ -270,8 +358,53 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
     };
     // One buffer for every step's inputs: a run of small ops is dominated by allocations.
     let mut inputs: Vec<Value> = Vec::new();
+    let mut stand_in: Option<Value> = None;
     for step in &plan.steps {
         inputs.clear();
+        if step.deferred {
+            // Filled in by the fused step that computes it.
+            let v = match &stand_in {
+                Some(v) => v.clone(),
+                None => stand_in.insert(Value::filled(DType::F32, &[0], 0.0)?).clone(),
+            };
+            starts.push(values.len());
+            values.push(v);
+            continue;
+        }
+        if let Some(fu) = &step.fusion {
+            let (x, f, b) =
+                (get(&values, &starts, fu.x)?, get(&values, &starts, fu.filter)?, get(&values, &starts, fu.bias)?);
+            let start = values.len();
+            match crate::ops::conv2d_bias_relu(&fu.win, &x, &f, &b) {
+                Some(y) => {
+                    values[starts[fu.conv]] = y.clone();
+                    values[starts[fu.add]] = y.clone();
+                    values.push(y);
+                }
+                None => {
+                    // The three ops one by one, with their own checks and errors.
+                    let one = |p: usize, ins: &[Value]| -> Result<Value> {
+                        let s = &plan.steps[p];
+                        let Kind::Op { op, .. } = &s.kind else {
+                            return Err(Error::internal(format!("fused step `{}` is not an op", s.name)));
+                        };
+                        let mut out = Vec::with_capacity(1);
+                        forward_into(op, &s.name, ins, &mut out)?;
+                        out.into_iter().next().ok_or_else(|| Error::internal(format!("op `{}` made no output", s.name)))
+                    };
+                    let conv = one(fu.conv, &[x, f])?;
+                    values[starts[fu.conv]] = conv.clone();
+                    let add = one(fu.add, &if fu.bias_first { [b, conv] } else { [conv, b] })?;
+                    values[starts[fu.add]] = add.clone();
+                    let Kind::Op { op, .. } = &step.kind else {
+                        return Err(Error::internal(format!("fused step `{}` is not an op", step.name)));
+                    };
+                    forward_into(op, &step.name, &[add], &mut values)?;
+                }
+            }
+            starts.push(start);
+            continue;
+        }
         for &i in &step.inputs {
             inputs.push(get(&values, &starts, i)?);
         }
@@ -317,7 +450,13 @@ fn execute(plan: &Plan, feeds: &[&Value]) -> Result<Vec<Value>> {
         }
         starts.push(start);
     }
-    plan.fetches.iter().map(|&i| get(&values, &starts, i)).collect()
+    let out = plan.fetches.iter().map(|&i| get(&values, &starts, i)).collect();
+    // The values nothing outside this run holds: their buffers serve the next run's outputs.
+    drop(inputs);
+    for v in values {
+        v.recycle();
+    }
+    out
 }
 
 impl Scope {
@@ -353,5 +492,44 @@ impl Scope {
             |_| Ok(()),
             |_, _| Ok((graph.gradients(loss, wrt)?, Op::Gradients)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::Init;
+    use crate::ops::{Axes, Padding};
+    use crate::scope::VarSpec;
+
+    /// How many fused chains the plan of `fetches` has.
+    fn fused(sess: &Session, fetches: &[&Tensor]) -> Result<usize> {
+        let keys: Vec<(usize, usize)> = fetches.iter().map(|t| key(t)).collect();
+        Ok(sess.plan(fetches, &keys, &[])?.steps.iter().filter(|s| s.fusion.is_some()).count())
+    }
+
+    #[test]
+    fn a_plan_fuses_conv_bias_relu_only_when_nothing_else_reads_the_intermediates() -> Result<()> {
+        let graph = Graph::with_seed(1);
+        let cx = graph.scope();
+        let x = cx.get_variable("x", VarSpec::new().shape([1, 4, 4, 2]).init(Init::constant(0.5)))?;
+        let w = cx.get_variable("w", VarSpec::new().shape([3, 3, 2, 16]).init(Init::constant(0.1)))?;
+        let b = cx.get_variable("b", VarSpec::new().shape([16]).init(Init::constant(-0.2)))?;
+        let conv = cx.conv2d(&x, &w, [1, 1], Padding::Same)?;
+        let y = cx.relu(&cx.add(&conv, &b)?)?;
+        let loss = cx.reduce_sum(&y, Axes::All, false)?;
+        let g = cx.gradients(&loss, &[&w, &b])?;
+        let sess = Session::new(&graph);
+        assert_eq!(fused(&sess, &[&y])?, 1);
+        assert_eq!(fused(&sess, &[&loss, &g[0], &g[1]])?, 1);
+        // Fetched, or read by another op: the chain runs as three ops.
+        assert_eq!(fused(&sess, &[&y, &conv])?, 0);
+        let other = cx.mul(&conv, &conv)?;
+        assert_eq!(fused(&sess, &[&y, &other])?, 0);
+        // A bias that is not a vector of the output channels is an ordinary broadcast add.
+        let c = cx.get_variable("c", VarSpec::new().shape([4, 1, 16]).init(Init::constant(0.0)))?;
+        let y2 = cx.relu(&cx.add(&cx.conv2d(&x, &w, [1, 1], Padding::Same)?, &c)?)?;
+        assert_eq!(fused(&sess, &[&y2])?, 0);
+        Ok(())
     }
 }

@@ -125,6 +125,16 @@ impl Value {
         }
     }
 
+    /// Gives the buffer of a large float value to this thread's pool of output buffers when
+    /// this is its last handle (`kernels::recycle`), so the next op's output reuses it.
+    pub(crate) fn recycle(self) {
+        match self {
+            Value::F32(a) => crate::kernels::recycle::give_shared(a),
+            Value::F64(a) => crate::kernels::recycle::give_shared(a),
+            Value::I32(_) | Value::I64(_) => {}
+        }
+    }
+
     /// A value of `dtype` with every element set to `x`, refusing a shape of
     /// more than [`MAX_ELEMENTS`] elements and, for `int32`, an `x` that is
     /// not an integer in int32's range (as TensorFlow refuses it; int64 alike).

@@ -50,6 +50,8 @@ table = [
     ("my_image_filter forward (through the graph)", "graph_fwd", "graph_round_fwd", None),
     ("my_image_filter forward + backward (kernels)", "filter_fb", "filter_fb", "filter_fb_candle"),
     ("my_image_filter forward + backward (through the graph)", "graph_fb", "graph_round_fb", None),
+    ("my_image_filter forward (Session::run, built once)", "session_fwd", "graph_round_fwd", None),
+    ("my_image_filter forward + backward (Session::run, built once)", "session_fb", "graph_round_fb", None),
     ("conv layer forward", "conv_fwd", "conv_fwd", "conv_fwd_candle"),
     ("conv layer backward (input + filter)", "conv_bwd", "conv_bwd", None),
 ]
@@ -68,6 +70,12 @@ for n in (512, 1024):
     gt = [fl / r[k][0] for r in tf if k in r]
     gc = [fl / r[k + "_candle"][0] for r in vs if k + "_candle" in r]
     print(f"| {n}³ | {cell(gv, '{:.0f}')} | {cell(gt, '{:.0f}')} | {cell(gc, '{:.0f}')} | {cell(ratio(tf, k, vs, k))}x |")
+print()
+print("| graph path / bare kernels, same rounds | forward | forward + backward |")
+print("|---|---|---|")
+for name, f, b in [("eager ops, rebuilt per step", "graph_fwd", "graph_fb"), ("Session::run", "session_fwd", "session_fb")]:
+    fk, bk = "graph_round_kernels_fwd", "graph_round_kernels_fb"
+    print(f"| {name} | {cell(ratio(vs, f, vs, fk))}x | {cell(ratio(vs, b, vs, bk))}x |")
 bwd = [r["conv_bwd"][0] / r["conv_fwd"][0] for r in vs]
 print()
 print(f"conv backward / forward (varscope, per round): {cell(bwd)}x (goal <= 2.0x)")

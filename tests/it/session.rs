@@ -199,3 +199,61 @@ fn regularization_losses_run_on_the_current_weights() -> varscope::Result<()> {
     assert_eq!(sess.run(&[&losses[0]], &[])?[0].to_f64_vec(), vec![9.0]);
     Ok(())
 }
+
+/// Two `conv2d → bias → relu` layers (`add` then `bias_add`, the second written `b + conv`
+/// when `flip`), their sum as the loss, and the gradients with respect to every variable.
+/// Returns the output, the first layer's conv and pre-activation, the loss and the gradients.
+fn conv_layers(cx: &mut Scope, x: &Tensor, dtype: DType, flip: bool) -> varscope::Result<[Tensor; 8]> {
+    let spec = |shape: &[usize], init: Init| VarSpec::new().shape(shape).dtype(dtype).init(init);
+    let w1 = cx.get_variable("w1", spec(&[3, 3, 3, 16], Init::RandomNormal { mean: 0.0, stddev: 0.3 }))?;
+    let b1 = cx.get_variable("b1", spec(&[16], Init::RandomNormal { mean: 0.0, stddev: 0.3 }))?;
+    let w2 = cx.get_variable("w2", spec(&[3, 3, 16, 16], Init::RandomNormal { mean: 0.0, stddev: 0.3 }))?;
+    let b2 = cx.get_variable("b2", spec(&[16], Init::RandomNormal { mean: 0.0, stddev: 0.3 }))?;
+    let conv1 = cx.conv2d(x, &w1, [1, 1], Padding::Same)?;
+    let pre1 = if flip { cx.add(&b1, &conv1)? } else { cx.add(&conv1, &b1)? };
+    let h = cx.relu(&pre1)?;
+    let y = cx.relu(&cx.bias_add(&cx.conv2d(&h, &w2, [1, 1], Padding::Same)?, &b2)?)?;
+    let loss = cx.reduce_sum(&y, Axes::All, false)?;
+    let mut g = cx.gradients(&loss, &[&w1, &b1, &w2, &b2])?.into_iter();
+    let mut next = || g.next().expect("one gradient per variable");
+    Ok([y, conv1, pre1, loss, next(), next(), next(), next()])
+}
+
+/// A run fuses `Conv2D → bias → Relu` into one convolution when nothing else reads the
+/// intermediates, and gives the same bits as building eagerly; fetching an intermediate
+/// (which keeps the ops apart) gives the same bits too, in f32 (the direct kernels) and f64.
+#[test]
+fn fused_conv_bias_relu_runs_give_the_eager_bits() -> varscope::Result<()> {
+    for (dtype, flip) in [(DType::F32, false), (DType::F32, true), (DType::F64, false)] {
+        let cast = |v: Value| match dtype {
+            DType::F64 => Value::from(ArrayD::from_shape_vec(IxDyn(v.shape()), v.to_f64_vec()).expect("shape")),
+            _ => v,
+        };
+        let (first, second) = (cast(values(&[2, 6, 7, 3], 3)), cast(values(&[2, 6, 7, 3], 4)));
+        let graph = Graph::with_seed(5);
+        let mut cx = graph.scope();
+        let x = cx.placeholder("x", first)?;
+        let built = conv_layers(&mut cx, &x, dtype, flip)?;
+        let eager = Graph::with_seed(5);
+        let mut ex = eager.scope();
+        let x2 = ex.placeholder("x", second.clone())?;
+        let want = conv_layers(&mut ex, &x2, dtype, flip)?;
+        let sess = Session::new(&graph);
+        let [y, conv1, pre1, loss, g0, g1, g2, g3] = &built;
+        // Fused: the output, the loss and the gradients.
+        let ran = sess.run(&[y, loss, g0, g1, g2, g3], &[(&x, second.clone())])?;
+        for (got, w) in ran.iter().zip([&want[0], &want[3], &want[4], &want[5], &want[6], &want[7]]) {
+            assert_eq!(got, &w.value(), "{dtype} flip {flip}: {}", w.name());
+        }
+        // Fetching the first conv and its pre-activation keeps that layer unfused.
+        let ran = sess.run(&[y, conv1, pre1, g0, g1], &[(&x, second.clone())])?;
+        for (got, w) in ran.iter().zip([&want[0], &want[1], &want[2], &want[4], &want[5]]) {
+            assert_eq!(got, &w.value(), "{dtype} flip {flip}, intermediates fetched: {}", w.name());
+        }
+        // Forward only, run twice (the second run must not see the first's buffers).
+        for _ in 0..2 {
+            assert_eq!(sess.run(&[y], &[(&x, second.clone())])?[0], want[0].value());
+        }
+    }
+    Ok(())
+}

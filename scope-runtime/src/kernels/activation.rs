@@ -4,29 +4,15 @@
 //! forward input or output for `relu` (both have the same sign pattern).
 
 use ndarray::{Array, ArrayView, ArrayViewMut, Dimension, Zip};
-use rayon::prelude::*;
 
-use super::{Float, KResult, KernelError};
-
-/// Element count from which an elementwise kernel splits its work over the threads (below it,
-/// the fork-join costs more than the pass), and the chunk each task takes.
-pub(crate) const PAR_MIN: usize = 1 << 16;
-pub(crate) const PAR_CHUNK: usize = 1 << 14;
+use super::{Float, KResult, KernelError, par};
 
 /// `f(x)` elementwise; on both cores for large standard-layout inputs.
 fn map1<T: Float, D: Dimension>(x: ArrayView<'_, T, D>, f: impl Fn(T) -> T + Sync) -> Array<T, D> {
-    if x.len() >= PAR_MIN
-        && let Some(xs) = x.as_slice()
+    if let Some(xs) = x.as_slice()
+        && let Ok(a) = Array::from_shape_vec(x.raw_dim(), par::map1(xs, &f))
     {
-        let mut out = vec![T::zero(); xs.len()];
-        out.par_chunks_mut(PAR_CHUNK).zip(xs.par_chunks(PAR_CHUNK)).for_each(|(o, a)| {
-            for (o, &a) in o.iter_mut().zip(a) {
-                *o = f(a);
-            }
-        });
-        if let Ok(a) = Array::from_shape_vec(x.raw_dim(), out) {
-            return a;
-        }
+        return a;
     }
     x.mapv(f)
 }
@@ -38,20 +24,10 @@ fn map2<T: Float, D: Dimension>(
     y: ArrayView<'_, T, D>,
     f: impl Fn(T, T) -> T + Sync,
 ) -> Array<T, D> {
-    if x.len() >= PAR_MIN
-        && let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
+    if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
+        && let Ok(a) = Array::from_shape_vec(x.raw_dim(), par::map2(xs, ys, &f))
     {
-        let mut out = vec![T::zero(); xs.len()];
-        out.par_chunks_mut(PAR_CHUNK).zip(xs.par_chunks(PAR_CHUNK)).zip(ys.par_chunks(PAR_CHUNK)).for_each(
-            |((o, a), b)| {
-                for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
-                    *o = f(a, b);
-                }
-            },
-        );
-        if let Ok(a) = Array::from_shape_vec(x.raw_dim(), out) {
-            return a;
-        }
+        return a;
     }
     Zip::from(&x).and(&y).map_collect(|&a, &b| f(a, b))
 }

@@ -3,7 +3,7 @@
 use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewD, ArrayViewMutD, Axis};
 use rayon::prelude::*;
 
-use super::activation::{PAR_CHUNK, PAR_MIN};
+use super::par::{PAR_CHUNK, PAR_MIN};
 use super::{Float, KResult, KernelError};
 
 fn check(kernel: &'static str, shape: &[usize], bias: usize) -> KResult<()> {

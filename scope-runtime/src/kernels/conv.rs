@@ -453,9 +453,15 @@ pub fn conv2d<T: Float>(
     padding: Padding,
 ) -> KResult<Array4<T>> {
     let g = Conv2dGeometry::new(input.shape(), filter.shape(), strides, padding)?;
-    let mut out = Array4::zeros(g.output_shape());
+    let mut out = zeros4(g.output_shape());
     with_scratch(|scratch| conv2d_into(input, filter, strides, padding, Epilogue::None, scratch, out.view_mut()))?;
     Ok(out)
+}
+
+/// A zeroed array of `shape` on a recycled buffer when there is one (see `recycle`).
+pub(crate) fn zeros4<T: Float>(shape: [usize; 4]) -> Array4<T> {
+    let n = shape.iter().product();
+    Array4::from_shape_vec(shape, super::recycle::zeroed(n, T::zero())).unwrap_or_else(|_| Array4::zeros(shape))
 }
 
 /// Reusable buffers for [`conv2d_into`] and the gradients (padded image, virtual output), so a
@@ -483,7 +489,7 @@ thread_local! {
 
 /// Runs `f` with this thread's cached scratch for `T`, taken out of the cache for the duration
 /// (so a nested call simply gets a fresh one) and put back afterwards.
-fn with_scratch<T: Float, R>(f: impl FnOnce(&mut Conv2dScratch<T>) -> R) -> R {
+pub(crate) fn with_scratch<T: Float, R>(f: impl FnOnce(&mut Conv2dScratch<T>) -> R) -> R {
     let taken = SCRATCH.with(|cache| {
         let mut cache = cache.try_borrow_mut().ok()?;
         let at = cache.iter().position(|b| b.is::<Conv2dScratch<T>>())?;
@@ -611,7 +617,7 @@ pub fn conv2d_backward_input<T: Float>(
     let g = Conv2dGeometry::new(&input_shape, filter.shape(), strides, padding)
         .map_err(|e| KernelError::shape(BWD_IN, e.message().to_string()))?;
     check_dy(BWD_IN, &g, &dy)?;
-    let mut dx = Array4::<T>::zeros(input_shape);
+    let mut dx = zeros4(input_shape);
     with_scratch(|scratch| conv2d_backward_input_into(dy, filter, strides, padding, scratch, dx.view_mut()))?;
     Ok(dx)
 }

@@ -28,7 +28,9 @@ mod error;
 mod float;
 mod matmul;
 mod padding;
+pub(crate) mod par;
 mod pool;
+pub(crate) mod recycle;
 mod softmax;
 
 pub use activation::{
@@ -40,6 +42,7 @@ pub use conv::{
     Conv2dGeometry, Conv2dScratch, Epilogue, conv2d, conv2d_backward_filter, conv2d_backward_input,
     conv2d_backward_input_into, conv2d_into,
 };
+pub(crate) use conv::{with_scratch, zeros4};
 pub use error::KernelError;
 pub use float::Float;
 pub use matmul::{batch_matmul, batch_matmul_into, matmul, matmul_into};

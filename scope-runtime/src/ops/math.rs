@@ -2,7 +2,7 @@
 //! NumPy/TensorFlow broadcasting, and `Neg`, `Exp`, `Log`, `Sqrt`, `Relu`,
 //! `Sigmoid`, `Tanh`.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::basic::broadcast_shapes;
 use super::{
@@ -11,7 +11,7 @@ use super::{
 };
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::kernels;
+use crate::kernels::{self, par};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
 
@@ -24,7 +24,7 @@ pub(crate) fn zip2<T: Elem, U: Elem>(
     a: ArrayViewD<'_, T>,
     b: ArrayViewD<'_, T>,
     shape: &[usize],
-    f: impl Fn(T, T) -> U,
+    f: impl Fn(T, T) -> U + Sync,
 ) -> Result<ArrayD<U>> {
     if let Some(out) = zip2_contiguous(&a, &b, shape, &f) {
         return Ok(out);
@@ -44,21 +44,22 @@ fn is_tail(small: &[usize], shape: &[usize]) -> bool {
 }
 
 /// The fast paths of [`zip2`] for row-major inputs: equal shapes, or one
-/// side (a bias, a scalar) repeating along the other.
+/// side (a bias, a scalar) repeating along the other; on both cores for large
+/// inputs (the kernels' elementwise passes).
 fn zip2_contiguous<T: Elem, U: Elem>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
     shape: &[usize],
-    f: &impl Fn(T, T) -> U,
+    f: &(impl Fn(T, T) -> U + Sync),
 ) -> Option<ArrayD<U>> {
     let (xs, ys) = (a.as_slice()?, b.as_slice()?);
     let n: usize = shape.iter().product();
     let out: Vec<U> = if xs.len() == n && ys.len() == n && a.shape() == b.shape() {
-        xs.iter().zip(ys).map(|(&x, &y)| f(x, y)).collect()
+        par::map2(xs, ys, f)
     } else if xs.len() == n && !ys.is_empty() && a.shape() == shape && is_tail(b.shape(), shape) {
-        xs.chunks_exact(ys.len()).flat_map(|c| c.iter().zip(ys).map(|(&x, &y)| f(x, y))).collect()
+        par::map2_tail(xs, ys, false, U::zero(), f)
     } else if ys.len() == n && !xs.is_empty() && b.shape() == shape && is_tail(a.shape(), shape) {
-        ys.chunks_exact(xs.len()).flat_map(|c| xs.iter().zip(c).map(|(&x, &y)| f(x, y))).collect()
+        par::map2_tail(ys, xs, true, U::zero(), f)
     } else {
         return None;
     };
@@ -105,16 +106,26 @@ fn binary_int<T: Elem>(op: BinaryOp, node: &str, a: &Value, b: &Value, shape: &[
     Ok(T::wrap(zip2(a, b, shape, f)?))
 }
 
+/// `f(x)` elementwise; on both cores for large row-major inputs.
+pub(crate) fn map_elems<T: Elem, U: Elem>(x: &ArcArray<T, IxDyn>, f: impl Fn(T) -> U + Sync) -> ArrayD<U> {
+    if let Some(xs) = x.as_slice()
+        && let Ok(a) = ArrayD::from_shape_vec(x.raw_dim(), par::map1(xs, &f))
+    {
+        return a;
+    }
+    x.mapv(f)
+}
+
 /// A unary op on floats: every one of them applies.
 fn unary_float<T: Float>(op: UnaryOp, x: &Value) -> Result<Value> {
     let a = typed::<T>(x)?;
     let zero = T::zero();
     let out = match op {
-        UnaryOp::Neg => a.mapv(|v| zero.minus(v)),
+        UnaryOp::Neg => map_elems(a, |v| zero.minus(v)),
         UnaryOp::Relu => kernels::relu(a.view()),
-        UnaryOp::Exp => a.mapv(T::exp),
-        UnaryOp::Log => a.mapv(T::ln),
-        UnaryOp::Sqrt => a.mapv(T::sqrt),
+        UnaryOp::Exp => map_elems(a, T::exp),
+        UnaryOp::Log => map_elems(a, T::ln),
+        UnaryOp::Sqrt => map_elems(a, T::sqrt),
         UnaryOp::Sigmoid => kernels::sigmoid(a.view()),
         UnaryOp::Tanh => kernels::tanh(a.view()),
     };
@@ -126,8 +137,8 @@ fn unary_int<T: Elem>(op: UnaryOp, node: &str, x: &Value) -> Result<Value> {
     let a = typed::<T>(x)?;
     let zero = T::zero();
     let out = match op {
-        UnaryOp::Neg => a.mapv(|v| zero.minus(v)),
-        UnaryOp::Relu => a.mapv(|v| if v > zero { v } else { zero }),
+        UnaryOp::Neg => map_elems(a, |v| zero.minus(v)),
+        UnaryOp::Relu => map_elems(a, |v| if v > zero { v } else { zero }),
         UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh => {
             return Err(unsupported(op.op_type(), node, T::DTYPE, "float32 or float64"));
         }
@@ -341,7 +352,9 @@ pub(crate) fn backward<T: Float>(op: &MathOp, x: &[Value], y: &Value, g: &ArrayD
                 UnaryOp::Exp => zip2(gv, ya, &shape, |g, y| g * y)?,
                 UnaryOp::Log => zip2(gv, xa, &shape, |g, x| g / x)?,
                 UnaryOp::Sqrt => zip2(gv, ya, &shape, |g, y| g * T::c(0.5) / y)?,
-                UnaryOp::Relu => kernels::relu_grad(xa, gv).map_err(internal)?,
+                // From the output: `relu(x) > 0` exactly where `x > 0`, and a fused
+                // Conv2D/bias/Relu run keeps only the output.
+                UnaryOp::Relu => kernels::relu_grad(ya, gv).map_err(internal)?,
                 UnaryOp::Sigmoid => kernels::sigmoid_grad(ya, gv).map_err(internal)?,
                 UnaryOp::Tanh => kernels::tanh_grad(ya, gv).map_err(internal)?,
             };

@@ -32,7 +32,7 @@
 use std::fmt::Debug;
 use std::ops::{Add, Mul, Sub};
 
-use ndarray::{ArcArray, Array3, ArrayD, ArrayView3, Axis, IxDyn, LinalgScalar};
+use ndarray::{ArcArray, Array3, ArrayD, ArrayView3, ArrayViewD, Axis, IxDyn, LinalgScalar};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -81,6 +81,7 @@ mod train_ops;
 pub use crate::kernels::Padding;
 pub use basic::{ControlDependencies, broadcast_shapes};
 pub use export::{AttrValue, NodeDetails};
+pub(crate) use nn::conv2d_bias_relu;
 pub use reduce::Axes;
 
 /// How TensorFlow names an op.
@@ -359,6 +360,8 @@ pub(crate) trait Elem: Copy + Send + Sync + Debug + PartialOrd + LinalgScalar {
     const DTYPE: DType;
     /// The typed array inside `v`, if it has this dtype.
     fn get(v: &Value) -> Option<&ArcArray<Self, IxDyn>>;
+    /// The typed array of `v` by value (no copy when `v` holds the only handle), or `v` back.
+    fn take(v: Value) -> std::result::Result<ArrayD<Self>, Value>;
     /// Wraps an array as a value.
     fn wrap(a: ArrayD<Self>) -> Value;
     /// The smallest value (`-inf` for floats), the identity of `max`.
@@ -403,6 +406,12 @@ macro_rules! elem {
                 match v {
                     Value::$variant(a) => Some(a),
                     _ => None,
+                }
+            }
+            fn take(v: Value) -> std::result::Result<ArrayD<Self>, Value> {
+                match v {
+                    Value::$variant(a) => Ok(a.into_owned()),
+                    other => Err(other),
                 }
             }
             fn wrap(a: ArrayD<Self>) -> Value {
@@ -470,6 +479,15 @@ pub(crate) fn unbroadcast<T: Float>(g: ArrayD<T>, shape: &[usize]) -> Result<Arr
         return Ok(g);
     }
     kernels::reduce_to_shape(g.view(), shape).map_err(|e| Error::internal(format!("{e}")))
+}
+
+/// [`unbroadcast`] of a borrowed gradient (the kernel sums from the view; a copy only when
+/// nothing is summed).
+pub(crate) fn unbroadcast_view<T: Float>(g: ArrayViewD<'_, T>, shape: &[usize]) -> Result<ArrayD<T>> {
+    if g.shape() == shape {
+        return Ok(g.to_owned());
+    }
+    kernels::reduce_to_shape(g, shape).map_err(|e| Error::internal(format!("{e}")))
 }
 
 /// A possibly negative axis of a rank-`rank` tensor, as an index.

@@ -141,6 +141,38 @@ fn xent_fwd<T: Float>(z: &Value, x: &Value, softmax: bool) -> Result<Value> {
     Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(shape), loss).map_err(internal)?))
 }
 
+/// `relu(conv2d(x, filter) + bias)` as one convolution that applies the bias and the relu as
+/// it writes each output (`Epilogue::BiasRelu`): the same bits as `Conv2D`, `AddV2`/`BiasAdd`
+/// and `Relu` one after the other (the kernels add the bias to the finished sum, and
+/// `max(v, 0)` is the relu's `v > 0 ? v : 0`, NaN included), without the two intermediate
+/// arrays. `None` when the values do not fit that form; the caller then runs the three ops,
+/// with their checks and errors.
+pub(crate) fn conv2d_bias_relu(win: &Window, x: &Value, filter: &Value, bias: &Value) -> Option<Value> {
+    match (x, filter, bias) {
+        (Value::F32(_), Value::F32(_), Value::F32(_)) => conv2d_bias_relu_typed::<f32>(win, x, filter, bias),
+        (Value::F64(_), Value::F64(_), Value::F64(_)) => conv2d_bias_relu_typed::<f64>(win, x, filter, bias),
+        _ => None,
+    }
+}
+
+fn conv2d_bias_relu_typed<T: Float + crate::kernels::Float>(
+    win: &Window,
+    x: &Value,
+    filter: &Value,
+    bias: &Value,
+) -> Option<Value> {
+    let (xv, fv) = (view4::<T>(x).ok()?, view4::<T>(filter).ok()?);
+    let b = typed::<T>(bias).ok()?.view().into_dimensionality::<ndarray::Ix1>().ok()?;
+    let g = crate::kernels::Conv2dGeometry::new(xv.shape(), fv.shape(), win.stride, win.padding).ok()?;
+    let mut out = crate::kernels::zeros4::<T>(g.output_shape());
+    let epilogue = crate::kernels::Epilogue::BiasRelu(b);
+    crate::kernels::with_scratch(|scratch| {
+        crate::kernels::conv2d_into(xv, fv, win.stride, win.padding, epilogue, scratch, out.view_mut())
+    })
+    .ok()?;
+    Some(T::wrap(out.into_dyn()))
+}
+
 fn bias_add_float<T: Float>(x: &Value, b: &Value) -> Result<Value> {
     let (x, b) = (typed::<T>(x)?, typed::<T>(b)?);
     let b = b.view().into_dimensionality::<Ix1>().map_err(internal)?;

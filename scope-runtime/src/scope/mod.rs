@@ -18,13 +18,14 @@
 //! popping a frame restores exactly the state before its push.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::{Deref, DerefMut};
 
 use crate::error::{Error, Result};
-use crate::graph::Graph;
+use crate::graph::{FxBuild, Graph};
 use crate::store::Reuse;
 use crate::tensor::Tensor;
+use crate::variable::Variable;
 
 mod captured;
 mod naming;
@@ -90,6 +91,12 @@ pub struct Scope {
     /// The control inputs every op recorded now gets
     /// ([`Scope::control_dependencies`]).
     pub(crate) control: RefCell<Vec<Tensor>>,
+    /// The store's variables this scope has looked up, by full name: the store never
+    /// replaces or removes one, so a reusing `get_variable` finds it here without the
+    /// store's lock (two atomic operations on a line all threads share) or a second hash.
+    pub(crate) seen: RefCell<HashMap<String, Variable, FxBuild>>,
+    /// Where `get_variable` joins a full name (kept, so a lookup allocates nothing).
+    pub(crate) name_buf: RefCell<String>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -123,6 +130,8 @@ impl Scope {
             frames: Vec::new(),
             next_name: Cell::new(None),
             control: RefCell::new(Vec::new()),
+            seen: RefCell::new(HashMap::default()),
+            name_buf: RefCell::new(String::new()),
         }
     }
 

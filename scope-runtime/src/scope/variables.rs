@@ -22,12 +22,21 @@ impl Scope {
         // Borrowed, not cloned: a clone of a shared `Arc` is a write to a
         // cache line every thread's lookups would share.
         let scope = &self.current;
-        // The full name is joined on the stack when it fits (the common case), so a reusing
-        // lookup allocates nothing for it; only creation and errors own a copy.
-        let mut buf = [0u8; 256];
+        // The full name is joined in the scope's reused buffer, so a reusing lookup allocates
+        // nothing for it; only creation and errors own a copy.
+        let mut buf = self.name_buf.try_borrow_mut().ok();
         let heap;
-        let full: &str = match join_name(&mut buf, scope.name(), name) {
-            Some(joined) => joined,
+        let full: &str = match buf.as_deref_mut() {
+            Some(buf) => {
+                buf.clear();
+                if !scope.name().is_empty() {
+                    buf.push_str(scope.name());
+                    buf.push('/');
+                }
+                buf.push_str(name);
+                buf
+            }
+            None if scope.name().is_empty() => name,
             None => {
                 heap = format!("{}/{name}", scope.name());
                 &heap
@@ -38,8 +47,15 @@ impl Scope {
         let graph = &self.graph;
         // The reusing path reads the store alone, so lookups from many
         // threads do not wait for one another.
+        let cached = self.seen.try_borrow().ok().and_then(|seen| seen.get(full).cloned());
+        if let Some(found) = cached {
+            return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
+        }
         let found = graph.store_get(full);
         if let Some(found) = found {
+            if let Ok(mut seen) = self.seen.try_borrow_mut() {
+                seen.insert(full.to_string(), found.clone());
+            }
             return reuse_found(full, reuse, spec.shape.as_deref(), dtype, found);
         }
         let full = full.to_string();
@@ -47,7 +63,7 @@ impl Scope {
             let suggestion = graph.state().suggest(&full);
             return Err(Error::NotFound { name: full, suggestion });
         }
-        let Some(shape) = spec.shape.clone() else {
+        let Some(shape) = spec.shape.as_deref().map(<[usize]>::to_vec) else {
             return Err(Error::invalid(format!(
                 "variable `{full}` does not exist yet and needs a shape to be created: pass one \
                  (`get_variable(\"{name}\", [..])`), or reuse an existing variable"
@@ -85,7 +101,7 @@ impl Scope {
         let spec = spec.into();
         let dtype = spec.dtype.unwrap_or_default();
         let init = spec.init.unwrap_or(Init::Zeros);
-        let shape = spec.shape.ok_or_else(|| {
+        let shape = spec.shape.as_deref().map(<[usize]>::to_vec).ok_or_else(|| {
             Error::invalid(format!(
                 "plain variable `{}` needs a shape: pass `VarSpec::new().shape(..)`",
                 name.unwrap_or("Variable")
@@ -137,7 +153,7 @@ impl Scope {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct VarSpec {
-    pub(crate) shape: Option<Vec<usize>>,
+    pub(crate) shape: Option<SpecShape>,
     pub(crate) dtype: Option<DType>,
     pub(crate) init: Option<Init>,
     pub(crate) regularizer: Option<Regularizer>,
@@ -163,7 +179,7 @@ impl VarSpec {
 
     /// Sets the shape.
     pub fn shape(mut self, shape: impl AsRef<[usize]>) -> VarSpec {
-        self.shape = Some(shape.as_ref().to_vec());
+        self.shape = Some(SpecShape::new(shape.as_ref()));
         self
     }
 
@@ -207,21 +223,90 @@ impl From<&[usize]> for VarSpec {
 
 impl From<Vec<usize>> for VarSpec {
     fn from(shape: Vec<usize>) -> VarSpec {
+        let shape = if shape.len() <= INLINE_DIMS { SpecShape::new(&shape) } else { SpecShape::Heap(shape) };
         VarSpec { shape: Some(shape), ..VarSpec::new() }
     }
 }
 
-/// `prefix/name` (or `name` when `prefix` is empty) written into `buf`, or `None` when it does
-/// not fit (then the caller joins it on the heap).
-fn join_name<'a>(buf: &'a mut [u8], prefix: &'a str, name: &'a str) -> Option<&'a str> {
-    if prefix.is_empty() {
-        return Some(name);
+/// Dimensions a [`SpecShape`] holds without allocating (every shape of the seed models).
+const INLINE_DIMS: usize = 6;
+
+/// The shape a [`VarSpec`] asks for: inline up to [`INLINE_DIMS`] dimensions, so the
+/// `get_variable(name, [..])` of a reusing lookup allocates nothing for it.
+#[derive(Clone)]
+pub(crate) enum SpecShape {
+    Inline { len: u8, dims: [usize; INLINE_DIMS] },
+    Heap(Vec<usize>),
+}
+
+impl SpecShape {
+    fn new(shape: &[usize]) -> SpecShape {
+        let mut dims = [0; INLINE_DIMS];
+        match dims.get_mut(..shape.len()) {
+            Some(d) => {
+                d.copy_from_slice(shape);
+                SpecShape::Inline { len: shape.len() as u8, dims }
+            }
+            None => SpecShape::Heap(shape.to_vec()),
+        }
     }
-    let len = prefix.len() + 1 + name.len();
-    let dst = buf.get_mut(..len)?;
-    dst[..prefix.len()].copy_from_slice(prefix.as_bytes());
-    dst[prefix.len()] = b'/';
-    dst[prefix.len() + 1..].copy_from_slice(name.as_bytes());
-    // Two valid strings joined by an ASCII byte are valid UTF-8; this never fails.
-    std::str::from_utf8(dst).ok()
+}
+
+impl std::ops::Deref for SpecShape {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match self {
+            SpecShape::Inline { len, dims } => &dims[..usize::from(*len)],
+            SpecShape::Heap(v) => v,
+        }
+    }
+}
+
+impl PartialEq for SpecShape {
+    fn eq(&self, other: &SpecShape) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for SpecShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_shapes_are_the_same_inline_or_on_the_heap() {
+        for shape in [vec![], vec![3], vec![5, 5, 32, 32], vec![1, 2, 3, 4, 5, 6], vec![1, 2, 3, 4, 5, 6, 7, 8]] {
+            let from_vec = VarSpec::from(shape.clone());
+            let from_slice = VarSpec::new().shape(&shape);
+            assert_eq!(from_vec, from_slice);
+            assert_eq!(from_vec.shape.as_deref(), Some(shape.as_slice()));
+            assert_eq!(matches!(from_slice.shape, Some(SpecShape::Inline { .. })), shape.len() <= INLINE_DIMS);
+        }
+        assert_ne!(VarSpec::from([2, 3]), VarSpec::from([3, 2]));
+        assert_eq!(format!("{:?}", VarSpec::from([2, 3]).shape), "Some([2, 3])");
+    }
+
+    /// A repeated lookup is answered from the scope's cache with every check of the first.
+    #[test]
+    fn cached_lookups_check_shape_dtype_and_reuse_as_the_first() -> Result<()> {
+        use crate::store::Reuse;
+        let graph = crate::graph::Graph::new();
+        let mut cx = graph.scope();
+        let v = cx.get_variable("v", [2, 3])?;
+        let s = cx.variable_scope(crate::scope::VarScope::new("").reuse(Reuse::Auto))?;
+        for _ in 0..2 {
+            assert!(s.get_variable("v", [2, 3])?.tensor().same(v.tensor()));
+            assert!(s.get_variable("v", [3, 2]).is_err());
+            assert!(s.get_variable("v", VarSpec::new().dtype(DType::F64)).is_err());
+        }
+        drop(s);
+        // Under the default reuse mode an existing name is refused, cached or not.
+        assert!(cx.get_variable("v", [2, 3]).is_err());
+        Ok(())
+    }
 }
