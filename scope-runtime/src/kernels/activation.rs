@@ -3,7 +3,7 @@
 //! Gradients take the forward *output* `y` where that is cheapest (`sigmoid`, `tanh`) and the
 //! forward input or output for `relu` (both have the same sign pattern).
 
-use ndarray::{Array, ArrayView, ArrayViewMut, Dimension, Zip};
+use ndarray::{Array, ArrayView, Dimension, Zip};
 
 use super::{Float, KResult, KernelError, par};
 
@@ -58,11 +58,6 @@ pub fn relu<T: Float, D: Dimension>(x: ArrayView<'_, T, D>) -> Array<T, D> {
     map1(x, |v| if v > T::zero() { v } else { T::zero() })
 }
 
-/// [`relu`] in place.
-pub fn relu_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
-    x.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() });
-}
-
 /// `dy * (x > 0)`; `x` may be the relu's input or output.
 pub fn relu_grad<T: Float, D: Dimension>(x: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("relu_grad", x.shape(), dy.shape())?;
@@ -74,11 +69,6 @@ pub fn sigmoid<T: Float, D: Dimension>(x: ArrayView<'_, T, D>) -> Array<T, D> {
     x.mapv(sigmoid1)
 }
 
-/// [`sigmoid`] in place.
-pub fn sigmoid_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
-    x.mapv_inplace(sigmoid1);
-}
-
 /// `dy * y * (1 - y)` from the sigmoid's output `y`.
 pub fn sigmoid_grad<T: Float, D: Dimension>(y: ArrayView<'_, T, D>, dy: ArrayView<'_, T, D>) -> KResult<Array<T, D>> {
     same_shape("sigmoid_grad", y.shape(), dy.shape())?;
@@ -88,11 +78,6 @@ pub fn sigmoid_grad<T: Float, D: Dimension>(y: ArrayView<'_, T, D>, dy: ArrayVie
 /// Hyperbolic tangent.
 pub fn tanh<T: Float, D: Dimension>(x: ArrayView<'_, T, D>) -> Array<T, D> {
     x.mapv(T::tanh)
-}
-
-/// [`tanh`] in place.
-pub fn tanh_inplace<T: Float, D: Dimension>(mut x: ArrayViewMut<'_, T, D>) {
-    x.mapv_inplace(T::tanh);
 }
 
 /// `dy * (1 - y^2)` from the tanh's output `y`.

@@ -11,7 +11,7 @@
 //! | convolution (NHWC / HWIO) | [`conv2d`], [`conv2d_into`], [`conv2d_backward_input`], [`conv2d_backward_input_into`], [`conv2d_backward_filter`], [`Conv2dGeometry`] |
 //! | pooling (NHWC) | [`max_pool2d`], [`max_pool2d_backward`], [`avg_pool2d`], [`avg_pool2d_backward`] |
 //! | bias | [`bias_add`], [`bias_add_inplace`], [`bias_add_grad`] |
-//! | activations | [`relu`], [`relu_grad`], [`sigmoid`], [`sigmoid_grad`], [`tanh`], [`tanh_grad`] and in-place forms |
+//! | activations | [`relu`], [`relu_grad`], [`sigmoid`], [`sigmoid_grad`], [`tanh`], [`tanh_grad`] |
 //! | softmax | [`softmax`], [`softmax_grad`], [`log_softmax`], [`log_softmax_grad`] |
 //! | broadcasting | [`broadcast_shape`], [`reduce_to_shape`] |
 //!
@@ -33,9 +33,7 @@ mod pool;
 pub(crate) mod recycle;
 mod softmax;
 
-pub use activation::{
-    relu, relu_grad, relu_inplace, sigmoid, sigmoid_grad, sigmoid_inplace, tanh, tanh_grad, tanh_inplace,
-};
+pub use activation::{relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad};
 pub use bias::{bias_add, bias_add_grad, bias_add_inplace};
 pub use broadcast::{broadcast_shape, reduce_to_shape};
 pub use conv::{

@@ -489,13 +489,6 @@ fn activations_have_correct_gradients() -> KResult<()> {
     assert_close(&relu_grad(r.view(), dy.view())?, &relu_grad(x.view(), dy.view())?, 0.0);
     let extreme = ndarray::array![-1000.0f32, 1000.0, 0.0];
     assert_eq!(sigmoid(extreme.view()), ndarray::array![0.0, 1.0, 0.5]);
-    let mut inplace = x.clone();
-    sigmoid_inplace(inplace.view_mut());
-    assert_close(&inplace, &s, 0.0);
-    let mut inplace = x.clone();
-    tanh_inplace(inplace.view_mut());
-    relu_inplace(inplace.view_mut());
-    assert_close(&inplace, &relu(t.view()), 0.0);
     assert!(relu_grad(x.view(), rng.arrayd(&[3, 4]).view()).is_err());
     Ok(())
 }
