@@ -40,8 +40,8 @@ pub struct NodeInfo {
 
 pub(crate) struct GraphState {
     /// Lower-cased names (op names and name scopes) with their use counts.
-    names_in_use: HashMap<String, u64>,
-    node_index: HashMap<String, usize>,
+    names_in_use: HashMap<String, u64, FxBuild>,
+    node_index: HashMap<String, usize, FxBuild>,
     /// Nodes by index; [`Graph::clear_ops`] removes op nodes, so indices are
     /// never reused and may have gaps.
     pub(crate) nodes: BTreeMap<usize, Node>,
@@ -49,7 +49,7 @@ pub(crate) struct GraphState {
     next_node: usize,
     /// The full names of the `get_variable` store by their last component
     /// (`v` -> `foo/v`, `bar/v`), for "did you mean" without a scan.
-    leaves: HashMap<String, BTreeSet<String>>,
+    leaves: HashMap<String, BTreeSet<String>, FxBuild>,
     pub(crate) globals: Vec<Variable>,
     pub(crate) trainables: Vec<Variable>,
     pub(crate) regularization_losses: Vec<Tensor>,
@@ -60,13 +60,13 @@ pub(crate) struct GraphState {
     pub(crate) epoch: u64,
     /// Lower-cased node names taken by ops that are being computed and not
     /// yet recorded; `clear_ops` keeps them, so no other op gets them.
-    in_flight: HashMap<String, usize>,
+    in_flight: HashMap<String, usize, FxBuild>,
     /// Lower-cased names whose use count changed since the last `clear_ops`
     /// (and the name scopes new variables sit in): all it has to look at.
     touched: Vec<String>,
     /// Lower-cased node names of the variables, and every name scope above one.
-    var_names: HashSet<String>,
-    var_prefixes: HashSet<String>,
+    var_names: HashSet<String, FxBuild>,
+    var_prefixes: HashSet<String, FxBuild>,
     /// Indices of the op nodes recorded since the last `clear_ops`.
     op_nodes: Vec<usize>,
 }
@@ -174,8 +174,8 @@ impl GraphState {
         // sits in keep one use; so does an op another thread is computing
         // right now. Every other name becomes free again. Only names touched
         // since the last clear can change, so only they are looked at.
-        let in_flight: HashSet<&str> = self.in_flight.keys().map(String::as_str).collect();
-        let mut in_flight_prefixes: HashSet<String> = HashSet::new();
+        let in_flight: HashSet<&str, FxBuild> = self.in_flight.keys().map(String::as_str).collect();
+        let mut in_flight_prefixes: HashSet<String, FxBuild> = HashSet::default();
         for k in &in_flight {
             for (i, _) in k.match_indices('/') {
                 in_flight_prefixes.insert(k[..i].to_string());
@@ -185,7 +185,7 @@ impl GraphState {
         let under_kept = |k: &str| kept(k) || k.match_indices('/').any(|(i, _)| kept(&k[..i]));
         let under_in_flight =
             |k: &str| in_flight.contains(k) || k.match_indices('/').any(|(i, _)| in_flight.contains(&k[..i]));
-        let touched: HashSet<String> = std::mem::take(&mut self.touched).into_iter().collect();
+        let touched: HashSet<String, FxBuild> = std::mem::take(&mut self.touched).into_iter().collect();
         let mut still = Vec::new();
         let mut changes = Vec::new();
         for k in touched {
@@ -267,7 +267,7 @@ const UPDATE_OPS: &str = "update_ops";
 const STORE_SHARDS: usize = 16;
 
 /// FxHash (rustc's hasher: a rotate, xor and multiply per 8 bytes) for the `get_variable`
-/// store. Its keys are the program's own variable names, not adversarial input, so SipHash's
+/// store and the graph's name tables. Its keys are the program's own variable names, not adversarial input, so SipHash's
 /// resistance to chosen collisions buys nothing, while its cost was a large part of a reusing
 /// lookup (which hashed the name twice: shard, then map). Hand-rolled: fifteen lines do not
 /// justify a dependency.
@@ -309,7 +309,7 @@ impl std::hash::Hasher for FxHasher {
     }
 }
 
-/// The store's hasher.
+/// The hasher of the store and of the name tables.
 pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 pub(crate) struct GraphInner {
@@ -390,20 +390,20 @@ impl Graph {
         Graph {
             inner: Arc::new(GraphInner {
                 state: Mutex::new(GraphState {
-                    names_in_use: HashMap::new(),
-                    node_index: HashMap::new(),
+                    names_in_use: HashMap::default(),
+                    node_index: HashMap::default(),
                     nodes: BTreeMap::new(),
                     next_node: 0,
-                    leaves: HashMap::new(),
+                    leaves: HashMap::default(),
                     globals: Vec::new(),
                     trainables: Vec::new(),
                     regularization_losses: Vec::new(),
                     collections: BTreeMap::new(),
                     epoch: 0,
-                    in_flight: HashMap::new(),
+                    in_flight: HashMap::default(),
                     touched: Vec::new(),
-                    var_names: HashSet::new(),
-                    var_prefixes: HashSet::new(),
+                    var_names: HashSet::default(),
+                    var_prefixes: HashSet::default(),
                     op_nodes: Vec::new(),
                 }),
                 store: std::array::from_fn(|_| RwLock::new(HashMap::default())),
