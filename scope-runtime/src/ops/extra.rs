@@ -23,16 +23,12 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 use super::basic::broadcast_shapes;
 use super::math::{zip2, zip3};
 use super::{
-    Elem, ExtraOp, Float, Naming, arg, norm_axis, op_error, same_dtype, same_value_dtype, shapes_error, typed,
+    Elem, ExtraOp, Float, Naming, arg, internal, norm_axis, op_error, same_dtype, same_value_dtype, shapes_error, typed,
 };
 use crate::dtype::DType;
-use crate::error::{Error, Result, fmt_shape};
+use crate::error::{Result, fmt_shape};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("{e}"))
-}
 
 impl Scope {
     /// `tf.clip_by_value`: `maximum(minimum(t, max), min)` in a name scope
@@ -81,15 +77,14 @@ impl Scope {
     /// ```
     pub fn unstack(&self, x: &Tensor, axis: isize) -> Result<Vec<Tensor>> {
         const OP: &str = "Unpack";
-        self.record_computed(
+        self.record_resolved(
             Naming::Scoped { default: "unstack" },
             OP,
             &[x],
             |_| Ok(()),
-            |node, v| {
+            |node, _| {
                 let axis = norm_axis(OP, node, axis, x.shape().len())?;
-                let op = ExtraOp::Unpack { axis, num: x.shape()[axis] }.into();
-                Ok((super::forward(&op, node, v)?, op))
+                Ok(ExtraOp::Unpack { axis, num: x.shape()[axis] })
             },
         )
     }
@@ -109,7 +104,7 @@ impl Scope {
     pub fn stack(&self, xs: &[&Tensor], axis: isize) -> Result<Tensor> {
         const OP: &str = "Pack";
         let rank = xs.first().map_or(0, |x| x.shape().len());
-        let mut outputs = self.record_computed(
+        let mut outputs = self.record_resolved(
             Naming::Scoped { default: "stack" },
             OP,
             xs,
@@ -119,10 +114,7 @@ impl Scope {
                 }
                 xs.iter().try_for_each(|x| same_dtype(OP, node, xs[0], x))
             },
-            |node, v| {
-                let op = ExtraOp::Pack { axis: norm_axis(OP, node, axis, rank + 1)? }.into();
-                Ok((super::forward(&op, node, v)?, op))
-            },
+            |node, _| Ok(ExtraOp::Pack { axis: norm_axis(OP, node, axis, rank + 1)? }),
         )?;
         super::first_output(OP, &mut outputs)
     }

@@ -21,9 +21,11 @@ use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
 use super::basic::broadcast_shapes;
 use super::math::zip2;
-use super::{Elem, Float, Naming, Op, arg, norm_axis, op_error, same_dtype, same_value_dtype, shapes_error, typed};
+use super::{
+    Elem, Float, Naming, arg, internal, norm_axis, op_error, same_dtype, same_value_dtype, shapes_error, typed,
+};
 use crate::dtype::DType;
-use crate::error::{Error, Result, fmt_shape};
+use crate::error::{Result, fmt_shape};
 use crate::record::LayerOp;
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
@@ -182,7 +184,7 @@ impl Scope {
 
     fn arg_extremum(&self, x: &Tensor, axis: isize, output: DType, min: bool) -> Result<Tensor> {
         let op_type = if min { "ArgMin" } else { "ArgMax" };
-        let mut outputs = self.record_computed(
+        let mut outputs = self.record_resolved(
             Naming::Helper { default: op_type },
             op_type,
             &[x],
@@ -190,10 +192,9 @@ impl Scope {
                 DType::I32 | DType::I64 => Ok(()),
                 other => Err(super::unsupported(op_type, node, other, "int32 or int64 (the output type)")),
             },
-            |node, v| {
+            |node, _| {
                 let axis = norm_axis(op_type, node, axis, x.shape().len())?;
-                let op = Op::Layer(LayerOp::ArgMax { axis, min, output });
-                Ok((super::forward(&op, node, v)?, op))
+                Ok(LayerOp::ArgMax { axis, min, output })
             },
         )?;
         super::first_output(op_type, &mut outputs)
@@ -214,7 +215,6 @@ impl Scope {
     /// assert_eq!(y.value().to_f64_vec(), [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
     /// # Ok::<(), varscope::Error>(())
     /// ```
-    #[allow(clippy::too_many_arguments)]
     pub fn one_hot(
         &self,
         indices: &Tensor,
@@ -225,7 +225,7 @@ impl Scope {
         dtype: DType,
     ) -> Result<Tensor> {
         const OP: &str = "OneHot";
-        let mut outputs = self.record_computed(
+        let mut outputs = self.record_resolved(
             Naming::Scoped { default: "one_hot" },
             OP,
             &[indices],
@@ -239,11 +239,10 @@ impl Scope {
                 }
                 Ok(())
             },
-            |node, v| {
+            |node, _| {
                 let rank = indices.shape().len();
                 let axis = if axis == -1 { rank } else { norm_axis(OP, node, axis, rank + 1)? };
-                let op = Op::Layer(LayerOp::OneHot { depth, on, off, axis, dtype });
-                Ok((super::forward(&op, node, v)?, op))
+                Ok(LayerOp::OneHot { depth, on, off, axis, dtype })
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -265,18 +264,17 @@ impl Scope {
     /// ```
     pub fn squeeze(&self, x: &Tensor, axes: &[isize]) -> Result<Tensor> {
         const OP: &str = "Squeeze";
-        let mut outputs = self.record_computed(
+        let mut outputs = self.record_resolved(
             Naming::Helper { default: OP },
             OP,
             &[x],
             |_| Ok(()),
-            |node, v| {
+            |node, _| {
                 let rank = x.shape().len();
                 let mut resolved = axes.iter().map(|&a| norm_axis(OP, node, a, rank)).collect::<Result<Vec<_>>>()?;
                 resolved.sort_unstable();
                 resolved.dedup();
-                let op = Op::Layer(LayerOp::Squeeze { axes: resolved });
-                Ok((super::forward(&op, node, v)?, op))
+                Ok(LayerOp::Squeeze { axes: resolved })
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -296,15 +294,14 @@ impl Scope {
     /// ```
     pub fn expand_dims(&self, x: &Tensor, axis: isize) -> Result<Tensor> {
         const OP: &str = "ExpandDims";
-        let mut outputs = self.record_computed(
+        let mut outputs = self.record_resolved(
             Naming::Helper { default: OP },
             OP,
             &[x],
             |_| Ok(()),
-            |node, v| {
+            |node, _| {
                 let axis = norm_axis(OP, node, axis, x.shape().len() + 1)?;
-                let op = Op::Layer(LayerOp::ExpandDims { axis });
-                Ok((super::forward(&op, node, v)?, op))
+                Ok(LayerOp::ExpandDims { axis })
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -330,7 +327,7 @@ impl Scope {
     /// ```
     pub fn reverse_sequence(&self, x: &Tensor, lengths: &Tensor, seq_axis: isize, batch_axis: isize) -> Result<Tensor> {
         const OP: &str = "ReverseSequence";
-        let mut outputs = self.record_computed(
+        let mut outputs = self.record_resolved(
             Naming::Helper { default: OP },
             OP,
             &[x, lengths],
@@ -338,7 +335,7 @@ impl Scope {
                 DType::I32 | DType::I64 => Ok(()),
                 other => Err(super::unsupported(OP, node, other, "int32 or int64 (the lengths)")),
             },
-            |node, v| {
+            |node, _| {
                 let rank = x.shape().len();
                 let seq_axis = norm_axis(OP, node, seq_axis, rank)?;
                 let batch_axis = norm_axis(OP, node, batch_axis, rank)?;
@@ -349,8 +346,7 @@ impl Scope {
                         format!("seq_axis and batch_axis are both {seq_axis}: use two axes"),
                     ));
                 }
-                let op = Op::Layer(LayerOp::ReverseSequence { seq_axis, batch_axis });
-                Ok((super::forward(&op, node, v)?, op))
+                Ok(LayerOp::ReverseSequence { seq_axis, batch_axis })
             },
         )?;
         super::first_output(OP, &mut outputs)
@@ -537,10 +533,6 @@ fn reverse_sequence_array<T: Clone>(
         }
     }
     out
-}
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("{e}"))
 }
 
 /// `x`'s elements (row-major) in a new shape of the same size.

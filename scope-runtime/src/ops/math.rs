@@ -6,18 +6,14 @@ use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::basic::broadcast_shapes;
 use super::{
-    BinaryOp, Elem, Float, MathOp, Naming, UnaryOp, arg, float_only, same_dtype, same_value_dtype, shapes_error, typed,
-    unbroadcast, unsupported,
+    BinaryOp, Elem, Float, MathOp, Naming, UnaryOp, arg, float_only, internal, same_dtype, same_value_dtype,
+    shapes_error, typed, unbroadcast, unsupported,
 };
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::{self, par};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("{e}"))
-}
 
 /// `f(a, b)` elementwise, both broadcast to `shape` (already checked).
 pub(crate) fn zip2<T: Elem, U: Elem>(

@@ -143,7 +143,22 @@ impl Scope {
         validate: impl FnOnce(&str) -> Result<()>,
     ) -> Result<Vec<Tensor>> {
         let op = op.into();
-        self.record_computed(naming, op.op_type(), inputs, validate, |node, values| {
+        self.record_resolved(naming, op.op_type(), inputs, validate, |_, _| Ok(op))
+    }
+
+    /// Records an op whose attributes are resolved once its node is named and
+    /// its input values are known (a normalised axis): `resolve` returns the
+    /// op, whose outputs [`forward`] computes.
+    pub(crate) fn record_resolved<R: Into<Op>>(
+        &self,
+        naming: Naming,
+        op_type: &'static str,
+        inputs: &[&Tensor],
+        validate: impl FnOnce(&str) -> Result<()>,
+        resolve: impl FnOnce(&str, &[Value]) -> Result<R>,
+    ) -> Result<Vec<Tensor>> {
+        self.record_computed(naming, op_type, inputs, validate, |node, values| {
+            let op = resolve(node, values)?.into();
             Ok((forward(&op, node, values)?, op))
         })
     }
@@ -270,6 +285,12 @@ pub(crate) fn forward_into(op: &Op, node: &str, v: &[Value], out: &mut Vec<Value
         Op::Layer(op) => out.push(layer_ops::forward(op, node, v)?),
     }
     Ok(())
+}
+
+/// An internal error from a failure that the checks before it rule out (an
+/// ndarray shape error after the shapes were validated).
+pub(crate) fn internal(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("{e}"))
 }
 
 /// Input `i` of an op, or an internal error if the record has fewer.

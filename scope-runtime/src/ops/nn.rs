@@ -12,9 +12,11 @@ use ndarray::{Array2, ArrayD, ArrayView4, Axis, Ix1, Ix4, IxDyn};
 use crate::kernels::{self, Padding};
 pub(crate) use crate::record::Window;
 
-use super::{Elem, Float, Naming, NnOp, arg, float_only, op_error, same_dtype, same_value_dtype, shapes_error, typed};
+use super::{
+    Elem, Float, Naming, NnOp, arg, float_only, internal, op_error, same_dtype, same_value_dtype, shapes_error, typed,
+};
 use crate::dtype::DType;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value};
 
@@ -33,10 +35,6 @@ impl Window {
         }
         Ok(x[3])
     }
-}
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("{e}"))
 }
 
 /// A rank-4 view of a value whose rank was checked.

@@ -3,15 +3,11 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 
-use super::{Elem, Float, Naming, ShapeOp, arg, norm_axis, op_error, shapes_error, typed, unsupported};
+use super::{Elem, Float, Naming, ShapeOp, arg, internal, norm_axis, op_error, shapes_error, typed, unsupported};
 use crate::dtype::DType;
 use crate::error::{Error, Result, fmt_shape};
 use crate::scope::Scope;
 use crate::tensor::{Tensor, Value, checked_len, too_large};
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("{e}"))
-}
 
 fn reshape_to<T: Elem>(v: &Value, shape: &[usize]) -> Result<Value> {
     let a = typed::<T>(v)?;
@@ -69,7 +65,7 @@ impl Scope {
     /// `ConcatV2`, default name `concat`).
     pub fn concat(&self, xs: &[&Tensor], axis: isize) -> Result<Tensor> {
         const OP: &str = "ConcatV2";
-        self.record_computed(
+        self.record_resolved(
             Naming::Helper { default: "concat" },
             OP,
             xs,
@@ -87,11 +83,7 @@ impl Scope {
                     None => Ok(()),
                 }
             },
-            |node, v| {
-                let op =
-                    ShapeOp::Concat { axis: norm_axis(OP, node, axis, arg(OP, node, v, 0)?.shape().len())? }.into();
-                Ok((super::forward(&op, node, v)?, op))
-            },
+            |node, v| Ok(ShapeOp::Concat { axis: norm_axis(OP, node, axis, arg(OP, node, v, 0)?.shape().len())? }),
         )
         .and_then(|mut o| super::first_output(OP, &mut o))
     }
@@ -100,15 +92,12 @@ impl Scope {
     /// name `split`; the outputs are `split:0`, `split:1`, ...).
     pub fn split(&self, x: &Tensor, num: usize, axis: isize) -> Result<Vec<Tensor>> {
         const OP: &str = "Split";
-        self.record_computed(
+        self.record_resolved(
             Naming::Helper { default: "split" },
             OP,
             &[x],
             |_| Ok(()),
-            |node, v| {
-                let op = ShapeOp::Split { axis: norm_axis(OP, node, axis, x.shape().len())?, num }.into();
-                Ok((super::forward(&op, node, v)?, op))
-            },
+            |node, _| Ok(ShapeOp::Split { axis: norm_axis(OP, node, axis, x.shape().len())?, num }),
         )
     }
 
@@ -125,7 +114,7 @@ impl Scope {
     /// params[axis + 1..]`; an index out of range is an error.
     pub fn gather(&self, params: &Tensor, indices: &Tensor, axis: isize) -> Result<Tensor> {
         const OP: &str = "GatherV2";
-        self.record_computed(
+        self.record_resolved(
             Naming::Helper { default: OP },
             OP,
             &[params, indices],
@@ -135,10 +124,7 @@ impl Scope {
                 }
                 Ok(())
             },
-            |node, v| {
-                let op = ShapeOp::Gather { axis: norm_axis(OP, node, axis, params.shape().len())? }.into();
-                Ok((super::forward(&op, node, v)?, op))
-            },
+            |node, _| Ok(ShapeOp::Gather { axis: norm_axis(OP, node, axis, params.shape().len())? }),
         )
         .and_then(|mut o| super::first_output(OP, &mut o))
     }
