@@ -12,10 +12,10 @@
 //! Shows a progress bar, then writes to `DIR` (default `target/examples/seq2seq`)
 //! the loss curve (`loss.png`) and a TF checkpoint.
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "common/plot.rs"]
 mod plot;
-
-use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use varscope::checkpoint::Saver;
@@ -56,15 +56,7 @@ fn batch(seed: &mut u64) -> (Value, Value, Value) {
 }
 
 fn main() -> BoxResult<()> {
-    let (mut steps, mut out) = (600usize, PathBuf::from("target/examples/seq2seq"));
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--steps" => steps = args.next().ok_or("--steps needs a number")?.parse()?,
-            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
-            other => return Err(format!("unknown argument `{other}` (use --steps N, --out DIR)").into()),
-        }
-    }
+    let (steps, out) = args::steps_and_out(600, "target/examples/seq2seq")?;
     let graph = Graph::with_seed(1);
     let mut cx = graph.scope();
     let mut seed = 0x2545_F491_4F6C_DD1Du64;

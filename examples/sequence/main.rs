@@ -10,6 +10,8 @@
 //! writes to `DIR` (default `target/examples/sequence`) the loss curve (`loss.png`), TensorBoard
 //! scalars (`logs/`) and a TF checkpoint, checked against the model's compile-time manifest.
 
+#[path = "../common/args.rs"]
+mod args;
 #[allow(dead_code)] // `Digits::split` is the Siamese example's
 #[path = "../common/digits.rs"]
 mod digits;
@@ -18,7 +20,6 @@ mod model;
 mod plot;
 mod train;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,15 +29,7 @@ use varscope::summary::SummaryWriter;
 use varscope::{Graph, ManifestExt};
 
 fn main() -> BoxResult<()> {
-    let (mut steps, mut out) = (1_500usize, PathBuf::from("target/examples/sequence"));
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--steps" => steps = args.next().ok_or("--steps needs a number")?.parse()?,
-            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
-            other => return Err(format!("unknown argument `{other}` (use --steps N, --out DIR)").into()),
-        }
-    }
+    let (steps, out) = args::steps_and_out(1_500, "target/examples/sequence")?;
     let graph = Graph::with_seed(3);
     let bar = ProgressBar::new(steps as u64);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")?);

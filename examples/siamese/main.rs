@@ -10,13 +10,14 @@
 //! as `loss.png` and as TensorBoard scalars in `logs/` (`tensorboard --logdir DIR/logs`), and a
 //! TensorFlow checkpoint `model.ckpt-STEPS` that TF's `Saver.restore` reads by name.
 
+#[path = "../common/args.rs"]
+mod args;
 #[path = "../common/digits.rs"]
 mod digits;
 #[path = "../common/plot.rs"]
 mod plot;
 mod train;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,15 +29,7 @@ const BATCH: usize = 64;
 const LEARNING_RATE: f32 = 0.1;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (mut steps, mut out) = (3_000usize, PathBuf::from("target/examples/siamese"));
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--steps" => steps = args.next().ok_or("--steps needs a number")?.parse()?,
-            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
-            other => return Err(format!("unknown argument `{other}` (use --steps N, --out DIR)").into()),
-        }
-    }
+    let (steps, out) = args::steps_and_out(3_000, "target/examples/siamese")?;
     let digits = digits::shipped()?;
     let (train_set, held_out) = digits.split(1_397);
     println!("{} training digits, {} held out", train_set.labels.len(), held_out.labels.len());
